@@ -1,0 +1,135 @@
+"""Canonical bytes of events, and the hash chain over them. Defined once, here.
+
+Specified in ``docs/event-log.md``. In short:
+
+* **Canonical JSON** is RFC 8785 (JCS) restricted to the values a log may hold: objects with
+  string keys, arrays, strings, booleans, ``null`` and integers in ``[-(2^53-1), 2^53-1]``.
+  Floats are refused (their text form is not portable), and so are object keys outside the
+  Basic Multilingual Plane, so that sorting keys by code point is exactly JCS's UTF-16 order.
+  With that restriction Python's ``json.dumps(sort_keys=True, separators=(",", ":"),
+  ensure_ascii=False)`` produces JCS output, and the C encoder keeps appends fast.
+* The **canonical bytes of an event** are the canonical JSON of the object with the keys
+  ``event_id, event_type, log_id, metadata, payload, position, recorded_at, schema_version,
+  stream_id, stream_version``.
+* ``hash = SHA-256("ballot/v1/event" ‖ prev_hash ‖ canonical bytes)``; the first event of a
+  log has ``prev_hash`` = 32 zero bytes.
+
+Payload and metadata are stored as their canonical JSON text, exactly as hashed, so an event
+read back can be re-hashed without re-serializing anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Final
+
+from events.errors import InvalidPayload
+
+CHAIN_TAG: Final[bytes] = b"ballot/v1/event"
+GENESIS_HASH: Final[bytes] = bytes(32)
+MAX_SAFE_INTEGER: Final[int] = 2**53 - 1
+
+JsonValue = None | bool | int | str | list["JsonValue"] | dict[str, "JsonValue"]
+
+_ENCODER: Final = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+)
+
+
+def _check(value: object, path: str) -> None:
+    # Walk the value once; reject anything whose JSON text would not be canonical.
+    if value is None or isinstance(value, bool | str):
+        return
+    if isinstance(value, int):
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            raise InvalidPayload(f"{path}: integer outside the interoperable range ±(2^53-1)")
+        return
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _check(item, f"{path}[{i}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidPayload(f"{path}: object key {key!r} is not a string")
+            if any(ord(ch) > 0xFFFF for ch in key):
+                raise InvalidPayload(f"{path}: object key {key!r} is outside the BMP")
+            _check(item, f"{path}.{key}")
+        return
+    raise InvalidPayload(f"{path}: {type(value).__name__} is not a canonical JSON value")
+
+
+def canonical_json(value: object) -> str:
+    """The canonical JSON text of ``value``; raises :class:`InvalidPayload` if it has none."""
+    _check(value, "$")
+    try:
+        text = _ENCODER.encode(value)
+        text.encode("utf-8")  # lone surrogates cannot be encoded: refuse them here
+    except (ValueError, UnicodeEncodeError) as exc:
+        raise InvalidPayload(f"$: not encodable as canonical JSON: {exc}") from exc
+    return text
+
+
+def canonical_object_json(value: Mapping[str, object], what: str) -> str:
+    """Like :func:`canonical_json` but the value must be a JSON object."""
+    if not isinstance(value, Mapping):
+        raise InvalidPayload(f"{what} must be a JSON object")
+    return canonical_json(dict(value))
+
+
+def format_timestamp(moment: datetime) -> str:
+    """RFC 3339 UTC with exactly six fractional digits, e.g. ``2026-11-23T17:50:00.000000Z``."""
+    if moment.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Inverse of :func:`format_timestamp`; refuses any other form."""
+    moment = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    if format_timestamp(moment) != text:
+        raise ValueError(f"timestamp {text!r} is not in canonical form")
+    return moment
+
+
+def json_string(value: str) -> str:
+    """The canonical JSON text of one string."""
+    return _ENCODER.encode(value)
+
+
+def event_canonical_bytes(
+    *,
+    event_id: str,
+    event_type: str,
+    log_id: str,
+    metadata_json: str,
+    payload_json: str,
+    position: int,
+    recorded_at: str,
+    schema_version: int,
+    stream_id: str,
+    stream_version: int,
+) -> bytes:
+    """Canonical bytes of one event, from already-canonical payload and metadata texts.
+
+    Assembled by concatenation in JCS key order, which is byte-identical to canonicalizing
+    the whole object but does not re-serialize the payload — replay speed depends on it.
+    """
+    return (
+        f'{{"event_id":{json_string(event_id)},"event_type":{json_string(event_type)},'
+        f'"log_id":{json_string(log_id)},"metadata":{metadata_json},"payload":{payload_json},'
+        f'"position":{position},"recorded_at":{json_string(recorded_at)},'
+        f'"schema_version":{schema_version},"stream_id":{json_string(stream_id)},'
+        f'"stream_version":{stream_version}}}'
+    ).encode()
+
+
+def chain_hash(prev_hash: bytes, canonical: bytes) -> bytes:
+    """``SHA-256("ballot/v1/event" ‖ prev_hash ‖ canonical)``."""
+    h = hashlib.sha256(CHAIN_TAG)
+    h.update(prev_hash)
+    h.update(canonical)
+    return h.digest()

@@ -1,0 +1,52 @@
+"""Where the database comes from: ``BALLOT_DATABASE_URL``, or an embedded PostgreSQL.
+
+With no URL configured, an embedded PostgreSQL (``pgserver``) runs from the state folder
+(``BALLOT_STATE_DIR``, default ``./.ballot``), data in ``<state>/pgdata``. It is reused across
+runs and stopped when the last process using it exits. It listens only on a Unix socket.
+
+Running as root: PostgreSQL refuses to run as root, so ``pgserver`` creates an unprivileged
+system user ``pgserver`` and runs the server as that user (the data folder is handed to it).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+def state_dir() -> Path:
+    """The state folder: ``BALLOT_STATE_DIR`` or ``./.ballot``."""
+    return Path(os.environ.get("BALLOT_STATE_DIR") or ".ballot").resolve()
+
+
+@dataclass
+class Database:
+    """A PostgreSQL location; ``server`` is set when this process started it embedded."""
+
+    dsn: str
+    server: Any | None = None
+
+    def close(self) -> None:
+        """Release this process's handle on an embedded server (stops it if it was the last)."""
+        if self.server is not None:
+            self.server.cleanup()
+            self.server = None
+
+
+def start_embedded(data_dir: Path) -> Database:
+    """Start (or attach to) the embedded PostgreSQL whose data lives in ``data_dir``."""
+    import pgserver  # imported lazily: starting it is the slow path
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(data_dir, cleanup_mode="stop")
+    return Database(dsn=server.get_uri(), server=server)
+
+
+def open_database(url: str | None = None) -> Database:
+    """The configured database: ``url``, else ``BALLOT_DATABASE_URL``, else embedded."""
+    url = url or os.environ.get("BALLOT_DATABASE_URL")
+    if url:
+        return Database(dsn=url)
+    return start_embedded(state_dir() / "pgdata")

@@ -1,0 +1,89 @@
+"""Versioned schema migrations: applied in order, once, under an advisory lock; never dropped.
+
+Migrations are the files ``events/migrations/NNNN_name.sql``. Each schema (a deployment, or
+one test) records what it has applied in ``schema_migrations``; starting a server applies
+what is missing, so an old schema is upgraded in place and its log is kept.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+import asyncpg
+
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One schema migration file."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def available_migrations() -> list[Migration]:
+    """Every migration shipped with the package, in version order."""
+    found: list[Migration] = []
+    for entry in resources.files("events.migrations").iterdir():
+        match = _NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    if [m.version for m in found] != list(range(1, len(found) + 1)):
+        raise RuntimeError("migration versions must be 1..n without gaps")
+    return found
+
+
+def _quote_ident(name: str) -> str:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise ValueError(f"schema name {name!r} must be a plain lower-case identifier")
+    return f'"{name}"'
+
+
+async def migrate(conn: asyncpg.Connection, schema: str, target: int | None = None) -> list[int]:
+    """Bring ``schema`` up to ``target`` (default: latest). Returns the versions applied.
+
+    All pending migrations run in one transaction, so a failure leaves the schema as it was.
+    """
+    encoding = await conn.fetchval("SHOW server_encoding")
+    if encoding != "UTF8":
+        raise RuntimeError(f"the database must use UTF8 encoding, not {encoding}")
+    quoted = _quote_ident(schema)
+    applied: list[int] = []
+    async with conn.transaction():
+        # Serialize concurrent starters (several `ballot serve` processes on one database).
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"ballot-migrate:{schema}")
+        await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quoted}")
+        await conn.execute(f"SET LOCAL search_path TO {quoted}")
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version integer PRIMARY KEY, name text NOT NULL,"
+            " applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {row["version"] for row in await conn.fetch("SELECT version FROM schema_migrations")}
+        for migration in available_migrations():
+            if migration.version in done or (target is not None and migration.version > target):
+                continue
+            await conn.execute(migration.sql)
+            await conn.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                migration.version,
+                migration.name,
+            )
+            applied.append(migration.version)
+    return applied
+
+
+async def schema_version(conn: asyncpg.Connection, schema: str) -> int:
+    """The highest migration applied to ``schema`` (0 if none)."""
+    exists = await conn.fetchval(
+        "SELECT to_regclass($1) IS NOT NULL", f"{_quote_ident(schema)}.schema_migrations"
+    )
+    if not exists:
+        return 0
+    value = await conn.fetchval(f"SELECT max(version) FROM {_quote_ident(schema)}.schema_migrations")
+    return int(value or 0)

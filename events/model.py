@@ -1,0 +1,180 @@
+"""Value types of the event store: events to append, recorded events, expected versions."""
+
+from __future__ import annotations
+
+import enum
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from events.canonical import (
+    chain_hash,
+    canonical_object_json,
+    event_canonical_bytes,
+)
+
+
+class Expect(enum.Enum):
+    """Symbolic expected versions; an ``int`` means "exactly this version"."""
+
+    ANY = "any"
+    """Append whatever the stream's version."""
+    NO_STREAM = "no_stream"
+    """The stream must not exist yet (version 0)."""
+    EXISTS = "exists"
+    """The stream must already hold at least one event."""
+
+
+ExpectedVersion = Expect | int
+
+
+def expectation_met(expected: ExpectedVersion, actual: int) -> bool:
+    """Whether a stream at version ``actual`` (0 = no stream) satisfies ``expected``."""
+    if expected is Expect.ANY:
+        return True
+    if expected is Expect.NO_STREAM:
+        return actual == 0
+    if expected is Expect.EXISTS:
+        return actual > 0
+    return actual == expected
+
+
+def describe_expected(expected: ExpectedVersion) -> str:
+    """Human form of an expectation, for error messages."""
+    return expected.value if isinstance(expected, Expect) else f"exactly {expected}"
+
+
+def _validate_id(value: str, what: str) -> str:
+    if not value or len(value) > 200 or not value.isprintable():
+        raise ValueError(f"{what} must be 1..200 printable characters")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to append. ``payload`` and ``metadata`` are canonicalized (and validated) now.
+
+    Give an ``event_id`` whenever a retry must be idempotent (the id is what makes a retried
+    append return the original positions); otherwise a random UUID is assigned.
+    """
+
+    event_type: str
+    payload: Mapping[str, Any]
+    schema_version: int = 1
+    event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    payload_json: str = field(init=False, repr=False)
+    metadata_json: str = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        _validate_id(self.event_type, "event type")
+        if not 1 <= self.schema_version <= 2**31 - 1:
+            raise ValueError("schema version must be a positive 32-bit integer")
+        object.__setattr__(self, "event_id", str(uuid.UUID(str(self.event_id))))
+        object.__setattr__(self, "payload_json", canonical_object_json(self.payload, "payload"))
+        object.__setattr__(
+            self, "metadata_json", canonical_object_json(self.metadata, "metadata")
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """An event as stored: every field the hash covers, exactly as hashed.
+
+    ``payload_json``/``metadata_json`` are the canonical texts; :meth:`payload` parses them.
+    Upcasting to newer schema versions happens above the store (``events.upcasting``), so
+    a recorded event always re-hashes to its stored ``hash``.
+    """
+
+    log_id: str
+    position: int
+    stream_id: str
+    stream_version: int
+    event_id: str
+    event_type: str
+    schema_version: int
+    payload_json: str
+    metadata_json: str
+    recorded_at: str
+    prev_hash: bytes
+    hash: bytes
+
+    def payload(self) -> dict[str, Any]:
+        """The stored payload, parsed."""
+        value: dict[str, Any] = json.loads(self.payload_json)
+        return value
+
+    def metadata(self) -> dict[str, Any]:
+        """The stored metadata, parsed."""
+        value: dict[str, Any] = json.loads(self.metadata_json)
+        return value
+
+    def canonical_bytes(self) -> bytes:
+        """The bytes the chain hash covers (see ``events.canonical``)."""
+        return event_canonical_bytes(
+            event_id=self.event_id,
+            event_type=self.event_type,
+            log_id=self.log_id,
+            metadata_json=self.metadata_json,
+            payload_json=self.payload_json,
+            position=self.position,
+            recorded_at=self.recorded_at,
+            schema_version=self.schema_version,
+            stream_id=self.stream_id,
+            stream_version=self.stream_version,
+        )
+
+    def computed_hash(self) -> bytes:
+        """Recompute the chain hash from ``prev_hash`` and the canonical bytes."""
+        return chain_hash(self.prev_hash, self.canonical_bytes())
+
+    def same_content(self, new: NewEvent) -> bool:
+        """Whether appending ``new`` would store exactly this event (idempotent retry)."""
+        return (
+            self.event_id == new.event_id
+            and self.event_type == new.event_type
+            and self.schema_version == new.schema_version
+            and self.payload_json == new.payload_json
+            and self.metadata_json == new.metadata_json
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    """Where an append landed: its positions in the log and the stream's new version."""
+
+    log_id: str
+    stream_id: str
+    positions: tuple[int, ...]
+    stream_version: int
+
+    @property
+    def first_position(self) -> int:
+        """Position of the batch's first event."""
+        return self.positions[0]
+
+    @property
+    def last_position(self) -> int:
+        """Position of the batch's last event."""
+        return self.positions[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class LogHead:
+    """The last position of a log and the hash at that position (genesis: 0 and zeros)."""
+
+    log_id: str
+    position: int
+    hash: bytes
+
+
+def validate_log_id(log_id: str) -> str:
+    """Log ids (one per session) are short printable strings."""
+    return _validate_id(log_id, "log id")
+
+
+def validate_stream_id(stream_id: str) -> str:
+    """Stream ids are short printable strings; the domain decides their shape."""
+    return _validate_id(stream_id, "stream id")

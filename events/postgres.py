@@ -1,0 +1,463 @@
+"""The PostgreSQL event store (asyncpg), with group commit and LISTEN/NOTIFY subscriptions.
+
+Concurrency design
+------------------
+* Every append to a log takes the row lock of that log's ``log_heads`` row first. Positions
+  and the previous hash are read under that lock and written back before commit, so a log's
+  positions are gap-free and in commit order, across any number of server processes, and
+  appends to different logs never wait for each other.
+* **Group commit.** Inside one process, appends to one log go through a queue drained by a
+  single writer task: all requests waiting when a transaction starts are decided together by
+  :func:`events.batch.plan` (each in arrival order, exactly as if it ran alone, so every
+  caller's expected-version check still holds) and written by one ``COPY`` in one
+  transaction — one fsync for the whole group. Every caller's future resolves only after the
+  commit, so an append is durable before it returns. If the group's transaction fails for a
+  reason no single request explains, its requests are retried one by one.
+* **Subscriptions.** A commit sends ``NOTIFY`` with the log and its new head; a subscriber only
+  uses it as a wake-up and then reads ``position > last seen`` from the table, so it can
+  never skip an event nor see one twice, even with notifications lost (a slow poll covers that).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from events.batch import AppendRequest, plan
+from events.canonical import GENESIS_HASH, format_timestamp, parse_timestamp
+from events.chain import ChainVerifier
+from events.errors import ImportRefused, StoreError
+from events.migrate import migrate
+from events.model import (
+    AppendResult,
+    Expect,
+    ExpectedVersion,
+    LogHead,
+    NewEvent,
+    RecordedEvent,
+    validate_log_id,
+    validate_stream_id,
+)
+from events.store import EventStore
+
+log = logging.getLogger(__name__)
+
+#: Upper bounds of one group-commit transaction.
+MAX_GROUP_REQUESTS = 512
+MAX_GROUP_EVENTS = 5000
+#: Subscribers re-read at least this often even if no notification arrives.
+POLL_INTERVAL_S = 1.0
+
+_COLUMNS = (
+    "log_id",
+    "position",
+    "stream_id",
+    "stream_version",
+    "event_id",
+    "event_type",
+    "schema_version",
+    "payload",
+    "metadata",
+    "recorded_at",
+    "prev_hash",
+    "hash",
+)
+_SELECT = (
+    "SELECT log_id, position, stream_id, stream_version, event_id::text AS event_id,"
+    " event_type, schema_version, payload, metadata, recorded_at, prev_hash, hash FROM events"
+)
+
+
+def _to_record(row: asyncpg.Record) -> RecordedEvent:
+    return RecordedEvent(
+        log_id=row[0],
+        position=row[1],
+        stream_id=row[2],
+        stream_version=row[3],
+        event_id=row[4],
+        event_type=row[5],
+        schema_version=row[6],
+        payload_json=row[7],
+        metadata_json=row[8],
+        recorded_at=format_timestamp(row[9]),
+        prev_hash=row[10],
+        hash=row[11],
+    )
+
+
+def _to_row(record: RecordedEvent) -> tuple[Any, ...]:
+    return (
+        record.log_id,
+        record.position,
+        record.stream_id,
+        record.stream_version,
+        uuid.UUID(record.event_id),
+        record.event_type,
+        record.schema_version,
+        record.payload_json,
+        record.metadata_json,
+        parse_timestamp(record.recorded_at),
+        record.prev_hash,
+        record.hash,
+    )
+
+
+@dataclass(slots=True)
+class _Pending:
+    request: AppendRequest
+    future: asyncio.Future[AppendResult]
+
+
+@dataclass(slots=True)
+class _LogWriter:
+    """The group-commit queue of one log in this process."""
+
+    store: PostgresEventStore
+    log_id: str
+    queue: list[_Pending] = field(default_factory=list)
+    task: asyncio.Task[None] | None = None
+
+    def submit(self, request: AppendRequest) -> asyncio.Future[AppendResult]:
+        future: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
+        self.queue.append(_Pending(request, future))
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._drain(), name=f"group-commit:{self.log_id}")
+        return future
+
+    def _take_group(self) -> list[_Pending]:
+        group: list[_Pending] = []
+        events = 0
+        while self.queue and len(group) < MAX_GROUP_REQUESTS:
+            size = len(self.queue[0].request.events)
+            if group and events + size > MAX_GROUP_EVENTS:
+                break
+            group.append(self.queue.pop(0))
+            events += size
+        return group
+
+    async def _drain(self) -> None:
+        while self.queue:
+            group = self._take_group()
+            try:
+                outcomes = await self.store._commit_group(self.log_id, [p.request for p in group])
+            except Exception as exc:
+                if len(group) == 1:
+                    _resolve(group[0], exc)
+                    continue
+                # One request may have poisoned the group (e.g. an event id stored under
+                # another log by another process): give each its own transaction.
+                log.warning("group commit of %d appends failed (%s); retrying singly", len(group), exc)
+                for pending in group:
+                    try:
+                        (outcome,) = await self.store._commit_group(self.log_id, [pending.request])
+                    except Exception as single_exc:
+                        _resolve(pending, single_exc)
+                    else:
+                        _resolve(pending, outcome)
+                continue
+            for pending, outcome in zip(group, outcomes, strict=True):
+                _resolve(pending, outcome)
+
+
+def _resolve(pending: _Pending, outcome: AppendResult | BaseException) -> None:
+    if pending.future.done():  # the caller went away; its append stands (or not) regardless
+        return
+    if isinstance(outcome, BaseException):
+        pending.future.set_exception(outcome)
+    else:
+        pending.future.set_result(outcome)
+
+
+class _Notifier:
+    """One LISTEN connection per store; wakes subscribers of a log when it moves."""
+
+    def __init__(self, store: PostgresEventStore) -> None:
+        self._store = store
+        self._conn: asyncpg.Connection | None = None
+        self._waiters: dict[str, set[asyncio.Event]] = {}
+        self._lock = asyncio.Lock()
+
+    async def ensure_listening(self) -> None:
+        async with self._lock:
+            if self._conn is not None and not self._conn.is_closed():
+                return
+            self._conn = await self._store._connect()
+            await self._conn.add_listener(self._store.channel, self._on_notify)
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        log_id = payload.split("\n", 1)[0]
+        for waiter in self._waiters.get(log_id, ()):
+            waiter.set()
+
+    def register(self, log_id: str) -> asyncio.Event:
+        waiter = asyncio.Event()
+        self._waiters.setdefault(log_id, set()).add(waiter)
+        return waiter
+
+    def unregister(self, log_id: str, waiter: asyncio.Event) -> None:
+        waiters = self._waiters.get(log_id)
+        if waiters is not None:
+            waiters.discard(waiter)
+            if not waiters:
+                del self._waiters[log_id]
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                await self._conn.close()
+            self._conn = None
+
+
+class PostgresEventStore(EventStore):
+    """The production store. Create with :meth:`open`; the schema is migrated on open."""
+
+    def __init__(self, pool: asyncpg.Pool, dsn: str, schema: str) -> None:
+        self._pool = pool
+        self._dsn = dsn
+        self.schema = schema
+        self.channel = f"ballot_events_{schema}"
+        self._writers: dict[str, _LogWriter] = {}
+        self._notifier = _Notifier(self)
+
+    @classmethod
+    async def open(
+        cls,
+        dsn: str,
+        *,
+        schema: str = "ballot",
+        min_connections: int = 2,
+        max_connections: int = 10,
+        run_migrations: bool = True,
+    ) -> PostgresEventStore:
+        """Connect to ``dsn``, migrate ``schema`` to the latest version, return the store."""
+        if run_migrations:
+            conn = await asyncpg.connect(dsn)
+            try:
+                await migrate(conn, schema)
+            finally:
+                await conn.close()
+        pool = await asyncpg.create_pool(
+            dsn,
+            min_size=min_connections,
+            max_size=max_connections,
+            server_settings={"search_path": schema, "application_name": "ballot"},
+        )
+        return cls(pool, dsn, schema)
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """The connection pool (projections write their rows through it)."""
+        return self._pool
+
+    async def _connect(self) -> asyncpg.Connection:
+        return await asyncpg.connect(
+            self._dsn, server_settings={"search_path": self.schema, "application_name": "ballot"}
+        )
+
+    # -- appending -----------------------------------------------------------------------
+    async def append(
+        self,
+        log_id: str,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: ExpectedVersion = Expect.ANY,
+        *,
+        require: Mapping[str, ExpectedVersion] | None = None,
+    ) -> AppendResult:
+        if not events:
+            raise ValueError("an append needs at least one event")
+        if len(events) > MAX_GROUP_EVENTS:
+            raise ValueError(f"an append holds at most {MAX_GROUP_EVENTS} events")
+        request = AppendRequest(
+            log_id=validate_log_id(log_id),
+            stream_id=validate_stream_id(stream_id),
+            events=tuple(events),
+            expected=expected_version,
+            require=tuple((require or {}).items()),
+        )
+        writer = self._writers.get(log_id)
+        if writer is None:
+            writer = self._writers[log_id] = _LogWriter(self, log_id)
+        return await writer.submit(request)
+
+    async def _lock_head(self, conn: asyncpg.Connection, log_id: str) -> LogHead:
+        row = await conn.fetchrow(
+            "SELECT position, head_hash FROM log_heads WHERE log_id = $1 FOR UPDATE", log_id
+        )
+        if row is None:
+            await conn.execute(
+                "INSERT INTO log_heads (log_id) VALUES ($1) ON CONFLICT DO NOTHING", log_id
+            )
+            row = await conn.fetchrow(
+                "SELECT position, head_hash FROM log_heads WHERE log_id = $1 FOR UPDATE", log_id
+            )
+        assert row is not None
+        return LogHead(log_id, row[0], bytes(row[1]))
+
+    async def _stream_versions(
+        self, conn: asyncpg.Connection, log_id: str, stream_ids: Sequence[str]
+    ) -> dict[str, int]:
+        rows = await conn.fetch(
+            "SELECT stream_id, version FROM streams WHERE log_id = $1 AND stream_id = ANY($2)",
+            log_id,
+            list(stream_ids),
+        )
+        return {row[0]: row[1] for row in rows}
+
+    async def _write(
+        self,
+        conn: asyncpg.Connection,
+        records: Sequence[RecordedEvent],
+        versions: Mapping[str, int],
+        head: LogHead,
+    ) -> None:
+        await conn.copy_records_to_table(
+            "events", records=[_to_row(r) for r in records], columns=_COLUMNS, schema_name=self.schema
+        )
+        await conn.execute(
+            "INSERT INTO streams (log_id, stream_id, version)"
+            " SELECT $1, s, v FROM unnest($2::text[], $3::bigint[]) AS t(s, v)"
+            " ON CONFLICT (log_id, stream_id) DO UPDATE SET version = EXCLUDED.version",
+            head.log_id,
+            list(versions.keys()),
+            list(versions.values()),
+        )
+        await conn.execute(
+            "UPDATE log_heads SET position = $2, head_hash = $3 WHERE log_id = $1",
+            head.log_id,
+            head.position,
+            head.hash,
+        )
+        # Delivered at commit only; subscribers treat it as a hint and read the table.
+        await conn.execute("SELECT pg_notify($1, $2)", self.channel, f"{head.log_id}\n{head.position}")
+
+    async def _commit_group(
+        self, log_id: str, requests: Sequence[AppendRequest]
+    ) -> list[AppendResult | StoreError]:
+        async with self._pool.acquire() as conn, conn.transaction():
+            head = await self._lock_head(conn, log_id)
+            stream_ids = sorted(set().union(*(r.stream_ids() for r in requests)))
+            versions = await self._stream_versions(conn, log_id, stream_ids)
+            ids = [uuid.UUID(e.event_id) for r in requests for e in r.events]
+            existing = {
+                record.event_id: record
+                for record in map(
+                    _to_record, await conn.fetch(f"{_SELECT} WHERE event_id = ANY($1)", ids)
+                )
+            }
+            # Timestamp taken under the lock, so recorded_at never decreases along the log.
+            decided = plan(requests, head, versions, existing, format_timestamp(datetime.now(UTC)))
+            if decided.records:
+                assert decided.head is not None
+                await self._write(conn, decided.records, decided.versions, decided.head)
+        return decided.outcomes
+
+    # -- reading -------------------------------------------------------------------------
+    async def read_stream(
+        self, log_id: str, stream_id: str, from_version: int = 1
+    ) -> list[RecordedEvent]:
+        rows = await self._pool.fetch(
+            f"{_SELECT} WHERE log_id = $1 AND stream_id = $2 AND stream_version >= $3"
+            " ORDER BY stream_version",
+            log_id,
+            stream_id,
+            from_version,
+        )
+        return [_to_record(row) for row in rows]
+
+    async def read_log(
+        self, log_id: str, after: int = 0, batch_size: int = 1000
+    ) -> AsyncIterator[RecordedEvent]:
+        position = after
+        while True:
+            rows = await self._pool.fetch(
+                f"{_SELECT} WHERE log_id = $1 AND position > $2 ORDER BY position LIMIT $3",
+                log_id,
+                position,
+                batch_size,
+            )
+            for row in rows:
+                yield _to_record(row)
+            if len(rows) < batch_size:
+                return
+            position = rows[-1][1]
+
+    async def head(self, log_id: str) -> LogHead:
+        row = await self._pool.fetchrow(
+            "SELECT position, head_hash FROM log_heads WHERE log_id = $1", log_id
+        )
+        if row is None:
+            return LogHead(log_id, 0, GENESIS_HASH)
+        return LogHead(log_id, row[0], bytes(row[1]))
+
+    async def stream_version(self, log_id: str, stream_id: str) -> int:
+        value = await self._pool.fetchval(
+            "SELECT version FROM streams WHERE log_id = $1 AND stream_id = $2", log_id, stream_id
+        )
+        return int(value or 0)
+
+    async def logs(self) -> list[str]:
+        rows = await self._pool.fetch(
+            "SELECT log_id FROM log_heads WHERE position > 0 ORDER BY log_id"
+        )
+        return [row[0] for row in rows]
+
+    async def subscribe(self, log_id: str, after: int = 0) -> AsyncIterator[RecordedEvent]:
+        await self._notifier.ensure_listening()
+        waiter = self._notifier.register(log_id)
+        position = after
+        try:
+            while True:
+                # Clear before reading: a commit that lands during the read sets it again,
+                # so no wake-up is lost between the read and the wait.
+                waiter.clear()
+                async for record in self.read_log(log_id, position):
+                    yield record
+                    position = record.position
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waiter.wait(), POLL_INTERVAL_S)
+                await self._notifier.ensure_listening()
+        finally:
+            self._notifier.unregister(log_id, waiter)
+
+    # -- import --------------------------------------------------------------------------
+    async def import_records(self, records: Sequence[RecordedEvent]) -> LogHead:
+        if not records:
+            raise ImportRefused("nothing to import")
+        log_id = validate_log_id(records[0].log_id)
+        async with self._pool.acquire() as conn, conn.transaction():
+            head = await self._lock_head(conn, log_id)
+            streams = sorted({r.stream_id for r in records})
+            verifier = ChainVerifier(
+                log_id, head=head, stream_versions=await self._stream_versions(conn, log_id, streams)
+            )
+            try:
+                for record in records:
+                    verifier.feed(record)
+            except StoreError as exc:
+                raise ImportRefused(
+                    f"import does not continue the log: {exc}", getattr(exc, "position", None)
+                ) from exc
+            versions: dict[str, int] = {}
+            for record in records:
+                versions[record.stream_id] = record.stream_version
+            try:
+                await self._write(conn, records, versions, verifier.head())
+            except asyncpg.UniqueViolationError as exc:
+                raise ImportRefused(f"an imported event id is already stored: {exc}") from exc
+        return verifier.head()
+
+    async def close(self) -> None:
+        for writer in self._writers.values():
+            if writer.task is not None and not writer.task.done():
+                await writer.task
+        await self._notifier.close()
+        await self._pool.close()

@@ -1,0 +1,197 @@
+"""The event-store contract, run against the memory store and real PostgreSQL alike."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from events import (
+    ChainBroken,
+    DuplicateEventConflict,
+    EventStore,
+    Expect,
+    ImportRefused,
+    InvalidPayload,
+    NewEvent,
+    WrongExpectedVersion,
+)
+from events.canonical import GENESIS_HASH
+from events.exchange import export_jsonl, import_jsonl, verify_jsonl
+from events.memory import MemoryEventStore
+
+
+def ev(n: int, kind: str = "Thing") -> NewEvent:
+    return NewEvent(kind, {"n": n, "text": f"event {n}", "nested": {"b": [1, 2], "a": None}})
+
+
+async def collect(store: EventStore, log_id: str, after: int = 0) -> list[int]:
+    return [e.position async for e in store.read_log(log_id, after)]
+
+
+async def test_append_assigns_positions_and_stream_versions(store: EventStore) -> None:
+    first = await store.append("log-a", "s1", [ev(1), ev(2)], Expect.NO_STREAM)
+    second = await store.append("log-a", "s2", [ev(3)], Expect.NO_STREAM)
+    third = await store.append("log-a", "s1", [ev(4)], 2)
+    assert first.positions == (1, 2) and first.stream_version == 2
+    assert second.positions == (3,) and second.stream_version == 1
+    assert third.positions == (4,) and third.stream_version == 3
+    stream = await store.read_stream("log-a", "s1")
+    assert [e.stream_version for e in stream] == [1, 2, 3]
+    assert [e.payload()["n"] for e in stream] == [1, 2, 4]
+    assert await store.stream_version("log-a", "s1") == 3
+    assert await store.stream_version("log-a", "nope") == 0
+    head = await store.head("log-a")
+    assert head.position == 4
+    assert head == await store.verify_chain("log-a")
+
+
+async def test_expected_versions(store: EventStore) -> None:
+    with pytest.raises(WrongExpectedVersion):
+        await store.append("log", "s", [ev(1)], Expect.EXISTS)
+    with pytest.raises(WrongExpectedVersion):
+        await store.append("log", "s", [ev(1)], 3)
+    await store.append("log", "s", [ev(1)], Expect.NO_STREAM)
+    with pytest.raises(WrongExpectedVersion) as info:
+        await store.append("log", "s", [ev(2)], Expect.NO_STREAM)
+    assert info.value.actual == 1 and info.value.code == "wrong_expected_version"
+    await store.append("log", "s", [ev(2)], Expect.EXISTS)
+    await store.append("log", "s", [ev(3)], Expect.ANY)
+    await store.append("log", "s", [ev(4)], 3)
+    assert await collect(store, "log") == [1, 2, 3, 4]
+
+
+async def test_require_checks_other_streams_atomically(store: EventStore) -> None:
+    await store.append("log", "round-1", [ev(1, "RoundOpened")], Expect.NO_STREAM)
+    await store.append("log", "ballot-1-A", [ev(2)], Expect.NO_STREAM, require={"round-1": 1})
+    await store.append("log", "round-1", [ev(3, "RoundClosed")], 1)
+    with pytest.raises(WrongExpectedVersion) as info:
+        await store.append("log", "ballot-1-B", [ev(4)], Expect.NO_STREAM, require={"round-1": 1})
+    assert info.value.stream_id == "round-1"
+    assert await store.stream_version("log", "ballot-1-B") == 0
+    assert await collect(store, "log") == [1, 2, 3]
+
+
+async def test_refused_append_changes_nothing(store: EventStore) -> None:
+    await store.append("log", "s", [ev(1)])
+    before = await store.head("log")
+    with pytest.raises(WrongExpectedVersion):
+        await store.append("log", "s", [ev(2), ev(3)], 5)
+    with pytest.raises(InvalidPayload):
+        await store.append("log", "s", [ev(2), NewEvent("Bad", {"x": 1.5})])
+    assert await store.head("log") == before
+
+
+async def test_idempotent_retry_returns_original_positions(store: EventStore) -> None:
+    batch = [ev(1), ev(2)]
+    original = await store.append("log", "s", batch, Expect.NO_STREAM)
+    await store.append("log", "other", [ev(3)])
+    retried = await store.append("log", "s", batch, Expect.NO_STREAM)
+    assert retried == original
+    assert await collect(store, "log") == [1, 2, 3]
+
+
+async def test_concurrent_identical_retries_store_once(store: EventStore) -> None:
+    batch = [ev(1)]
+    results = await asyncio.gather(*(store.append("log", "s", batch) for _ in range(10)))
+    assert {r.positions for r in results} == {(1,)}
+    assert await collect(store, "log") == [1]
+
+
+async def test_same_id_different_content_conflicts(store: EventStore) -> None:
+    event_id = str(uuid.uuid4())
+    await store.append("log", "s", [NewEvent("T", {"v": 1}, event_id=event_id)])
+    with pytest.raises(DuplicateEventConflict) as info:
+        await store.append("log", "s", [NewEvent("T", {"v": 2}, event_id=event_id)])
+    assert info.value.code == "duplicate_event_conflict"
+    with pytest.raises(DuplicateEventConflict):  # same content, other stream
+        await store.append("log", "t", [NewEvent("T", {"v": 1}, event_id=event_id)])
+    with pytest.raises(DuplicateEventConflict):  # partially stored batch
+        await store.append(
+            "log", "s", [NewEvent("T", {"v": 1}, event_id=event_id), NewEvent("T", {"v": 3})]
+        )
+    with pytest.raises(DuplicateEventConflict):  # one id twice in one append
+        await store.append(
+            "log", "u", [NewEvent("T", {}, event_id=event_id), NewEvent("T", {}, event_id=event_id)]
+        )
+    assert await collect(store, "log") == [1]
+
+
+async def test_invalid_payloads_are_refused_before_anything(store: EventStore) -> None:
+    for bad in ({"f": 0.5}, {"i": 2**60}, {1: "x"}, {"b": b"bytes"}, {"s": "\ud800"}):
+        with pytest.raises(InvalidPayload):
+            NewEvent("T", bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="at least one"):
+        await store.append("log", "s", [])
+    assert await store.logs() == []
+
+
+async def test_logs_are_independent(store: EventStore) -> None:
+    await asyncio.gather(
+        *(store.append(f"log-{i % 2}", f"s{i}", [ev(i)]) for i in range(40))
+    )
+    assert await store.logs() == ["log-0", "log-1"]
+    for log_id in ("log-0", "log-1"):
+        assert await collect(store, log_id) == list(range(1, 21))
+        await store.verify_chain(log_id)
+    assert (await store.head("log-0")).hash != (await store.head("log-1")).hash
+
+
+async def test_read_log_from_position_in_batches(store: EventStore) -> None:
+    for i in range(25):
+        await store.append("log", f"s{i % 3}", [ev(i)])
+    got = [e.position async for e in store.read_log("log", after=7, batch_size=4)]
+    assert got == list(range(8, 26))
+    assert await collect(store, "missing") == []
+    assert (await store.head("missing")).hash == GENESIS_HASH
+
+
+async def test_subscription_delivers_each_event_once_in_order(store: EventStore) -> None:
+    await store.append("log", "s", [ev(1), ev(2)])
+    seen: list[int] = []
+
+    async def follow() -> None:
+        async for event in store.subscribe("log", after=1):
+            seen.append(event.position)
+            if event.position == 12:
+                return
+
+    task = asyncio.create_task(follow())
+    for i in range(3, 13):
+        await store.append("log", f"s{i % 2}", [ev(i)])
+        if i % 3 == 0:
+            await asyncio.sleep(0.01)
+    await asyncio.wait_for(task, 10)
+    assert seen == list(range(2, 13))
+
+
+async def test_export_import_round_trip_and_verification(store: EventStore) -> None:
+    for i in range(12):
+        await store.append("log", f"s{i % 4}", [ev(i), ev(100 + i)])
+    lines = [line async for line in export_jsonl(store, "log")]
+    assert len(lines) == 24
+    head = verify_jsonl(lines)
+    assert head == await store.head("log")
+
+    copy = MemoryEventStore()
+    assert await import_jsonl(copy, lines[:10]) == (await copy.head("log"))
+    await import_jsonl(copy, lines[10:])
+    assert [line async for line in export_jsonl(copy, "log")] == lines
+    with pytest.raises(ImportRefused):
+        await import_jsonl(copy, lines[5:7])  # does not continue the log
+
+
+async def test_import_refuses_a_tampered_log(store: EventStore) -> None:
+    source = MemoryEventStore()
+    for i in range(5):
+        await source.append("log", "s", [ev(i)])
+    lines = [line async for line in export_jsonl(source, "log")]
+    lines[2] = lines[2].replace(b"event 2", b"event 9")
+    with pytest.raises(ImportRefused) as info:
+        await import_jsonl(store, lines)
+    assert info.value.position == 3
+    with pytest.raises(ChainBroken) as broken:
+        verify_jsonl(lines)
+    assert broken.value.position == 3
+    assert await store.logs() == []
