@@ -1,0 +1,231 @@
+"""The session state: frozen values folded from the log by :func:`ballot.domain.evolve`.
+
+Nothing here is ever mutated. Mappings are read-only views (:class:`types.MappingProxyType`)
+that are rebuilt, never changed, when an event updates them; their insertion order is the log
+order, which the projections rely on (members in registration order, voters in deposit order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Literal, TypeVar
+
+from crypto.elgamal import Ciphertext
+from crypto.group import Point
+
+from ballot.domain.rules import RoundKind, RoundOutcome, VotingStatus
+from ballot.domain.settings import SessionSettings
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+Phase = Literal["new", "convened", "elected", "adjourned"]
+CandidateStatus = Literal["standing", "eliminated", "withdrawn", "elected"]
+RoundStatus = Literal["open", "closed", "tallied", "voided"]
+
+
+def frozen_map(items: Mapping[K, V] | None = None) -> Mapping[K, V]:
+    """A read-only mapping holding a private copy of ``items``."""
+    return MappingProxyType(dict(items or {}))
+
+
+def assoc(mapping: Mapping[K, V], key: K, value: V) -> Mapping[K, V]:
+    """A new read-only mapping: ``mapping`` with ``key`` set to ``value``."""
+    copy = dict(mapping)
+    copy[key] = value
+    return MappingProxyType(copy)
+
+
+def _empty() -> Mapping[Any, Any]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class MemberState:
+    """One member state (or observer) on the council's list, with its delegation."""
+
+    member_id: str
+    name: str
+    observer: bool = False
+    credentials_accepted: bool = False
+    code_digest: bytes | None = field(default=None, repr=False)
+    code_expires_at: datetime | None = None
+    code_used: bool = False
+    public_key: bytes | None = None
+    present: bool = False
+    arrears: bool = False
+    restored: bool = False
+    suspended: bool = False
+
+    @property
+    def status(self) -> VotingStatus:
+        """The facts eligibility depends on."""
+        return VotingStatus(
+            observer=self.observer,
+            credentials_accepted=self.credentials_accepted,
+            present=self.present,
+            arrears=self.arrears,
+            restored=self.restored,
+            suspended=self.suspended,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateState:
+    """A candidate and where it stands; ``round_number`` is when it left the race (if so)."""
+
+    candidate_id: str
+    name: str
+    nominated_by: str | None
+    status: CandidateStatus = "standing"
+    round_number: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TellerState:
+    """An appointed teller: its index in the key ceremony and its enrolled keys."""
+
+    teller_id: str
+    index: int
+    name: str
+    code_digest: bytes = field(repr=False)
+    code_expires_at: datetime
+    code_used: bool = False
+    public_key: bytes | None = None
+    encryption_key: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CeremonyState:
+    """The key ceremony's public messages (JSON as logged) and its result.
+
+    Messages are kept in their logged JSON form and parsed by the functions that need them
+    (:mod:`ballot.domain.crypto_port`), so this state stays independent of the ceremony's
+    object model.
+    """
+
+    commitments: Mapping[int, Mapping[str, Any]] = field(default_factory=_empty)
+    shares: Mapping[int, tuple[Mapping[str, Any], ...]] = field(default_factory=_empty)
+    complaints: tuple[tuple[int, int, Mapping[str, Any]], ...] = ()
+    answers: tuple[tuple[int, Mapping[str, Any]], ...] = ()
+    election_key: Point | None = None
+    qualified: tuple[int, ...] = ()
+    verification_keys: Mapping[int, Point] = field(default_factory=_empty)
+
+
+@dataclass(frozen=True, slots=True)
+class RoundState:
+    """One round, from opening to its decision or voiding.
+
+    ``voters`` maps each depositing delegation to its ballot's tracking hash, in deposit
+    order. ``aggregate`` is the running homomorphic sum per option and ``merkle_peaks`` the
+    right-edge subtree roots of the RFC 9162 tree of tracking hashes, so closing is O(log n).
+    """
+
+    number: int
+    kind: RoundKind
+    options: tuple[str, ...]
+    candidate: str | None
+    roll: frozenset[str]
+    roll_order: tuple[str, ...]
+    present: int
+    quorum_base: int
+    election_key: Point
+    lots_commitment: bytes | None
+    opened_at: datetime
+    series: int
+    status: RoundStatus = "open"
+    voters: Mapping[str, bytes] = field(default_factory=_empty)
+    aggregate: tuple[Ciphertext, ...] = ()
+    merkle_peaks: tuple[bytes, ...] = ()
+    ballot_count: int = 0
+    ballots_root: bytes | None = None
+    closed_at: datetime | None = None
+    lots_seed: bytes | None = None
+    shares: Mapping[int, Mapping[str, Any]] = field(default_factory=_empty)
+    counts: tuple[int, ...] | None = None
+    outcome: RoundOutcome | None = None
+    void_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Elected:
+    """The session's result."""
+
+    candidate_id: str
+    by: str
+    round_number: int | None
+    votes: int | None
+    valid: int | None
+    required: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    """Everything the rules need, folded from the log. Build it with
+    :func:`ballot.domain.replay`; compare two with ``==``.
+
+    ``series`` counts ballot series: it starts at 1 and grows when a failed confirmation
+    reopens nominations (elimination counts inconclusive election rounds per series).
+    ``pending_tiebreak`` holds the candidates of a tie for fewest that a tie-break ballot
+    must settle before the next election round.
+    """
+
+    phase: Phase = "new"
+    session_id: str = ""
+    title: str = ""
+    convened_at: datetime | None = None
+    settings: SessionSettings = field(default_factory=SessionSettings)
+    checkpoint_key: bytes | None = None
+    members: Mapping[str, MemberState] = field(default_factory=_empty)
+    candidates: Mapping[str, CandidateState] = field(default_factory=_empty)
+    tellers: Mapping[str, TellerState] = field(default_factory=_empty)
+    ceremony: CeremonyState = field(default_factory=CeremonyState)
+    rounds: tuple[RoundState, ...] = ()
+    nominations_open: bool = True
+    series: int = 1
+    pending_tiebreak: tuple[str, ...] = ()
+    elected: Elected | None = None
+    adjourned_at: datetime | None = None
+    last_checkpoint: int | None = None
+    event_count: int = 0
+
+    @property
+    def current_round(self) -> RoundState | None:
+        """The latest round, whatever its status (``None`` before the first)."""
+        return self.rounds[-1] if self.rounds else None
+
+    @property
+    def round_in_progress(self) -> RoundState | None:
+        """The round that is open or closed awaiting its tally, if any."""
+        last = self.current_round
+        return last if last is not None and last.status in ("open", "closed") else None
+
+    def standing(self) -> tuple[str, ...]:
+        """Ids of the candidates still standing, sorted."""
+        return tuple(
+            sorted(c.candidate_id for c in self.candidates.values() if c.status == "standing")
+        )
+
+    def ids_in_use(self) -> frozenset[str]:
+        """Every member, candidate and teller id (they share one namespace)."""
+        return frozenset(self.members) | frozenset(self.candidates) | frozenset(self.tellers)
+
+    def teller_by_index(self, index: int) -> TellerState | None:
+        """The teller with ceremony index ``index``."""
+        for teller in self.tellers.values():
+            if teller.index == index:
+                return teller
+        return None
+
+    def with_round(self, updated: RoundState) -> SessionState:
+        """This state with its last round replaced by ``updated``."""
+        return replace(self, rounds=(*self.rounds[:-1], updated))
+
+
+def initial_state() -> SessionState:
+    """The state before any event: not convened."""
+    return SessionState()

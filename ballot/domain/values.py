@@ -1,0 +1,161 @@
+"""Value types shared by commands, events and state.
+
+Payloads are JSON-only (the log's canonical JSON has no floats), so every field type here has
+a JSON form that is a string, an integer, a boolean, ``null``, a list or an object:
+
+* binary values are unpadded base64url strings (:data:`B64`, and fixed-length variants);
+* instants are RFC 3339 UTC strings with six fractional digits (:data:`Timestamp`), the same
+  form the event store uses for ``recorded_at``;
+* crypto objects (ballots, shares, ceremony messages) are JSON objects produced by the
+  ``crypto`` package's own ``*_to_json`` functions (:data:`JsonObject`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Any, Final
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
+
+#: Reserved option identifiers; no member, candidate or teller may use them.
+BLANK: Final[str] = "blank"
+YES: Final[str] = "yes"
+NO: Final[str] = "no"
+RESERVED_IDS: Final[frozenset[str]] = frozenset({BLANK, YES, NO})
+
+_ID_PATTERN: Final[str] = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+_B64_ALPHABET: Final[re.Pattern[str]] = re.compile(r"^[A-Za-z0-9_-]*$")
+
+
+def b64encode(data: bytes) -> str:
+    """Unpadded base64url (RFC 4648 §5) text of ``data``."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64decode(text: str) -> bytes:
+    """Inverse of :func:`b64encode`; refuses padding, other alphabets and non-canonical text."""
+    if not _B64_ALPHABET.fullmatch(text) or len(text) % 4 == 1:
+        raise ValueError("not unpadded base64url text")
+    try:
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except binascii.Error as exc:
+        raise ValueError(f"not base64url: {exc}") from None
+    if b64encode(data) != text:  # unused trailing bits set: a second spelling of the bytes
+        raise ValueError("base64url text is not canonical")
+    return data
+
+
+def _to_bytes(value: object) -> object:
+    # JSON gives text, Python callers give bytes; both end up as bytes.
+    if isinstance(value, str):
+        return b64decode(value)
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    return value
+
+
+def _b64_serialize(value: bytes) -> str:
+    return b64encode(value)
+
+
+_B64_SCHEMA: Final[dict[str, Any]] = {
+    "type": "string",
+    "contentEncoding": "base64url",
+    "pattern": "^[A-Za-z0-9_-]*$",
+}
+
+#: Bytes, written as unpadded base64url in JSON.
+B64 = Annotated[
+    bytes,
+    BeforeValidator(_to_bytes),
+    PlainSerializer(_b64_serialize, return_type=str, when_used="json"),
+    WithJsonSchema(_B64_SCHEMA),
+]
+#: 32 bytes (a SHA-256 digest, an Ed25519 or X25519 public key, a seed).
+Bytes32 = Annotated[B64, Field(min_length=32, max_length=32)]
+#: 64 bytes (an Ed25519 signature).
+Bytes64 = Annotated[B64, Field(min_length=64, max_length=64)]
+
+
+def format_timestamp(moment: datetime) -> str:
+    """RFC 3339 UTC with six fractional digits, e.g. ``2026-11-23T17:50:00.000000Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _to_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return moment.astimezone(UTC)
+
+
+#: A timezone-aware instant, normalized to UTC; JSON form as :func:`format_timestamp`.
+Timestamp = Annotated[
+    datetime,
+    AfterValidator(_to_utc),
+    PlainSerializer(format_timestamp, return_type=str, when_used="json"),
+]
+
+
+def _no_floats(value: object, path: str = "$") -> None:
+    if isinstance(value, float):
+        raise ValueError(f"{path}: floats are not allowed in the log")
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _no_floats(item, f"{path}[{i}]")
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _no_floats(item, f"{path}.{key}")
+
+
+def _json_object_without_floats(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    _no_floats(value)
+    return value
+
+
+#: A JSON object (a crypto object's JSON form), floats refused.
+JsonObject = Annotated[dict[str, JsonValue], AfterValidator(_json_object_without_floats)]
+
+def _not_reserved(value: str) -> str:
+    if value.lower() in RESERVED_IDS:
+        raise ValueError(f"{value!r} is reserved for ballot options")
+    return value
+
+
+#: An identifier of a session, member state, candidate or teller (1–64 characters of
+#: ``A–Z a–z 0–9 . _ : -``, not one of the reserved option names ``blank``/``yes``/``no``).
+Identifier = Annotated[
+    str, StringConstraints(pattern=_ID_PATTERN), AfterValidator(_not_reserved)
+]
+#: A human-readable name.
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+#: A free-text reason or note recorded in the log.
+Note = Annotated[str, StringConstraints(max_length=500)]
+#: A non-negative integer.
+NonNegative = Annotated[int, Field(ge=0, le=2**53 - 1)]
+#: A round number (rounds are numbered 1, 2, … across the whole session).
+RoundNumber = Annotated[int, Field(ge=1, le=1_000_000)]
+
+
+class DomainModel(BaseModel):
+    """Base of commands, events and settings: frozen, no unknown fields, JSON-only values."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+
+
+def check_json_only(value: object) -> None:
+    """Raise ``ValueError`` if ``value`` holds a float anywhere (payloads are JSON-only)."""
+    _no_floats(value)
