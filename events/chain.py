@@ -36,7 +36,8 @@ class ChainVerifier:
         expected_position = self.position + 1
         if event.position != expected_position:
             raise ChainBroken(
-                expected_position, f"found position {event.position} where {expected_position} belongs"
+                expected_position,
+                f"found position {event.position} where {expected_position} belongs",
             )
         if self.log_id is None:
             self.log_id = event.log_id

@@ -37,10 +37,10 @@ class Database:
 
 def start_embedded(data_dir: Path) -> Database:
     """Start (or attach to) the embedded PostgreSQL whose data lives in ``data_dir``."""
-    import pgserver  # imported lazily: starting it is the slow path
+    from pgserver.postgres_server import get_server  # lazily: only the embedded path needs it
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(data_dir, cleanup_mode="stop")
+    server = get_server(data_dir, cleanup_mode="stop")
     return Database(dsn=server.get_uri(), server=server)
 
 

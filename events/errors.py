@@ -26,8 +26,7 @@ class WrongExpectedVersion(StoreError):
         self.expected = expected
         self.actual = actual
         super().__init__(
-            f"stream {stream_id!r} of log {log_id!r} is at version {actual}, "
-            f"expected {expected}"
+            f"stream {stream_id!r} of log {log_id!r} is at version {actual}, expected {expected}"
         )
 
 

@@ -132,7 +132,8 @@ class MemoryEventStore(EventStore):
         position = after
         while True:
             async with log.changed:
-                await log.changed.wait_for(lambda: len(log.events) > position)
+                while len(log.events) <= position:
+                    await log.changed.wait()
                 batch = log.events[position:]
             for record in batch:
                 yield record

@@ -44,7 +44,9 @@ def _quote_ident(name: str) -> str:
     return f'"{name}"'
 
 
-async def migrate(conn: asyncpg.Connection, schema: str, target: int | None = None) -> list[int]:
+async def migrate(
+    conn: asyncpg.Connection[asyncpg.Record], schema: str, target: int | None = None
+) -> list[int]:
     """Bring ``schema`` up to ``target`` (default: latest). Returns the versions applied.
 
     All pending migrations run in one transaction, so a failure leaves the schema as it was.
@@ -78,12 +80,14 @@ async def migrate(conn: asyncpg.Connection, schema: str, target: int | None = No
     return applied
 
 
-async def schema_version(conn: asyncpg.Connection, schema: str) -> int:
+async def schema_version(conn: asyncpg.Connection[asyncpg.Record], schema: str) -> int:
     """The highest migration applied to ``schema`` (0 if none)."""
     exists = await conn.fetchval(
         "SELECT to_regclass($1) IS NOT NULL", f"{_quote_ident(schema)}.schema_migrations"
     )
     if not exists:
         return 0
-    value = await conn.fetchval(f"SELECT max(version) FROM {_quote_ident(schema)}.schema_migrations")
+    value = await conn.fetchval(
+        f"SELECT max(version) FROM {_quote_ident(schema)}.schema_migrations"
+    )
     return int(value or 0)

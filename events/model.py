@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from events.canonical import (
-    chain_hash,
     canonical_object_json,
+    chain_hash,
     event_canonical_bytes,
 )
 
@@ -74,9 +74,7 @@ class NewEvent:
             raise ValueError("schema version must be a positive 32-bit integer")
         object.__setattr__(self, "event_id", str(uuid.UUID(str(self.event_id))))
         object.__setattr__(self, "payload_json", canonical_object_json(self.payload, "payload"))
-        object.__setattr__(
-            self, "metadata_json", canonical_object_json(self.metadata, "metadata")
-        )
+        object.__setattr__(self, "metadata_json", canonical_object_json(self.metadata, "metadata"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from events.batch import AppendRequest, plan
 from events.canonical import GENESIS_HASH, format_timestamp, parse_timestamp
@@ -49,6 +50,9 @@ from events.model import (
 from events.store import EventStore
 
 log = logging.getLogger(__name__)
+
+#: A connection, pooled or not.
+Connection = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
 
 #: Upper bounds of one group-commit transaction.
 MAX_GROUP_REQUESTS = 512
@@ -154,7 +158,9 @@ class _LogWriter:
                     continue
                 # One request may have poisoned the group (e.g. an event id stored under
                 # another log by another process): give each its own transaction.
-                log.warning("group commit of %d appends failed (%s); retrying singly", len(group), exc)
+                log.warning(
+                    "group commit of %d appends failed (%s); retrying singly", len(group), exc
+                )
                 for pending in group:
                     try:
                         (outcome,) = await self.store._commit_group(self.log_id, [pending.request])
@@ -181,7 +187,7 @@ class _Notifier:
 
     def __init__(self, store: PostgresEventStore) -> None:
         self._store = store
-        self._conn: asyncpg.Connection | None = None
+        self._conn: asyncpg.Connection[asyncpg.Record] | None = None
         self._waiters: dict[str, set[asyncio.Event]] = {}
         self._lock = asyncio.Lock()
 
@@ -192,8 +198,8 @@ class _Notifier:
             self._conn = await self._store._connect()
             await self._conn.add_listener(self._store.channel, self._on_notify)
 
-    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        log_id = payload.split("\n", 1)[0]
+    def _on_notify(self, _conn: Connection, _pid: int, _channel: str, payload: object) -> None:
+        log_id = str(payload).split("\n", 1)[0]
         for waiter in self._waiters.get(log_id, ()):
             waiter.set()
 
@@ -236,6 +242,7 @@ class PostgresEventStore(EventStore):
         min_connections: int = 2,
         max_connections: int = 10,
         run_migrations: bool = True,
+        application_name: str = "ballot",
     ) -> PostgresEventStore:
         """Connect to ``dsn``, migrate ``schema`` to the latest version, return the store."""
         if run_migrations:
@@ -248,7 +255,7 @@ class PostgresEventStore(EventStore):
             dsn,
             min_size=min_connections,
             max_size=max_connections,
-            server_settings={"search_path": schema, "application_name": "ballot"},
+            server_settings={"search_path": schema, "application_name": application_name},
         )
         return cls(pool, dsn, schema)
 
@@ -257,7 +264,7 @@ class PostgresEventStore(EventStore):
         """The connection pool (projections write their rows through it)."""
         return self._pool
 
-    async def _connect(self) -> asyncpg.Connection:
+    async def _connect(self) -> asyncpg.Connection[asyncpg.Record]:
         return await asyncpg.connect(
             self._dsn, server_settings={"search_path": self.schema, "application_name": "ballot"}
         )
@@ -288,7 +295,7 @@ class PostgresEventStore(EventStore):
             writer = self._writers[log_id] = _LogWriter(self, log_id)
         return await writer.submit(request)
 
-    async def _lock_head(self, conn: asyncpg.Connection, log_id: str) -> LogHead:
+    async def _lock_head(self, conn: Connection, log_id: str) -> LogHead:
         row = await conn.fetchrow(
             "SELECT position, head_hash FROM log_heads WHERE log_id = $1 FOR UPDATE", log_id
         )
@@ -303,7 +310,7 @@ class PostgresEventStore(EventStore):
         return LogHead(log_id, row[0], bytes(row[1]))
 
     async def _stream_versions(
-        self, conn: asyncpg.Connection, log_id: str, stream_ids: Sequence[str]
+        self, conn: Connection, log_id: str, stream_ids: Sequence[str]
     ) -> dict[str, int]:
         rows = await conn.fetch(
             "SELECT stream_id, version FROM streams WHERE log_id = $1 AND stream_id = ANY($2)",
@@ -314,13 +321,16 @@ class PostgresEventStore(EventStore):
 
     async def _write(
         self,
-        conn: asyncpg.Connection,
+        conn: Connection,
         records: Sequence[RecordedEvent],
         versions: Mapping[str, int],
         head: LogHead,
     ) -> None:
         await conn.copy_records_to_table(
-            "events", records=[_to_row(r) for r in records], columns=_COLUMNS, schema_name=self.schema
+            "events",
+            records=[_to_row(r) for r in records],
+            columns=_COLUMNS,
+            schema_name=self.schema,
         )
         await conn.execute(
             "INSERT INTO streams (log_id, stream_id, version)"
@@ -337,7 +347,9 @@ class PostgresEventStore(EventStore):
             head.hash,
         )
         # Delivered at commit only; subscribers treat it as a hint and read the table.
-        await conn.execute("SELECT pg_notify($1, $2)", self.channel, f"{head.log_id}\n{head.position}")
+        await conn.execute(
+            "SELECT pg_notify($1, $2)", self.channel, f"{head.log_id}\n{head.position}"
+        )
 
     async def _commit_group(
         self, log_id: str, requests: Sequence[AppendRequest]
@@ -437,7 +449,9 @@ class PostgresEventStore(EventStore):
             head = await self._lock_head(conn, log_id)
             streams = sorted({r.stream_id for r in records})
             verifier = ChainVerifier(
-                log_id, head=head, stream_versions=await self._stream_versions(conn, log_id, streams)
+                log_id,
+                head=head,
+                stream_versions=await self._stream_versions(conn, log_id, streams),
             )
             try:
                 for record in records:

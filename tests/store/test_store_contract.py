@@ -128,9 +128,7 @@ async def test_invalid_payloads_are_refused_before_anything(store: EventStore) -
 
 
 async def test_logs_are_independent(store: EventStore) -> None:
-    await asyncio.gather(
-        *(store.append(f"log-{i % 2}", f"s{i}", [ev(i)]) for i in range(40))
-    )
+    await asyncio.gather(*(store.append(f"log-{i % 2}", f"s{i}", [ev(i)]) for i in range(40)))
     assert await store.logs() == ["log-0", "log-1"]
     for log_id in ("log-0", "log-1"):
         assert await collect(store, log_id) == list(range(1, 21))

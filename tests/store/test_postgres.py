@@ -1,0 +1,368 @@
+"""PostgreSQL-specific guarantees of the event store, against a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import asyncpg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from events import ChainBroken, Expect, NewEvent, WrongExpectedVersion
+from events.exchange import export_jsonl, verify_jsonl
+from events.migrate import available_migrations, migrate, schema_version
+from events.model import RecordedEvent
+from events.postgres import Connection, PostgresEventStore
+from events.projections import ProjectionRunner
+
+CHILD = Path(__file__).with_name("_child.py")
+
+
+async def positions(store: PostgresEventStore, log_id: str) -> list[int]:
+    return [e.position async for e in store.read_log(log_id)]
+
+
+async def test_two_concurrent_writers_gap_free_and_chained(
+    pg_dsn: str, pg_store: PostgresEventStore
+) -> None:
+    # A second store instance has its own pool and writer queue: two "processes".
+    other = await PostgresEventStore.open(pg_dsn, schema=pg_store.schema, run_migrations=False)
+    try:
+
+        async def writer(store: PostgresEventStore, name: str) -> list[int]:
+            got: list[int] = []
+            for i in range(1000):
+                result = await store.append("log", f"writer-{name}", [NewEvent("W", {"i": i})], i)
+                got.extend(result.positions)
+            return got
+
+        a, b = await asyncio.gather(writer(pg_store, "a"), writer(other, "b"))
+    finally:
+        await other.close()
+    assert sorted(a + b) == list(range(1, 2001))
+    assert a == sorted(a) and b == sorted(b)
+    head = await pg_store.verify_chain("log")
+    assert head.position == 2000
+    stream_a = await pg_store.read_stream("log", "writer-a")
+    assert [e.payload()["i"] for e in stream_a] == list(range(1000))
+
+
+async def test_group_committed_batches_stay_contiguous(pg_store: PostgresEventStore) -> None:
+    async def append(i: int) -> tuple[int, ...]:
+        batch = [NewEvent("B", {"writer": i, "k": k}) for k in range(4)]
+        return (await pg_store.append("log", f"w{i}", batch, Expect.NO_STREAM)).positions
+
+    results = await asyncio.gather(*(append(i) for i in range(100)))
+    for got in results:
+        assert list(got) == list(range(got[0], got[0] + 4))
+    events = [e async for e in pg_store.read_log("log")]
+    assert [e.position for e in events] == list(range(1, 401))
+    for start in range(0, 400, 4):
+        writers = {e.payload()["writer"] for e in events[start : start + 4]}
+        assert len(writers) == 1  # a writer's events are never interleaved with another's
+    await pg_store.verify_chain("log")
+
+
+async def test_64_writers_on_one_stream_one_winner_per_version(
+    pg_dsn: str, pg_store: PostgresEventStore
+) -> None:
+    other = await PostgresEventStore.open(pg_dsn, schema=pg_store.schema, run_migrations=False)
+    try:
+        for version in range(8):
+            expected: Expect | int = Expect.NO_STREAM if version == 0 else version
+            stores = [pg_store if i % 2 else other for i in range(64)]
+            outcomes = await asyncio.gather(
+                *(
+                    s.append("log", "contended", [NewEvent("C", {"writer": i})], expected)
+                    for i, s in enumerate(stores)
+                ),
+                return_exceptions=True,
+            )
+            winners = [o for o in outcomes if not isinstance(o, BaseException)]
+            losers = [o for o in outcomes if isinstance(o, BaseException)]
+            assert len(winners) == 1
+            assert all(isinstance(o, WrongExpectedVersion) for o in losers)
+            assert winners[0].stream_version == version + 1
+    finally:
+        await other.close()
+    assert await pg_store.stream_version("log", "contended") == 8
+    assert await positions(pg_store, "log") == list(range(1, 9))
+
+
+async def test_database_refuses_update_delete_truncate(
+    pg_dsn: str, pg_store: PostgresEventStore
+) -> None:
+    await pg_store.append("log", "s", [NewEvent("T", {"v": 1}), NewEvent("T", {"v": 2})])
+    before = [line async for line in export_jsonl(pg_store, "log")]
+    conn = await asyncpg.connect(pg_dsn, server_settings={"search_path": pg_store.schema})
+    try:
+        for statement in (
+            "UPDATE events SET event_type = 'Forged' WHERE position = 1",
+            "UPDATE events SET payload = '{}' WHERE false",
+            "DELETE FROM events WHERE position = 2",
+            "TRUNCATE events",
+            "DELETE FROM log_heads",
+            "TRUNCATE streams CASCADE",
+        ):
+            with pytest.raises(asyncpg.RaiseError, match="append-only"):
+                await conn.execute(statement)
+        # The application role may read and append, nothing more.
+        async with conn.transaction():
+            await conn.execute("SET LOCAL ROLE ballot_app")
+            assert await conn.fetchval("SELECT count(*) FROM events") == 2
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute("UPDATE events SET event_type = 'Forged'")
+        async with conn.transaction():
+            await conn.execute("SET LOCAL ROLE ballot_app")
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute("DELETE FROM events")
+    finally:
+        await conn.close()
+    assert [line async for line in export_jsonl(pg_store, "log")] == before
+
+
+async def test_application_role_can_append(pg_dsn: str, pg_store: PostgresEventStore) -> None:
+    """Least privilege is enough: the store works when connected as ballot_app."""
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        await conn.execute("ALTER ROLE ballot_app LOGIN")
+    finally:
+        await conn.close()
+    user_dsn = pg_dsn.replace("postgres:@", "ballot_app:@", 1)
+    if user_dsn == pg_dsn:
+        pytest.skip("DSN shape does not allow switching user")
+    app = await PostgresEventStore.open(user_dsn, schema=pg_store.schema, run_migrations=False)
+    try:
+        await app.append("log", "s", [NewEvent("T", {"by": "app"})], Expect.NO_STREAM)
+        assert await positions(app, "log") == [1]
+    finally:
+        await app.close()
+
+
+async def test_any_flipped_byte_of_an_export_is_detected_at_its_position(
+    pg_store: PostgresEventStore,
+) -> None:
+    for i in range(30):
+        await pg_store.append(
+            "log", f"s{i % 4}", [NewEvent("T", {"i": i, "name": "Côte d'Ivoire"})]
+        )
+    export = b"".join([line async for line in export_jsonl(pg_store, "log")])
+    assert verify_jsonl(export.splitlines(keepends=True)).position == 30
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(offset=st.integers(0, len(export) - 1), flip=st.integers(1, 255))
+    def check(offset: int, flip: int) -> None:
+        tampered = bytearray(export)
+        tampered[offset] ^= flip
+        expected_position = export.count(b"\n", 0, offset) + 1
+        with pytest.raises(ChainBroken) as info:
+            verify_jsonl(bytes(tampered).splitlines(keepends=True))
+        assert info.value.position == expected_position
+
+    check()
+
+
+async def test_dropped_or_swapped_events_are_detected(pg_store: PostgresEventStore) -> None:
+    for i in range(6):
+        await pg_store.append("log", "s", [NewEvent("T", {"i": i})])
+    lines = [line async for line in export_jsonl(pg_store, "log")]
+    with pytest.raises(ChainBroken) as dropped:
+        verify_jsonl(lines[:2] + lines[3:])
+    assert dropped.value.position == 3
+    with pytest.raises(ChainBroken) as swapped:
+        verify_jsonl([lines[0], lines[2], lines[1], *lines[3:]])
+    assert swapped.value.position == 2
+
+
+async def test_subscriber_in_another_process_sees_every_event_once_in_order(
+    pg_dsn: str, pg_store: PostgresEventStore
+) -> None:
+    total = 300
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(CHILD),
+        "subscribe",
+        pg_dsn,
+        pg_store.schema,
+        "log",
+        str(total),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert child.stdout is not None
+    assert (await asyncio.wait_for(child.stdout.readline(), 30)).strip() == b"ready"
+
+    async def writer(w: int) -> None:
+        for k in range(total // 4):
+            await pg_store.append("log", f"w{w}", [NewEvent("T", {"n": w * 1000 + k})])
+            if k % 10 == 0:
+                await asyncio.sleep(0.005)
+
+    await asyncio.gather(*(writer(w) for w in range(4)))
+    out, _ = await asyncio.wait_for(child.communicate(), 60)
+    assert child.returncode == 0
+    seen = [json.loads(line) for line in out.decode().splitlines()]
+    stored = [e async for e in pg_store.read_log("log")]
+    assert [s["position"] for s in seen] == list(range(1, total + 1))
+    assert [s["n"] for s in seen] == [e.payload()["n"] for e in stored]
+
+
+async def test_process_killed_mid_append_leaves_whole_batches_only(
+    pg_dsn: str, pg_store: PostgresEventStore
+) -> None:
+    batch = 3000
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(CHILD),
+        "append-forever",
+        pg_dsn,
+        pg_store.schema,
+        "log",
+        str(batch),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert child.stdout is not None
+    monitor = await asyncpg.connect(pg_dsn)
+    try:
+        started = 0
+        while started < 3:  # let a few batches commit first
+            line = await asyncio.wait_for(child.stdout.readline(), 30)
+            started = int(line.split()[1])
+        # Kill it while its append transaction is open in the server.
+        for _ in range(2000):
+            in_transaction = await monitor.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ballot-crash-test'"
+                " AND xact_start IS NOT NULL AND state <> 'idle'"
+            )
+            if in_transaction:
+                break
+            await asyncio.sleep(0.001)
+        assert in_transaction, "never caught the child inside a transaction"
+        os.kill(child.pid, signal.SIGKILL)
+        await child.wait()
+        # The server notices the dead client and rolls its transaction back.
+        for _ in range(200):
+            left = await monitor.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ballot-crash-test'"
+            )
+            if not left:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await monitor.close()
+    events = [e async for e in pg_store.read_log("log")]
+    per_append = Counter(e.payload()["append"] for e in events)
+    assert len(per_append) >= 2
+    assert set(per_append.values()) == {batch}
+    head = await pg_store.verify_chain("log")
+    assert head.position == len(events) == (await pg_store.head("log")).position
+    # The log goes on normally after the crash.
+    await pg_store.append("log", "after", [NewEvent("T", {"ok": True})])
+    await pg_store.verify_chain("log")
+
+
+async def test_old_schema_is_upgraded_in_place(pg_dsn: str, pg_schema: str) -> None:
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        assert await migrate(conn, pg_schema, target=1) == [1]
+        assert await schema_version(conn, pg_schema) == 1
+        old = PostgresEventStore(
+            await asyncpg.create_pool(pg_dsn, server_settings={"search_path": pg_schema}),
+            pg_dsn,
+            pg_schema,
+        )
+        await old.append("log", "s", [NewEvent("T", {"v": 1})])
+        await old.close()
+        store = await PostgresEventStore.open(pg_dsn, schema=pg_schema)  # migrates to latest
+        try:
+            latest = len(available_migrations())
+            assert await schema_version(conn, pg_schema) == latest
+            assert [e.payload() async for e in store.read_log("log")] == [{"v": 1}]
+            assert await migrate(conn, pg_schema) == []  # idempotent
+        finally:
+            await store.close()
+    finally:
+        await conn.execute(f'DROP SCHEMA "{pg_schema}" CASCADE')
+        await conn.close()
+
+
+class CountsProjection:
+    """A small projection: events per type and the last payload of each stream."""
+
+    name = "counts"
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        self.fail_at = fail_at
+
+    async def setup(self, conn: Connection) -> None:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS proj_counts (log_id text, event_type text, n bigint,"
+            " PRIMARY KEY (log_id, event_type));"
+            "CREATE TABLE IF NOT EXISTS proj_last (log_id text, stream_id text, payload text,"
+            " PRIMARY KEY (log_id, stream_id))"
+        )
+
+    async def reset(self, conn: Connection, log_id: str) -> None:
+        await conn.execute("DELETE FROM proj_counts WHERE log_id = $1", log_id)
+        await conn.execute("DELETE FROM proj_last WHERE log_id = $1", log_id)
+
+    async def apply(self, conn: Connection, log_id: str, events: Sequence[RecordedEvent]) -> None:
+        for event in events:
+            if event.position == self.fail_at:
+                raise RuntimeError("projection bug")
+            await conn.execute(
+                "INSERT INTO proj_counts VALUES ($1, $2, 1)"
+                " ON CONFLICT (log_id, event_type) DO UPDATE SET n = proj_counts.n + 1",
+                log_id,
+                event.event_type,
+            )
+            await conn.execute(
+                "INSERT INTO proj_last VALUES ($1, $2, $3)"
+                " ON CONFLICT (log_id, stream_id) DO UPDATE SET payload = EXCLUDED.payload",
+                log_id,
+                event.stream_id,
+                event.payload_json,
+            )
+
+
+async def _rows(store: PostgresEventStore) -> list[tuple[object, ...]]:
+    counts = await store.pool.fetch("SELECT * FROM proj_counts ORDER BY 1, 2")
+    last = await store.pool.fetch("SELECT * FROM proj_last ORDER BY 1, 2")
+    return [tuple(r) for r in counts] + [tuple(r) for r in last]
+
+
+async def test_projection_rebuild_gives_identical_rows(pg_store: PostgresEventStore) -> None:
+    rng = random.Random(7)
+    runner = ProjectionRunner(pg_store, CountsProjection(), "log")
+    await runner.setup()
+    for i in range(120):
+        kind = rng.choice(["A", "B", "C"])
+        await pg_store.append("log", f"s{rng.randrange(9)}", [NewEvent(kind, {"i": i})])
+        if i % 37 == 0:
+            await runner.catch_up(batch_size=16)  # incremental, in uneven steps
+    assert await runner.catch_up(batch_size=16) == 120
+    incremental = await _rows(pg_store)
+    assert await runner.rebuild(batch_size=50) == 120
+    assert await _rows(pg_store) == incremental
+
+
+async def test_projection_rows_and_checkpoint_move_together(pg_store: PostgresEventStore) -> None:
+    for i in range(10):
+        await pg_store.append("log", "s", [NewEvent("A", {"i": i})])
+    failing = ProjectionRunner(pg_store, CountsProjection(fail_at=7), "log")
+    await failing.setup()
+    with pytest.raises(RuntimeError, match="projection bug"):
+        await failing.catch_up(batch_size=5)
+    assert await failing.checkpoint() == 5  # first batch committed, second rolled back
+    assert await _rows(pg_store) == [("log", "A", 5), ("log", "s", '{"i":4}')]
+    fixed = ProjectionRunner(pg_store, CountsProjection(), "log")
+    assert await fixed.catch_up() == 10
+    assert (await _rows(pg_store))[0] == ("log", "A", 10)
