@@ -49,19 +49,19 @@ class SigningError(ValueError):
     code = "signing_error"
 
 
-class InvalidKey(SigningError):  # noqa: N818 (names the refusal)
+class InvalidKey(SigningError):
     """A byte string that should encode an Ed25519 key does not (or is a weak key)."""
 
     code = "invalid_key"
 
 
-class InvalidSignature(SigningError):  # noqa: N818 (names the refusal)
+class InvalidSignature(SigningError):
     """A signature does not verify for this key and message (or is malformed)."""
 
     code = "signature_invalid"
 
 
-class InvalidMessage(SigningError):  # noqa: N818 (names the refusal)
+class InvalidMessage(SigningError):
     """The parts of a message to be signed are malformed (wrong length, out of range)."""
 
     code = "invalid_message"
@@ -79,13 +79,13 @@ class SealedFormatError(SealError):
     code = "sealed_format_invalid"
 
 
-class WrongPassphrase(SealError):  # noqa: N818 (names the refusal)
+class WrongPassphrase(SealError):
     """Authentication failed: the passphrase is wrong or the sealed file was altered."""
 
     code = "wrong_passphrase"
 
 
-class WeakPassphrase(SealError):  # noqa: N818 (names the refusal)
+class WeakPassphrase(SealError):
     """The passphrase is refused for sealing (empty)."""
 
     code = "passphrase_empty"
