@@ -79,7 +79,7 @@ class BallotError(ValueError):
     code = "ballot_invalid"
 
 
-class InvalidBallot(BallotError):  # noqa: N818 - the name is part of the module's interface
+class InvalidBallot(BallotError):
     """A ballot (or its encoding) is refused; ``code`` says why.
 
     Codes: ``ballot_malformed`` (undecodable, wrong shape, identity where forbidden),
