@@ -27,7 +27,7 @@ import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -51,8 +51,11 @@ from events.store import EventStore
 
 log = logging.getLogger(__name__)
 
-#: A connection, pooled or not.
-Connection = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
+if TYPE_CHECKING:
+    #: A connection, pooled or not.
+    Connection: TypeAlias = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
+else:  # asyncpg's classes are not generic at run time
+    Connection = asyncpg.Connection | PoolConnectionProxy
 
 #: Upper bounds of one group-commit transaction.
 MAX_GROUP_REQUESTS = 512
