@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from crypto.dkg import (
     CeremonyContext,
+    CeremonyMessage,
     CoefficientCountError,
     CommitmentProofError,
     Complaint,
@@ -42,6 +43,7 @@ from crypto.dkg import (
     encrypted_share_from_json,
     encrypted_share_to_json,
     joint_public_key,
+    message_to_sign,
     new_dealer,
     open_share,
     own_share,
@@ -51,9 +53,18 @@ from crypto.dkg import (
     verify_key_share,
     verify_revealed_share,
 )
+from crypto.elgamal import add_vectors, encrypt, zero_vector
 from crypto.encoding import b64e
-from crypto.group import Point, RandomScalars, Scalar, seeded_scalars
-from crypto.signing import open_with_passphrase, seal_with_passphrase
+from crypto.group import Point, RandomScalars, Scalar, frame, seeded_scalars
+from crypto.signing import SigningKey, open_with_passphrase, seal_with_passphrase
+from crypto.tally import (
+    TallyContext,
+    TallyError,
+    combine,
+    compute_share,
+    lagrange_coefficient,
+    verify_share,
+)
 
 # -- a test harness that plays the whole ceremony ------------------------------------------
 
@@ -72,8 +83,10 @@ def lagrange_at_zero(indices: Sequence[int]) -> dict[int, Scalar]:
 
 
 def combine_points(points: Mapping[int, Point]) -> Point:
+    indices = sorted(points)
     acc = Point.identity()
-    for i, coefficient in lagrange_at_zero(sorted(points)).items():
+    for i, coefficient in lagrange_at_zero(indices).items():
+        assert coefficient == lagrange_coefficient(i, indices)  # agrees with crypto.tally
         acc = acc + points[i] * coefficient
     return acc
 
@@ -524,3 +537,93 @@ def test_json_strict_refusals() -> None:
 def test_seeded_rng_type() -> None:
     rng: RandomScalars = seeded_scalars(b"x")
     assert isinstance(rng(), Scalar)
+
+
+# -- integration with ElGamal and the threshold tally ----------------------------------------
+
+
+@pytest.mark.parametrize(("n", "k", "disqualify"), [(5, 3, None), (5, 3, 2), (3, 2, None)])
+def test_any_k_tellers_decrypt_an_aggregate(n: int, k: int, disqualify: int | None) -> None:
+    c = start(n, k)
+    complaints = [Complaint(1 if disqualify != 1 else 2, disqualify)] if disqualify else []
+    qual, key, shares = finish(c, complaints)
+    vks = {j: verification_key(c.commitments, qual, j) for j in range(1, n + 1)}
+    options = ("A", "B", "blank")
+    votes = [0, 1, 1, 2, 0, 1, 2]
+    rng = seeded_scalars(b"votes")
+    total = zero_vector(len(options))
+    for v in votes:
+        total = add_vectors(total, [encrypt(key, int(i == v), rng()) for i in range(3)])
+    tctx = TallyContext("session-1", 1, options)
+    expected = tuple(votes.count(i) for i in range(3))
+    for subset in list(itertools.combinations(range(1, n + 1), k))[:4]:
+        dshares = [compute_share(tctx, total, j, shares[j], vks[j], rng) for j in subset]
+        for d in dshares:
+            verify_share(tctx, total, d, vks[d.teller_index])
+        assert combine(total, dshares, len(votes)) == expected
+        if k > 1:
+            with pytest.raises(TallyError):
+                combine(total, dshares[:-1], len(votes))
+
+
+# -- the share encryption, re-derived from docs/spec-keys.md ------------------------------
+
+
+def u32(value: int) -> bytes:
+    return value.to_bytes(4, "big")
+
+
+def test_share_encryption_matches_the_spec() -> None:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric.x25519 import (
+        X25519PrivateKey,
+        X25519PublicKey,
+    )
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    c = start(3, 2)
+    share = c.shares[(3, 1)]
+    recipient = c.secrets[1]
+    ctx_bytes = frame(b"ballot/v1/dkg/context", b"session-1", u32(3), u32(2))
+    assert ctx_bytes == c.ctx.encode()
+    private = X25519PrivateKey.from_private_bytes(recipient.encryption_secret)
+    own_public = private.public_key().public_bytes_raw()
+    shared = private.exchange(X25519PublicKey.from_public_bytes(share.ephemeral_public))
+    info = frame(
+        b"ballot/v1/dkg/share-key", ctx_bytes, u32(3), u32(1), share.ephemeral_public, own_public
+    )
+    okm = HKDF(algorithm=hashes.SHA256(), length=44, salt=None, info=info).derive(shared)
+    aad = frame(b"ballot/v1/dkg/share-aad", ctx_bytes, u32(3), u32(1), share.ephemeral_public)
+    plaintext = AESGCM(okm[:32]).decrypt(okm[32:], share.ciphertext, aad)
+    assert Scalar.decode(plaintext) == open_share(c.ctx, recipient, share, c.commitments[3])
+    # And the Schnorr context of coefficient 1 of dealer 2, per the spec.
+    commitment = c.commitments[2]
+    from crypto.proofs import verify_schnorr
+
+    verify_schnorr(
+        commitment.coefficient_commitments[1],
+        commitment.proofs[1],
+        frame(b"ballot/v1/dkg/coefficient", ctx_bytes, u32(2), u32(1), commitment.encryption_key),
+    )
+
+
+def test_messages_to_sign() -> None:
+    c = start(3, 2)
+    teller = SigningKey.from_seed(bytes(range(32)))
+    messages: list[CeremonyMessage] = [
+        c.commitments[1],
+        c.shares[(1, 2)],
+        Complaint(2, 1),
+        answer_complaint(c.secrets[1], Complaint(2, 1)),
+    ]
+    encoded = [message_to_sign(c.ctx, m) for m in messages]
+    assert len(set(encoded)) == len(encoded)
+    for m, e in zip(messages, encoded, strict=True):
+        assert e == frame(b"ballot/v1/dkg/signed-message", c.ctx.encode(), m.encode())
+        teller.public_key().verify(e, teller.sign(e))
+    other = CeremonyContext("session-2", 3, 2)
+    assert message_to_sign(other, messages[2]) != encoded[2]
+    assert Complaint(2, 1).encode() == frame(
+        b"ballot/v1/dkg/complaint", (2).to_bytes(4, "big"), (1).to_bytes(4, "big")
+    )
