@@ -31,9 +31,9 @@ The ceremony (every message below has a binary and a JSON form; ``docs/spec-keys
    polynomial ``Σ_{i∈QUAL} f_i``, whose value at 0 is the secret of ``K``.
 
 Authenticity of the messages (who sent which commitment, share, complaint or answer) comes
-from the layer above: every message is submitted and signed by its teller (over
-:func:`message_to_sign`), and a recipient checks the dealer's signature on an
-:class:`EncryptedShare` before opening it. Without that,
+from the layer above: every message is submitted and signed by its teller (over its
+:meth:`encode` bytes framed with the ceremony context, see ``docs/spec-keys.md``), and a
+recipient checks the dealer's signature on an :class:`EncryptedShare` before opening it. Without that,
 a relay could corrupt honest shares to provoke complaints and make honest dealers reveal
 them.
 """
@@ -95,7 +95,6 @@ _COMMITMENT_TAG: Final[bytes] = domain_tag("dkg/dealer-commitment")
 _ENCRYPTED_SHARE_TAG: Final[bytes] = domain_tag("dkg/encrypted-share")
 _COMPLAINT_TAG: Final[bytes] = domain_tag("dkg/complaint")
 _ANSWER_TAG: Final[bytes] = domain_tag("dkg/complaint-answer")
-_SIGNED_MESSAGE_TAG: Final[bytes] = domain_tag("dkg/signed-message")
 _SECRETS_MAGIC: Final[bytes] = b"BDKS\x01"
 
 _P25519: Final[int] = 2**255 - 19
@@ -323,19 +322,6 @@ def _check_pair(accuser: int, accused: int) -> None:
             raise DkgIndexError(f"{name} must be a teller index in [1, {MAX_TELLERS}]")
     if accuser == accused:
         raise DkgIndexError("a teller cannot complain about itself", dealer=accused)
-
-
-#: Any public ceremony message.
-CeremonyMessage = DealerCommitment | EncryptedShare | Complaint | ComplaintAnswer
-
-
-def message_to_sign(ctx: CeremonyContext, message: CeremonyMessage) -> bytes:
-    """The bytes a teller signs (Ed25519) when it publishes ``message`` in this ceremony.
-
-    ``frame("ballot/v1/dkg/signed-message", ctx.encode(), message.encode())``; each
-    message's own encoding starts with a tag naming its type.
-    """
-    return frame(_SIGNED_MESSAGE_TAG, ctx.encode(), message.encode())
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
