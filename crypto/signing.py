@@ -256,7 +256,8 @@ def checkpoint_message(position: int, head_hash: bytes, merkle_root: bytes) -> b
 
     ``frame("ballot/v1/checkpoint", position as u64 big-endian, head_hash, merkle_root)``,
     where ``head_hash`` is the hash of the event at ``position`` and ``merkle_root`` the
-    RFC 9162 root of the log up to and including that event.
+    RFC 9162 root of the log up to and including that event (positions start at 1, so the
+    tree size is ``position``).
     """
     if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < 2**64:
         raise InvalidMessage("checkpoint position must be an integer in [0, 2^64)")
