@@ -72,7 +72,6 @@ class EnrollDelegation(Command):
     delegation_id: Identifier
     enrollment_code_digest: Bytes32
     public_key: Bytes32
-    encryption_key: Bytes32 | None = None
     enrolled_at: Timestamp
 
 
@@ -109,32 +108,42 @@ class AppointTellers(Command):
 
 
 class SubmitKeyCommitment(Command):
-    """A teller's dealer commitment (crypto.dkg JSON)."""
+    """A teller's dealer commitment (crypto.dkg JSON), signed with its enrolled key over
+    :func:`ballot.domain.ceremony_signing_message`."""
 
     teller_id: Identifier
     commitment: JsonObject
+    signature: Bytes64
+
+
+class SignedShareIn(DomainModel):
+    """One encrypted share (crypto.dkg JSON) and the dealer's signature over it."""
+
+    share: JsonObject
+    signature: Bytes64
 
 
 class DealKeyShares(Command):
-    """A teller's encrypted shares for the other tellers (crypto.dkg JSON, one per
-    recipient)."""
+    """A teller's encrypted shares, one for every other teller, each signed."""
 
     teller_id: Identifier
-    shares: tuple[JsonObject, ...]
+    shares: tuple[SignedShareIn, ...]
 
 
 class FileKeyComplaint(Command):
-    """A teller's complaint against a dealer (crypto.dkg JSON)."""
+    """A teller's signed complaint against a dealer (crypto.dkg JSON)."""
 
     teller_id: Identifier
     complaint: JsonObject
+    signature: Bytes64
 
 
 class AnswerKeyComplaint(Command):
-    """A dealer's answer to a complaint (crypto.dkg JSON)."""
+    """A dealer's signed answer to a complaint: the disputed share in the clear."""
 
     teller_id: Identifier
     answer: JsonObject
+    signature: Bytes64
 
 
 class PublishElectionKey(Command):
@@ -239,6 +248,7 @@ __all__ = [
     "RecordCheckpoint",
     "RecordPresence",
     "RegisterMemberState",
+    "SignedShareIn",
     "SubmitDecryptionShare",
     "SubmitKeyCommitment",
     "TellerAppointment",

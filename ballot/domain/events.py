@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import ValidationError
 
-from ballot.domain.rules import Decision, EliminatedBy, RoundKind
+from ballot.domain.rules import Decision, ElectedBy, EliminatedBy, RoundKind
 from ballot.domain.settings import SessionSettings
 from ballot.domain.values import (
     Bytes32,
@@ -30,7 +30,6 @@ from ballot.domain.values import (
 )
 
 Role = Literal["member", "teller"]
-ElectedBy = Literal["ballot", "confirmation", "acclamation"]
 VoidReason = Literal["below_min_tally", "declared"]
 
 
@@ -94,14 +93,13 @@ class CredentialsAccepted(Event):
 
 
 class DelegationEnrolled(Event):
-    """A delegation (or a teller) redeemed its code and bound its Ed25519 public key (a
-    teller also binds its X25519 key-ceremony encryption key, if the ceremony uses one)."""
+    """A delegation (or a teller) redeemed its one-time code and bound its Ed25519 public
+    key: every ballot (or key-ceremony message) it sends is signed with the matching key."""
 
     event_type: ClassVar[str] = "DelegationEnrolled"
     delegation_id: Identifier
     role: Role
     public_key: Bytes32
-    encryption_key: Bytes32 | None = None
     enrolled_at: Timestamp
 
 
@@ -148,42 +146,54 @@ class TellersAppointed(Event):
 
 
 class KeyCeremonyCommitted(Event):
-    """A teller's public dealer commitment (Feldman coefficients with proofs)."""
+    """A teller's public dealer commitment (Feldman coefficient commitments with Schnorr
+    proofs, and its X25519 key), signed with the teller's enrolled Ed25519 key."""
 
     event_type: ClassVar[str] = "KeyCeremonyCommitted"
     teller_id: Identifier
     index: int
     commitment: JsonObject
+    signature: Bytes64
+
+
+class SignedShare(DomainModel):
+    """One encrypted share (crypto.dkg JSON) with the dealer's signature over it."""
+
+    share: JsonObject
+    signature: Bytes64
 
 
 class KeyCeremonySharesDealt(Event):
-    """A teller's shares for the others, each encrypted to its recipient (the server only
-    relays them; it cannot read them)."""
+    """A teller's shares for every other teller, each encrypted to its recipient and signed
+    by the dealer (the server only relays them; it cannot read them)."""
 
     event_type: ClassVar[str] = "KeyCeremonySharesDealt"
     teller_id: Identifier
     index: int
-    shares: tuple[JsonObject, ...]
+    shares: tuple[SignedShare, ...]
 
 
 class KeyCeremonyComplaintFiled(Event):
-    """A teller complains that a dealer's share to it does not match the dealer's
-    commitment."""
+    """Teller ``index`` complains that dealer ``against`` sent it no valid share."""
 
     event_type: ClassVar[str] = "KeyCeremonyComplaintFiled"
     teller_id: Identifier
     index: int
     against: int
     complaint: JsonObject
+    signature: Bytes64
 
 
 class KeyCeremonyComplaintAnswered(Event):
-    """A dealer answers a complaint by revealing the disputed share publicly."""
+    """Dealer ``index`` answers the complaint of teller ``accuser`` by revealing that share
+    publicly (anyone can check it against the dealer's commitment)."""
 
     event_type: ClassVar[str] = "KeyCeremonyComplaintAnswered"
     teller_id: Identifier
     index: int
+    accuser: int
     answer: JsonObject
+    signature: Bytes64
 
 
 class TellerKey(DomainModel):
@@ -194,8 +204,8 @@ class TellerKey(DomainModel):
 
 
 class ElectionKeyPublished(Event):
-    """The ceremony is over: the joint election key, the qualified tellers (QUAL) and each
-    one's verification key, all re-derivable from the ceremony events."""
+    """The ceremony is over: the joint election key, the qualified dealers (QUAL) and every
+    teller's verification key, all re-derivable from the ceremony events."""
 
     event_type: ClassVar[str] = "ElectionKeyPublished"
     election_key: Bytes32
@@ -236,16 +246,23 @@ class BallotCast(Event):
     tracking_code: str
 
 
+class CiphertextPair(DomainModel):
+    """One exponential-ElGamal ciphertext: the JSON form of ``crypto.encoding``."""
+
+    alpha: Bytes32
+    beta: Bytes32
+
+
 class RoundClosed(Event):
     """The round closed, committing to its exact ballot set: how many, the RFC 9162 Merkle
-    root of their tracking hashes in log order, and the homomorphic aggregate per option (64
-    bytes each: alpha ‖ beta). The lots seed, if one was committed, is revealed here."""
+    root of their tracking hashes in log order (leaves ``leaf_hash(tracking_hash)``), and the
+    homomorphic aggregate per option. The lots seed, if one was committed, is revealed here."""
 
     event_type: ClassVar[str] = "RoundClosed"
     round_number: RoundNumber
     ballot_count: NonNegative
     ballots_root: Bytes32
-    aggregate: tuple[Bytes64, ...]
+    aggregate: tuple[CiphertextPair, ...]
     lots_seed: Bytes32 | None = None
     closed_at: Timestamp
 
@@ -423,6 +440,7 @@ __all__ = [
     "CandidateNominated",
     "CandidateWithdrawn",
     "CheckpointSigned",
+    "CiphertextPair",
     "ConfirmationFailed",
     "CredentialsAccepted",
     "DecryptionShareSubmitted",
@@ -444,6 +462,7 @@ __all__ = [
     "RoundVoided",
     "SessionAdjourned",
     "SessionConvened",
+    "SignedShare",
     "TellerKey",
     "TellersAppointed",
     "UnknownEvent",

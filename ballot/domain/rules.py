@@ -14,10 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from crypto.group import domain_tag, frame
-
 from ballot.domain.settings import QuorumBase, SessionSettings
 from ballot.domain.values import BLANK, NO, YES
+from crypto.group import domain_tag, frame
 
 LOTS_COMMIT_DOMAIN: Final[str] = "lots/commit"
 LOTS_DRAW_DOMAIN: Final[str] = "lots/draw"
@@ -25,6 +24,7 @@ LOTS_DRAW_DOMAIN: Final[str] = "lots/draw"
 RoundKind = Literal["election", "tiebreak", "confirmation"]
 Decision = Literal["elected", "inconclusive", "eliminated", "tiebreak_required", "not_confirmed"]
 EliminatedBy = Literal["fewest_votes", "tiebreak", "lots"]
+ElectedBy = Literal["ballot", "confirmation", "acclamation"]
 
 
 # -- majority ------------------------------------------------------------------------------
@@ -65,8 +65,10 @@ class VotingStatus:
 def has_voting_rights(status: VotingStatus) -> bool:
     """A member (not an observer) that has not lost its vote for arrears without the council
     restoring it, and is not suspended."""
-    return not status.observer and not (status.arrears and not status.restored) and not (
-        status.suspended
+    return (
+        not status.observer
+        and not (status.arrears and not status.restored)
+        and not (status.suspended)
     )
 
 

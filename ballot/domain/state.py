@@ -13,11 +13,12 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Literal, TypeVar
 
+from ballot.domain.rules import ElectedBy, RoundKind, RoundOutcome, VotingStatus
+from ballot.domain.settings import SessionSettings
+from crypto.dkg import Complaint, ComplaintAnswer, DealerCommitment, EncryptedShare
 from crypto.elgamal import Ciphertext
 from crypto.group import Point
-
-from ballot.domain.rules import RoundKind, RoundOutcome, VotingStatus
-from ballot.domain.settings import SessionSettings
+from crypto.tally import DecryptionShare
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -95,25 +96,28 @@ class TellerState:
     code_expires_at: datetime
     code_used: bool = False
     public_key: bytes | None = None
-    encryption_key: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class CeremonyState:
-    """The key ceremony's public messages (JSON as logged) and its result.
+    """The key ceremony's public messages (decoded) and its result.
 
-    Messages are kept in their logged JSON form and parsed by the functions that need them
-    (:mod:`ballot.domain.crypto_port`), so this state stays independent of the ceremony's
-    object model.
+    ``dealt`` maps each dealer that has dealt to its encrypted shares; ``complaints`` and
+    ``answers`` are in log order.
     """
 
-    commitments: Mapping[int, Mapping[str, Any]] = field(default_factory=_empty)
-    shares: Mapping[int, tuple[Mapping[str, Any], ...]] = field(default_factory=_empty)
-    complaints: tuple[tuple[int, int, Mapping[str, Any]], ...] = ()
-    answers: tuple[tuple[int, Mapping[str, Any]], ...] = ()
+    commitments: Mapping[int, DealerCommitment] = field(default_factory=_empty)
+    dealt: Mapping[int, tuple[EncryptedShare, ...]] = field(default_factory=_empty)
+    complaints: tuple[Complaint, ...] = ()
+    answers: tuple[ComplaintAnswer, ...] = ()
     election_key: Point | None = None
     qualified: tuple[int, ...] = ()
     verification_keys: Mapping[int, Point] = field(default_factory=_empty)
+
+    @property
+    def published(self) -> bool:
+        """Whether the election key has been published (the ceremony is over)."""
+        return self.election_key is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +149,7 @@ class RoundState:
     ballots_root: bytes | None = None
     closed_at: datetime | None = None
     lots_seed: bytes | None = None
-    shares: Mapping[int, Mapping[str, Any]] = field(default_factory=_empty)
+    shares: Mapping[int, DecryptionShare] = field(default_factory=_empty)
     counts: tuple[int, ...] | None = None
     outcome: RoundOutcome | None = None
     void_reason: str | None = None
@@ -156,7 +160,7 @@ class Elected:
     """The session's result."""
 
     candidate_id: str
-    by: str
+    by: ElectedBy
     round_number: int | None
     votes: int | None
     valid: int | None

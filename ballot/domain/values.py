@@ -25,7 +25,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    JsonValue,
     PlainSerializer,
     StringConstraints,
     WithJsonSchema,
@@ -110,24 +109,39 @@ Timestamp = Annotated[
 ]
 
 
-def _no_floats(value: object, path: str = "$") -> None:
+def _check_json(value: object, path: str = "$") -> None:
+    # The log's canonical JSON: objects with string keys, arrays, strings, booleans, null and
+    # integers. No floats (their text is not portable), nothing that is not JSON at all.
+    if value is None or isinstance(value, bool | str):
+        return
+    if isinstance(value, int):
+        if not -(2**53 - 1) <= value <= 2**53 - 1:
+            raise ValueError(f"{path}: integer outside ±(2^53-1)")
+        return
     if isinstance(value, float):
         raise ValueError(f"{path}: floats are not allowed in the log")
     if isinstance(value, list | tuple):
         for i, item in enumerate(value):
-            _no_floats(item, f"{path}[{i}]")
-    elif isinstance(value, Mapping):
+            _check_json(item, f"{path}[{i}]")
+        return
+    if isinstance(value, Mapping):
         for key, item in value.items():
-            _no_floats(item, f"{path}.{key}")
+            if not isinstance(key, str):
+                raise ValueError(f"{path}: object key {key!r} is not a string")
+            _check_json(item, f"{path}.{key}")
+        return
+    raise ValueError(f"{path}: {type(value).__name__} is not a JSON value")
 
 
-def _json_object_without_floats(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
-    _no_floats(value)
+def _json_object(value: dict[str, Any]) -> dict[str, Any]:
+    _check_json(value)
     return value
 
 
-#: A JSON object (a crypto object's JSON form), floats refused.
-JsonObject = Annotated[dict[str, JsonValue], AfterValidator(_json_object_without_floats)]
+#: A JSON object (a crypto object's JSON form, e.g. from ``crypto.ballot.ballot_to_json``):
+#: string keys; values strings, integers, booleans, null, arrays, objects; no floats.
+JsonObject = Annotated[dict[str, Any], AfterValidator(_json_object)]
+
 
 def _not_reserved(value: str) -> str:
     if value.lower() in RESERVED_IDS:
@@ -137,9 +151,7 @@ def _not_reserved(value: str) -> str:
 
 #: An identifier of a session, member state, candidate or teller (1–64 characters of
 #: ``A–Z a–z 0–9 . _ : -``, not one of the reserved option names ``blank``/``yes``/``no``).
-Identifier = Annotated[
-    str, StringConstraints(pattern=_ID_PATTERN), AfterValidator(_not_reserved)
-]
+Identifier = Annotated[str, StringConstraints(pattern=_ID_PATTERN), AfterValidator(_not_reserved)]
 #: A human-readable name.
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 #: A free-text reason or note recorded in the log.
@@ -157,5 +169,5 @@ class DomainModel(BaseModel):
 
 
 def check_json_only(value: object) -> None:
-    """Raise ``ValueError`` if ``value`` holds a float anywhere (payloads are JSON-only)."""
-    _no_floats(value)
+    """Raise ``ValueError`` unless ``value`` is canonical-log JSON (no floats anywhere)."""
+    _check_json(value)

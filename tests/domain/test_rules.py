@@ -50,7 +50,7 @@ def test_required_two_thirds(valid: int, needed: int) -> None:
     assert needed == 0 or 3 * (needed - 1) < 2 * valid
 
 
-@pytest.mark.parametrize("valid", range(0, 200))
+@pytest.mark.parametrize("valid", range(200))
 def test_is_elected_agrees_with_required(valid: int) -> None:
     need = required(valid)
     for votes in range(valid + 1):
@@ -202,21 +202,45 @@ def test_outcome_tie_for_fewest() -> None:
 def test_outcome_tiebreak_and_confirmation() -> None:
     s = SessionSettings()
     kw = {"settings": s, "inconclusive_before": 0, "session_id": "s", "round_number": 9}
-    o = round_outcome(kind="tiebreak", options=("b", "c", "blank"), counts=(7, 6, 1),
-                      lots_seed=None, **kw)  # type: ignore[arg-type]
+    o = round_outcome(
+        kind="tiebreak", options=("b", "c", "blank"), counts=(7, 6, 1), lots_seed=None, **kw
+    )  # type: ignore[arg-type]
     assert (o.decision, o.eliminated, o.eliminated_by, o.required) == (
-        "eliminated", "c", "tiebreak", None)
-    o = round_outcome(kind="tiebreak", options=("b", "c", "blank"), counts=(6, 6, 1),
-                      lots_seed=None, **kw)  # type: ignore[arg-type]
+        "eliminated",
+        "c",
+        "tiebreak",
+        None,
+    )
+    o = round_outcome(
+        kind="tiebreak", options=("b", "c", "blank"), counts=(6, 6, 1), lots_seed=None, **kw
+    )  # type: ignore[arg-type]
     assert (o.decision, o.tied) == ("tiebreak_required", ("b", "c"))
-    o = round_outcome(kind="confirmation", options=("yes", "no", "blank"), counts=(20, 10, 50),
-                      lots_seed=None, confirmation_candidate="a", **kw)  # type: ignore[arg-type]
+    o = round_outcome(
+        kind="confirmation",
+        options=("yes", "no", "blank"),
+        counts=(20, 10, 50),
+        lots_seed=None,
+        confirmation_candidate="a",
+        **kw,
+    )  # type: ignore[arg-type]
     assert (o.decision, o.elected, o.valid, o.required) == ("elected", "a", 30, 20)
-    o = round_outcome(kind="confirmation", options=("yes", "no", "blank"), counts=(19, 11, 0),
-                      lots_seed=None, confirmation_candidate="a", **kw)  # type: ignore[arg-type]
+    o = round_outcome(
+        kind="confirmation",
+        options=("yes", "no", "blank"),
+        counts=(19, 11, 0),
+        lots_seed=None,
+        confirmation_candidate="a",
+        **kw,
+    )  # type: ignore[arg-type]
     assert o.decision == "not_confirmed"
-    o = round_outcome(kind="confirmation", options=("yes", "no", "blank"), counts=(0, 0, 9),
-                      lots_seed=None, confirmation_candidate="a", **kw)  # type: ignore[arg-type]
+    o = round_outcome(
+        kind="confirmation",
+        options=("yes", "no", "blank"),
+        counts=(0, 0, 9),
+        lots_seed=None,
+        confirmation_candidate="a",
+        **kw,
+    )  # type: ignore[arg-type]
     assert (o.decision, o.valid) == ("not_confirmed", 0)
 
 
