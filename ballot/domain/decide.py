@@ -820,9 +820,9 @@ def _share(state: SessionState, cmd: SubmitDecryptionShare) -> list[Event]:
     teller = state.tellers.get(cmd.teller_id)
     if teller is None:
         raise Refusal("unknown_teller", f"no teller {cmd.teller_id!r}")
-    vk = state.ceremony.verification_keys.get(teller.index)
-    if vk is None:
-        raise Refusal("not_qualified_teller", f"{cmd.teller_id} has no verification key")
+    # Every teller has a verification key once the key is published (rounds come later);
+    # a disqualified dealer's shares are still checked against it, so they cannot cheat.
+    vk = state.ceremony.verification_keys[teller.index]
     n = len(current.options)
     share = crypto_port.parse_share(cmd.share, teller.index, n, cmd.teller_id)
     previous = current.shares.get(teller.index)
@@ -925,6 +925,11 @@ def _acclaim(state: SessionState, cmd: DeclareElectedByAcclamation) -> list[Even
 def _checkpoint(state: SessionState, cmd: RecordCheckpoint) -> list[Event]:
     if state.phase == "new":
         raise Refusal("session_not_convened", "convene the session first")
+    if not 1 <= cmd.position <= state.event_count:
+        raise Refusal(
+            "invalid_checkpoint",
+            f"position {cmd.position} is not in the log (1..{state.event_count})",
+        )
     if state.last_checkpoint is not None and cmd.position <= state.last_checkpoint:
         raise Refusal(
             "invalid_checkpoint",

@@ -70,7 +70,6 @@ _CODES: dict[str, str] = {
     "invalid_ballot": "The ballot's proofs do not verify",
     "invalid_signature": "The ballot's signature does not verify under the enrolled key",
     # tally
-    "not_qualified_teller": "The teller is not in the qualified set of the key ceremony",
     "share_already_submitted": "The teller already submitted a different share for this round",
     "malformed_share": "The decryption share cannot be decoded",
     "invalid_share": "The decryption share does not verify",

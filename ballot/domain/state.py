@@ -195,6 +195,7 @@ class SessionState:
     elected: Elected | None = None
     adjourned_at: datetime | None = None
     last_checkpoint: int | None = None
+    #: events folded so far: the log position of the last one (positions start at 1).
     event_count: int = 0
 
     @property
