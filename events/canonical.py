@@ -55,7 +55,7 @@ def _check(value: object, path: str) -> None:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise InvalidPayload(f"{path}: object key {key!r} is not a string")
-            if any(ord(ch) > 0xFFFF for ch in key):
+            if not key.isascii() and any(ord(ch) > 0xFFFF for ch in key):
                 raise InvalidPayload(f"{path}: object key {key!r} is outside the BMP")
             _check(item, f"{path}.{key}")
         return
@@ -97,6 +97,8 @@ def parse_timestamp(text: str) -> datetime:
 
 def json_string(value: str) -> str:
     """The canonical JSON text of one string."""
+    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'  # nothing to escape: the common case, kept cheap
     return _ENCODER.encode(value)
 
 

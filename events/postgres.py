@@ -23,11 +23,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -63,58 +62,35 @@ MAX_GROUP_EVENTS = 5000
 #: Subscribers re-read at least this often even if no notification arrives.
 POLL_INTERVAL_S = 1.0
 
-_COLUMNS = (
-    "log_id",
-    "position",
-    "stream_id",
-    "stream_version",
-    "event_id",
-    "event_type",
-    "schema_version",
-    "payload",
-    "metadata",
-    "recorded_at",
-    "prev_hash",
-    "hash",
-)
+#: Columns in the order of :class:`RecordedEvent`'s fields, with the timestamp already in its
+#: canonical text form (formatting it server-side keeps replay fast).
 _SELECT = (
-    "SELECT log_id, position, stream_id, stream_version, event_id::text AS event_id,"
-    " event_type, schema_version, payload, metadata, recorded_at, prev_hash, hash FROM events"
+    "SELECT log_id, position, stream_id, stream_version, event_id::text, event_type,"
+    " schema_version, payload, metadata,"
+    " to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+    " prev_hash, hash FROM events"
 )
+
+_WRITE = """
+WITH appended AS (
+    INSERT INTO events (log_id, position, stream_id, stream_version, event_id, event_type,
+                        schema_version, payload, metadata, recorded_at, prev_hash, hash)
+    SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[]::uuid[],
+                             $6::text[], $7::integer[], $8::json[], $9::json[],
+                             $10::timestamptz[], $11::bytea[], $12::bytea[])
+), versions AS (
+    INSERT INTO streams (log_id, stream_id, version)
+    SELECT $1, s, v FROM unnest($13::text[], $14::bigint[]) AS t(s, v)
+    ON CONFLICT (log_id, stream_id) DO UPDATE SET version = EXCLUDED.version
+), moved AS (
+    UPDATE log_heads SET position = $15, head_hash = $16 WHERE log_id = $1
+)
+SELECT pg_notify($17, $18)
+"""
 
 
 def _to_record(row: asyncpg.Record) -> RecordedEvent:
-    return RecordedEvent(
-        log_id=row[0],
-        position=row[1],
-        stream_id=row[2],
-        stream_version=row[3],
-        event_id=row[4],
-        event_type=row[5],
-        schema_version=row[6],
-        payload_json=row[7],
-        metadata_json=row[8],
-        recorded_at=format_timestamp(row[9]),
-        prev_hash=row[10],
-        hash=row[11],
-    )
-
-
-def _to_row(record: RecordedEvent) -> tuple[Any, ...]:
-    return (
-        record.log_id,
-        record.position,
-        record.stream_id,
-        record.stream_version,
-        uuid.UUID(record.event_id),
-        record.event_type,
-        record.schema_version,
-        record.payload_json,
-        record.metadata_json,
-        parse_timestamp(record.recorded_at),
-        record.prev_hash,
-        record.hash,
-    )
+    return RecordedEvent._make(row)
 
 
 @dataclass(slots=True)
@@ -298,81 +274,80 @@ class PostgresEventStore(EventStore):
             writer = self._writers[log_id] = _LogWriter(self, log_id)
         return await writer.submit(request)
 
-    async def _lock_head(self, conn: Connection, log_id: str) -> LogHead:
-        row = await conn.fetchrow(
-            "SELECT position, head_hash FROM log_heads WHERE log_id = $1 FOR UPDATE", log_id
-        )
-        if row is None:
-            await conn.execute(
-                "INSERT INTO log_heads (log_id) VALUES ($1) ON CONFLICT DO NOTHING", log_id
-            )
-            row = await conn.fetchrow(
-                "SELECT position, head_hash FROM log_heads WHERE log_id = $1 FOR UPDATE", log_id
-            )
-        assert row is not None
-        return LogHead(log_id, row[0], bytes(row[1]))
-
-    async def _stream_versions(
+    async def _lock(
         self, conn: Connection, log_id: str, stream_ids: Sequence[str]
-    ) -> dict[str, int]:
-        rows = await conn.fetch(
-            "SELECT stream_id, version FROM streams WHERE log_id = $1 AND stream_id = ANY($2)",
-            log_id,
-            list(stream_ids),
-        )
-        return {row[0]: row[1] for row in rows}
+    ) -> tuple[LogHead, dict[str, int]]:
+        """Take the log's head row lock and read the streams' versions (one round trip)."""
+        row = await conn.fetchrow("SELECT * FROM lock_log($1, $2)", log_id, list(stream_ids))
+        assert row is not None
+        head = LogHead(log_id, row[0], bytes(row[1]))
+        return head, dict(zip(row[2], row[3], strict=True))
 
     async def _write(
-        self,
-        conn: Connection,
-        records: Sequence[RecordedEvent],
-        versions: Mapping[str, int],
-        head: LogHead,
+        self, conn: Connection, records: Sequence[RecordedEvent], head: LogHead
     ) -> None:
-        await conn.copy_records_to_table(
-            "events",
-            records=[_to_row(r) for r in records],
-            columns=_COLUMNS,
-            schema_name=self.schema,
-        )
+        """Insert the records, move stream versions and the head, and notify: one statement."""
+        versions: dict[str, int] = {}
+        moments: dict[str, datetime] = {}
+        for record in records:
+            versions[record.stream_id] = record.stream_version
+            if record.recorded_at not in moments:
+                moments[record.recorded_at] = parse_timestamp(record.recorded_at)
         await conn.execute(
-            "INSERT INTO streams (log_id, stream_id, version)"
-            " SELECT $1, s, v FROM unnest($2::text[], $3::bigint[]) AS t(s, v)"
-            " ON CONFLICT (log_id, stream_id) DO UPDATE SET version = EXCLUDED.version",
+            _WRITE,
             head.log_id,
+            [r.position for r in records],
+            [r.stream_id for r in records],
+            [r.stream_version for r in records],
+            [r.event_id for r in records],
+            [r.event_type for r in records],
+            [r.schema_version for r in records],
+            [r.payload_json for r in records],
+            [r.metadata_json for r in records],
+            [moments[r.recorded_at] for r in records],
+            [r.prev_hash for r in records],
+            [r.hash for r in records],
             list(versions.keys()),
             list(versions.values()),
-        )
-        await conn.execute(
-            "UPDATE log_heads SET position = $2, head_hash = $3 WHERE log_id = $1",
-            head.log_id,
             head.position,
             head.hash,
-        )
-        # Delivered at commit only; subscribers treat it as a hint and read the table.
-        await conn.execute(
-            "SELECT pg_notify($1, $2)", self.channel, f"{head.log_id}\n{head.position}"
+            self.channel,
+            # Delivered at commit only; subscribers treat it as a hint and read the table.
+            f"{head.log_id}\n{head.position}",
         )
 
     async def _commit_group(
-        self, log_id: str, requests: Sequence[AppendRequest]
+        self, log_id: str, requests: Sequence[AppendRequest], *, lookup: bool = False
     ) -> list[AppendResult | StoreError]:
-        async with self._pool.acquire() as conn, conn.transaction():
-            head = await self._lock_head(conn, log_id)
-            stream_ids = sorted(set().union(*(r.stream_ids() for r in requests)))
-            versions = await self._stream_versions(conn, log_id, stream_ids)
-            ids = [uuid.UUID(e.event_id) for r in requests for e in r.events]
-            existing = {
-                record.event_id: record
-                for record in map(
-                    _to_record, await conn.fetch(f"{_SELECT} WHERE event_id = ANY($1)", ids)
-                )
-            }
-            # Timestamp taken under the lock, so recorded_at never decreases along the log.
-            decided = plan(requests, head, versions, existing, format_timestamp(datetime.now(UTC)))
-            if decided.records:
-                assert decided.head is not None
-                await self._write(conn, decided.records, decided.versions, decided.head)
+        """Decide and write one group in one transaction.
+
+        Optimistic about idempotency: it first decides as if no event id were stored yet,
+        and only looks the ids up when that decision refuses a request (a retry usually
+        fails its expected version) or when the unique index objects to the insert.
+        """
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                stream_ids = sorted(set().union(*(r.stream_ids() for r in requests)))
+                head, versions = await self._lock(conn, log_id, stream_ids)
+                # Timestamp taken under the lock, so recorded_at never decreases along a log.
+                now = format_timestamp(datetime.now(UTC))
+                decided = plan(requests, head, versions, {}, now)
+                if lookup or any(isinstance(o, StoreError) for o in decided.outcomes):
+                    # A refusal may really be a retry of an append already stored: decide
+                    # again knowing the stored events that carry these ids.
+                    ids = [e.event_id for r in requests for e in r.events]
+                    rows = await conn.fetch(
+                        f"{_SELECT} WHERE event_id = ANY($1::text[]::uuid[])", ids
+                    )
+                    existing = {record.event_id: record for record in map(_to_record, rows)}
+                    decided = plan(requests, head, versions, existing, now)
+                if decided.records:
+                    assert decided.head is not None
+                    await self._write(conn, decided.records, decided.head)
+        except asyncpg.UniqueViolationError:
+            if lookup:
+                raise
+            return await self._commit_group(log_id, requests, lookup=True)
         return decided.outcomes
 
     # -- reading -------------------------------------------------------------------------
@@ -449,13 +424,8 @@ class PostgresEventStore(EventStore):
             raise ImportRefused("nothing to import")
         log_id = validate_log_id(records[0].log_id)
         async with self._pool.acquire() as conn, conn.transaction():
-            head = await self._lock_head(conn, log_id)
-            streams = sorted({r.stream_id for r in records})
-            verifier = ChainVerifier(
-                log_id,
-                head=head,
-                stream_versions=await self._stream_versions(conn, log_id, streams),
-            )
+            head, versions = await self._lock(conn, log_id, sorted({r.stream_id for r in records}))
+            verifier = ChainVerifier(log_id, head=head, stream_versions=versions)
             try:
                 for record in records:
                     verifier.feed(record)
@@ -463,11 +433,8 @@ class PostgresEventStore(EventStore):
                 raise ImportRefused(
                     f"import does not continue the log: {exc}", getattr(exc, "position", None)
                 ) from exc
-            versions: dict[str, int] = {}
-            for record in records:
-                versions[record.stream_id] = record.stream_version
             try:
-                await self._write(conn, records, versions, verifier.head())
+                await self._write(conn, records, verifier.head())
             except asyncpg.UniqueViolationError as exc:
                 raise ImportRefused(f"an imported event id is already stored: {exc}") from exc
         return verifier.head()

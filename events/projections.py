@@ -13,13 +13,9 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from events.model import RecordedEvent
-from events.postgres import Connection, PostgresEventStore, _to_record
+from events.postgres import _SELECT, Connection, PostgresEventStore, _to_record
 
-_SELECT = (
-    "SELECT log_id, position, stream_id, stream_version, event_id::text, event_type,"
-    " schema_version, payload, metadata, recorded_at, prev_hash, hash FROM events"
-    " WHERE log_id = $1 AND position > $2 ORDER BY position LIMIT $3"
-)
+_BATCH = f"{_SELECT} WHERE log_id = $1 AND position > $2 ORDER BY position LIMIT $3"
 
 
 class Projection(Protocol):
@@ -76,7 +72,7 @@ class ProjectionRunner:
                 self.projection.name,
                 self.log_id,
             )
-            rows = await conn.fetch(_SELECT, self.log_id, position, batch_size)
+            rows = await conn.fetch(_BATCH, self.log_id, position, batch_size)
             if not rows:
                 return 0
             events = [_to_record(row) for row in rows]

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from events import ChainBroken, Expect, NewEvent, WrongExpectedVersion
 from events.exchange import export_jsonl, verify_jsonl
+from events.memory import MemoryEventStore
 from events.migrate import available_migrations, migrate, schema_version
 from events.model import RecordedEvent
 from events.postgres import Connection, PostgresEventStore
@@ -274,18 +275,29 @@ async def test_old_schema_is_upgraded_in_place(pg_dsn: str, pg_schema: str) -> N
     try:
         assert await migrate(conn, pg_schema, target=1) == [1]
         assert await schema_version(conn, pg_schema) == 1
-        old = PostgresEventStore(
-            await asyncpg.create_pool(pg_dsn, server_settings={"search_path": pg_schema}),
-            pg_dsn,
-            pg_schema,
+        # Write a log the way a version-1 deployment held it: plain rows in its tables.
+        memory = MemoryEventStore()
+        await memory.append("log", "s", [NewEvent("T", {"v": 1})])
+        (record,) = [e async for e in memory.read_log("log")]
+        await conn.execute(
+            f'INSERT INTO "{pg_schema}".log_heads VALUES ($1, $2, $3)',
+            "log",
+            1,
+            record.hash,
         )
-        await old.append("log", "s", [NewEvent("T", {"v": 1})])
-        await old.close()
+        await conn.execute(f'INSERT INTO "{pg_schema}".streams VALUES ($1, $2, 1)', "log", "s")
+        await conn.execute(
+            f'INSERT INTO "{pg_schema}".events VALUES'
+            " ($1, $2, $3, $4, $5::text::uuid, $6, $7, $8, $9, $10::text::timestamptz, $11, $12)",
+            *record,
+        )
         store = await PostgresEventStore.open(pg_dsn, schema=pg_schema)  # migrates to latest
         try:
             latest = len(available_migrations())
             assert await schema_version(conn, pg_schema) == latest
-            assert [e.payload() async for e in store.read_log("log")] == [{"v": 1}]
+            assert [e async for e in store.read_log("log")] == [record]
+            await store.append("log", "s", [NewEvent("T", {"v": 2})], 1)
+            assert (await store.verify_chain("log")).position == 2
             assert await migrate(conn, pg_schema) == []  # idempotent
         finally:
             await store.close()
