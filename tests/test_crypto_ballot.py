@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import json
 import pickle
 import re
+import shutil
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -420,3 +424,32 @@ def test_signing_message_and_tracking_code() -> None:
     assert len(tracking_hash(ctx, BALLOT_3, sig)) == 32
     with pytest.raises(InvalidBallot):
         tracking_code(ctx, BALLOT_3, bytes(63))
+
+
+# -- benchmark smoke test ---------------------------------------------------------------------
+
+
+def test_bench_crypto_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ballot.bench import crypto as bench
+
+    node_script = tmp_path / "bench_node.mjs"
+    node_script.write_text('console.log(JSON.stringify({encrypt_ms: {"3": 1.5}}));\n')
+    monkeypatch.setattr(bench, "NODE_SCRIPT", node_script)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--json", action="store_true")
+    bench.add_arguments(parser)
+    assert bench.run(parser.parse_args(["--json", "--repeat", "1", "--ballots", "20"])) == 0
+    figures = json.loads(capsys.readouterr().out)
+    for key in ("scalar_mult_us", "aggregate_10000_ms", "decrypt_2of3_ms"):
+        assert figures[key] > 0
+    assert set(figures["encrypt_ms"]) == set(figures["verify_ms"]) == {"2", "3", "5"}
+    assert figures["verify_mults_counted"]["3"] == 28
+    if shutil.which("node"):
+        assert figures["node_encrypt_ms"] == {"3": 1.5}
+    monkeypatch.setattr(bench, "NODE_SCRIPT", tmp_path / "missing.mjs")
+    assert bench.run(parser.parse_args(["--repeat", "1", "--ballots", "5"])) == 0
+    out = capsys.readouterr().out
+    assert "verify, 3 options" in out
+    assert "node" not in out
