@@ -68,7 +68,7 @@ def expect_code(code: str, ctx: BallotContext, ballot: EncryptedBallot) -> Inval
 # -- honest ballots ------------------------------------------------------------------------
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(data=st.data(), n=st.integers(min_value=1, max_value=8), seed=st.binary(max_size=8))
 def test_honest_ballots_verify(data: st.DataObject, n: int, seed: bytes) -> None:
     choice = data.draw(st.integers(min_value=0, max_value=n - 1))
@@ -179,7 +179,7 @@ def test_option_count_mismatch() -> None:
     assert info.value.code == "ballot_option_count"
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(seed=st.binary(max_size=8), n=st.integers(min_value=2, max_value=5))
 def test_ballot_from_one_context_fails_in_another(seed: bytes, n: int) -> None:
     ctx = make_ctx(n)
@@ -453,3 +453,86 @@ def test_bench_crypto_json(
     out = capsys.readouterr().out
     assert "verify, 3 options" in out
     assert "node" not in out
+
+
+# -- randomised tampering and junk input ---------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.data(),
+    n=st.integers(min_value=1, max_value=6),
+    delta=st.integers(min_value=1, max_value=2**252),
+)
+def test_random_tampering_fails(data: st.DataObject, n: int, delta: int) -> None:
+    ctx = make_ctx(n)
+    choice = data.draw(st.integers(min_value=0, max_value=n - 1))
+    ballot = encrypt_ballot(ctx, choice, seeded_scalars(bytes([n, choice])))
+    d = Scalar.from_int(delta)
+    target = data.draw(st.sampled_from(["alpha", "beta", "c0", "c1", "v0", "v1", "sum_c", "sum_v"]))
+    i = data.draw(st.integers(min_value=0, max_value=n - 1))
+    cts, proofs, s = list(ballot.ciphertexts), list(ballot.proofs), ballot.sum_proof
+    if target in ("alpha", "beta"):
+        shift = Point.base_mul(d)
+        old = cts[i]
+        cts[i] = (
+            Ciphertext(old.alpha + shift, old.beta)
+            if target == "alpha"
+            else Ciphertext(old.alpha, old.beta + shift)
+        )
+    elif target.startswith("sum"):
+        s = (
+            ChaumPedersenProof(s.challenge + d, s.response)
+            if target == "sum_c"
+            else ChaumPedersenProof(s.challenge, s.response + d)
+        )
+    else:
+        proofs[i] = dataclasses.replace(proofs[i], **{target: getattr(proofs[i], target) + d})
+    tampered = EncryptedBallot(tuple(cts), tuple(proofs), s)
+    with pytest.raises(InvalidBallot) as info:
+        verify_ballot(ctx, tampered)
+    assert info.value.code in ("ballot_proof_invalid", "ballot_malformed")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=50),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(junk=json_values)
+def test_junk_json_is_refused_with_a_typed_error(junk: object) -> None:
+    with pytest.raises(InvalidBallot) as info:
+        ballot_from_json(junk)
+    assert info.value.code == "ballot_malformed"
+
+
+@settings(max_examples=100, deadline=None)
+@given(junk=st.binary(max_size=600))
+def test_junk_bytes_are_refused_with_a_typed_error(junk: bytes) -> None:
+    with pytest.raises(InvalidBallot) as info:
+        ballot_from_bytes(junk)
+    assert info.value.code == "ballot_malformed"
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_random_point_bytes_in_a_ballot_are_refused_or_fail(data: st.DataObject) -> None:
+    raw = bytearray(ballot_to_bytes(BALLOT_3))
+    offset = 4 + 192 * data.draw(st.integers(0, 2)) + 32 * data.draw(st.integers(0, 1))
+    raw[offset : offset + 32] = data.draw(st.binary(min_size=32, max_size=32))
+    error: InvalidBallot | None = None
+    try:
+        ballot = ballot_from_bytes(bytes(raw))
+    except InvalidBallot as exc:
+        error = exc
+    if error is not None:
+        assert error.code == "ballot_malformed"
+        assert isinstance(error.__cause__, GroupError)
+        return
+    if ballot != BALLOT_3:
+        expect_code("ballot_proof_invalid", make_ctx(3), ballot)

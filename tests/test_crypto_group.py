@@ -153,3 +153,21 @@ def test_seeded_scalars_are_deterministic() -> None:
     assert first == [b() for _ in range(3)]
     assert first[0] == hash_to_scalar("test/rng", b"seed", (1).to_bytes(8, "big"))
     assert len({s.encode() for s in first}) == 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(min_size=32, max_size=32))
+def test_random_bytes_decode_or_raise_a_typed_error(data: bytes) -> None:
+    point_error: GroupError | None = None
+    try:
+        assert Point.decode(data).encode() == data
+    except GroupError as exc:
+        point_error = exc
+    if point_error is not None:
+        assert point_error.code in ("invalid_encoding", "identity_not_allowed")
+    value = int.from_bytes(data, "little")
+    if value < L:
+        assert Scalar.decode(data).to_int() == value
+    else:
+        with pytest.raises(InvalidEncoding):
+            Scalar.decode(data)

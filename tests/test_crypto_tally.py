@@ -58,7 +58,7 @@ def _aggregate(key: Point, choices: list[int], rng: RandomScalars) -> tuple[Ciph
     return aggregate((encrypt_ballot(ctx, c, rng) for c in choices), len(OPTIONS))
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(
     kn=st.sampled_from([(1, 1), (2, 3), (3, 5), (4, 4)]),
     choices=st.lists(st.integers(min_value=0, max_value=2), max_size=6),
