@@ -186,10 +186,10 @@ def prove_equal_logs(
 
     Refuses (:class:`StatementFalseError`) if either relation does not hold.
     """
-    if not (_same_point(g1 * secret, h1) and _same_point(g2 * secret, h2)):
+    if not (_same_point(_mul_base_or_point(g1, secret), h1) and _same_point(g2 * secret, h2)):
         raise StatementFalseError(f"{domain}: the two discrete logarithms differ from the secret")
     w = rng()
-    c = _cp_challenge(domain, context, g1, h1, g2, h2, g1 * w, g2 * w)
+    c = _cp_challenge(domain, context, g1, h1, g2, h2, _mul_base_or_point(g1, w), g2 * w)
     return ChaumPedersenProof(c, w - c * secret)
 
 
