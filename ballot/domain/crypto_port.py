@@ -9,6 +9,7 @@ very same checks.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
@@ -28,10 +29,17 @@ from crypto.signing import (
 )
 
 
+@functools.lru_cache(maxsize=4096)
+def _decoded_key(public_key: bytes) -> VerifyKey:
+    # Strict decoding checks subgroup membership in pure Python (about 1.5 ms); a session has
+    # a few hundred keys used thousands of times, and decoding is a pure function of the bytes.
+    return VerifyKey.decode(public_key)
+
+
 def verify_key(public_key: bytes, what: str = "public key") -> VerifyKey:
     """A strict Ed25519 verification key, or the refusal ``invalid_public_key``."""
     try:
-        return VerifyKey.decode(public_key)
+        return _decoded_key(bytes(public_key))
     except InvalidKey as exc:
         raise Refusal("invalid_public_key", f"{what}: {exc}") from None
 
@@ -76,7 +84,7 @@ def check_ballot_signature(
 ) -> None:
     """Verify the delegation's Ed25519 signature over the ballot's signing message."""
     try:
-        VerifyKey.decode(public_key).verify(cb.signing_message(ctx, ballot), signature)
+        _decoded_key(bytes(public_key)).verify(cb.signing_message(ctx, ballot), signature)
     except (InvalidSignature, InvalidKey) as exc:
         raise Refusal(
             "invalid_signature", f"ballot signature: {exc}", delegation=ctx.delegation_id
@@ -139,7 +147,9 @@ def check_checkpoint(
 ) -> None:
     """Verify a checkpoint signature under the session's checkpoint key."""
     try:
-        VerifyKey.decode(key).verify(checkpoint_message(position, head_hash, log_root), signature)
+        _decoded_key(bytes(key)).verify(
+            checkpoint_message(position, head_hash, log_root), signature
+        )
     except (InvalidSignature, InvalidKey, ValueError) as exc:
         raise Refusal("invalid_checkpoint", f"checkpoint signature: {exc}") from None
 
@@ -252,7 +262,7 @@ def check_teller_signature(
 ) -> None:
     """Verify a teller's signature over a ceremony message, or refuse ``invalid_signature``."""
     try:
-        VerifyKey.decode(public_key).verify(ceremony_signing_message(ctx, message), signature)
+        _decoded_key(bytes(public_key)).verify(ceremony_signing_message(ctx, message), signature)
     except (InvalidSignature, InvalidKey) as exc:
         raise Refusal(
             "invalid_signature", f"{teller_id}'s signature: {exc}", teller=teller_id

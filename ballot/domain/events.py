@@ -83,7 +83,7 @@ class CandidateNominated(Event):
 class CredentialsAccepted(Event):
     """The credentials desk accepted a delegation's credentials and issued a one-time
     enrollment code; only the code's SHA-256 digest is recorded. A later acceptance for the
-    same member replaces the code (a lost code or key)."""
+    same member replaces the code (a lost code or key) and revokes any enrolled key."""
 
     event_type: ClassVar[str] = "CredentialsAccepted"
     member_id: Identifier

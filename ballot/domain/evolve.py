@@ -136,6 +136,9 @@ def _(event: CredentialsAccepted, state: SessionState) -> SessionState:
         code_digest=event.enrollment_code_digest,
         code_expires_at=event.expires_at,
         code_used=False,
+        # A new code is issued when a delegation lost its code or its key: whatever key was
+        # enrolled before is revoked at once, so a lost device cannot vote.
+        public_key=None,
     )
     return replace(state, members=assoc(state.members, event.member_id, member))
 

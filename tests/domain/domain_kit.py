@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -94,6 +94,15 @@ class Kit:
     rng_counter: int = 0
 
     # -- driving ---------------------------------------------------------------------------
+    def fork(self) -> Kit:
+        """An independent kit at the same point (the state itself is immutable)."""
+        return replace(
+            self,
+            events=list(self.events),
+            key_shares=dict(self.key_shares),
+            seeds=dict(self.seeds),
+        )
+
     def tick(self, seconds: int = 60) -> datetime:
         """Advance the test clock."""
         self.now += timedelta(seconds=seconds)
