@@ -114,16 +114,16 @@ class RecordedEvent(NamedTuple):
     def canonical_bytes(self) -> bytes:
         """The bytes the chain hash covers (see ``events.canonical``)."""
         return event_canonical_bytes(
-            event_id=self.event_id,
-            event_type=self.event_type,
-            log_id=self.log_id,
-            metadata_json=self.metadata_json,
-            payload_json=self.payload_json,
-            position=self.position,
-            recorded_at=self.recorded_at,
-            schema_version=self.schema_version,
-            stream_id=self.stream_id,
-            stream_version=self.stream_version,
+            self.event_id,
+            self.event_type,
+            self.log_id,
+            self.metadata_json,
+            self.payload_json,
+            self.position,
+            self.recorded_at,
+            self.schema_version,
+            self.stream_id,
+            self.stream_version,
         )
 
     def computed_hash(self) -> bytes:

@@ -71,6 +71,10 @@ _SELECT = (
     " prev_hash, hash FROM events"
 )
 
+#: Positions are gap-free, so a batch is an exact position range: the plan stays an index
+#: range scan whatever the planner's statistics say (a bare "LIMIT n" once chose a full sort).
+_RANGE = f"{_SELECT} WHERE log_id = $1 AND position > $2 AND position <= $3 ORDER BY position"
+
 _WRITE = """
 WITH appended AS (
     INSERT INTO events (log_id, position, stream_id, stream_version, event_id, event_type,
@@ -366,19 +370,25 @@ class PostgresEventStore(EventStore):
     async def read_log(
         self, log_id: str, after: int = 0, batch_size: int = 1000
     ) -> AsyncIterator[RecordedEvent]:
-        position = after
-        while True:
-            rows = await self._pool.fetch(
-                f"{_SELECT} WHERE log_id = $1 AND position > $2 ORDER BY position LIMIT $3",
-                log_id,
-                position,
-                batch_size,
-            )
-            for row in rows:
-                yield _to_record(row)
-            if len(rows) < batch_size:
-                return
-            position = rows[-1][1]
+        async def fetch(position: int) -> list[asyncpg.Record]:
+            return await self._pool.fetch(_RANGE, log_id, position, position + batch_size)
+
+        # Keyset pagination with one batch prefetched: the server reads batch n+1 while the
+        # caller consumes batch n, so a replay uses both the database and the Python side.
+        pending: asyncio.Task[list[asyncpg.Record]] | None = asyncio.create_task(fetch(after))
+        try:
+            while pending is not None:
+                rows = await pending
+                pending = None
+                if len(rows) == batch_size:
+                    pending = asyncio.create_task(fetch(rows[-1][1]))
+                for row in rows:
+                    yield RecordedEvent._make(row)
+        finally:
+            if pending is not None:
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await pending
 
     async def head(self, log_id: str) -> LogHead:
         row = await self._pool.fetchrow(

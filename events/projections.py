@@ -13,9 +13,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from events.model import RecordedEvent
-from events.postgres import _SELECT, Connection, PostgresEventStore, _to_record
-
-_BATCH = f"{_SELECT} WHERE log_id = $1 AND position > $2 ORDER BY position LIMIT $3"
+from events.postgres import _RANGE, Connection, PostgresEventStore, _to_record
 
 
 class Projection(Protocol):
@@ -72,7 +70,7 @@ class ProjectionRunner:
                 self.projection.name,
                 self.log_id,
             )
-            rows = await conn.fetch(_BATCH, self.log_id, position, batch_size)
+            rows = await conn.fetch(_RANGE, self.log_id, position, position + batch_size)
             if not rows:
                 return 0
             events = [_to_record(row) for row in rows]

@@ -7,4 +7,5 @@ these report numbers.
 
 TARGETS: dict[str, str] = {
     "store": "ballot.bench.store",
+    "crypto": "ballot.bench.crypto",
 }
