@@ -40,32 +40,56 @@ _ENCODER: Final = json.JSONEncoder(
 )
 
 
-def _check(value: object, path: str) -> None:
-    # Walk the value once; reject anything whose JSON text would not be canonical.
-    if value is None or isinstance(value, bool | str):
+def _acceptable(value: object) -> bool:
+    """Fast structural check; the common path of every append, so it builds no messages."""
+    if value is None or type(value) is str or type(value) is bool:
+        return True
+    if type(value) is int:
+        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+    if type(value) is dict:
+        for key, item in value.items():
+            if type(key) is not str or (not key.isascii() and any(ord(c) > 0xFFFF for c in key)):
+                return False
+            if not _acceptable(item):
+                return False
+        return True
+    if type(value) is list or type(value) is tuple:
+        return all(_acceptable(item) for item in value)
+    return False
+
+
+def _explain(value: object, path: str) -> None:
+    """Slow path: find the offending value and raise :class:`InvalidPayload` naming it."""
+    if value is None or type(value) is str or type(value) is bool:
         return
-    if isinstance(value, int):
+    if type(value) is int:
         if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
             raise InvalidPayload(f"{path}: integer outside the interoperable range ±(2^53-1)")
         return
-    if isinstance(value, list | tuple):
+    if type(value) is list or type(value) is tuple:
         for i, item in enumerate(value):
-            _check(item, f"{path}[{i}]")
+            _explain(item, f"{path}[{i}]")
         return
-    if isinstance(value, dict):
+    if type(value) is dict:
         for key, item in value.items():
-            if not isinstance(key, str):
+            if type(key) is not str:
                 raise InvalidPayload(f"{path}: object key {key!r} is not a string")
-            if not key.isascii() and any(ord(ch) > 0xFFFF for ch in key):
+            if any(ord(ch) > 0xFFFF for ch in key):
                 raise InvalidPayload(f"{path}: object key {key!r} is outside the BMP")
-            _check(item, f"{path}.{key}")
+            _explain(item, f"{path}.{key}")
         return
     raise InvalidPayload(f"{path}: {type(value).__name__} is not a canonical JSON value")
 
 
+def _check(value: object) -> None:
+    if not _acceptable(value):
+        _explain(value, "$")
+        raise InvalidPayload("$: not a canonical JSON value")  # pragma: no cover
+
+
 def canonical_json(value: object) -> str:
     """The canonical JSON text of ``value``; raises :class:`InvalidPayload` if it has none."""
-    _check(value, "$")
+    _check(value)
     try:
         text = _ENCODER.encode(value)
         text.encode("utf-8")  # lone surrogates cannot be encoded: refuse them here
