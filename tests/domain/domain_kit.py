@@ -18,6 +18,7 @@ import pytest
 
 from ballot.domain import (
     AcceptCredentials,
+    AnswerKeyComplaint,
     AppointTellers,
     CastBallot,
     ChangeVotingRights,
@@ -27,6 +28,7 @@ from ballot.domain import (
     DealKeyShares,
     EnrollDelegation,
     Event,
+    FileKeyComplaint,
     NominateCandidate,
     OpenRound,
     PublishElectionKey,
@@ -194,8 +196,11 @@ class Kit:
         """``T1`` … ``Tn``."""
         return [f"T{i}" for i in range(1, self.settings.tellers + 1)]
 
-    def key_ceremony(self) -> None:
-        """Appoint and enroll the tellers and run a real DKG through the commands."""
+    def key_ceremony(self, *, complaint: bool = False) -> None:
+        """Appoint and enroll the tellers and run a real DKG through the commands.
+
+        With ``complaint``, the last teller complains about dealer 1, which answers by
+        revealing the share (an honest answer: everyone stays qualified)."""
         tellers = self.teller_ids()
         self.run(
             AppointTellers(
@@ -235,6 +240,28 @@ class Kit:
                             signature=signing_key(t).sign(ceremony_signing_message(ctx, s)),
                         )
                         for s in dealt[i]
+                    ),
+                )
+            )
+        if complaint:
+            accuser, accused = len(tellers), 1
+            filed = dkg.Complaint(accuser, accused)
+            self.run(
+                FileKeyComplaint(
+                    teller_id=tellers[accuser - 1],
+                    complaint=as_json(dkg.complaint_to_json(filed)),
+                    signature=signing_key(tellers[accuser - 1]).sign(
+                        ceremony_signing_message(ctx, filed)
+                    ),
+                )
+            )
+            answer = dkg.answer_complaint(secrets[accused], filed)
+            self.run(
+                AnswerKeyComplaint(
+                    teller_id=tellers[accused - 1],
+                    answer=as_json(dkg.complaint_answer_to_json(answer)),
+                    signature=signing_key(tellers[accused - 1]).sign(
+                        ceremony_signing_message(ctx, answer)
                     ),
                 )
             )

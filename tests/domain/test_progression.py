@@ -24,6 +24,10 @@ from ballot.domain.values import BLANK
 from tests.domain.domain_kit import Kit, spread, types
 
 
+def _pending(kit: Kit) -> tuple[str, ...]:
+    return kit.state.pending_tiebreak
+
+
 def _kit(n: int = 9, **settings: object) -> tuple[Kit, list[str]]:
     kit = Kit(settings=SessionSettings.model_validate(settings))
     ids = kit.setup(n, ["A", "B", "C"])
@@ -37,7 +41,7 @@ def test_tie_for_fewest_settled_by_tiebreak_ballots() -> None:
     tallied = events[-1]
     assert isinstance(tallied, RoundTallied)
     assert (tallied.decision, tallied.tied) == ("tiebreak_required", ("B", "C"))
-    assert kit.state.pending_tiebreak == ("B", "C")
+    assert _pending(kit) == ("B", "C")
 
     plan = next_round_plan(kit.state)
     assert (plan.kind, plan.options) == ("tiebreak", ("B", "C", BLANK))
@@ -52,7 +56,7 @@ def test_tie_for_fewest_settled_by_tiebreak_ballots() -> None:
     elim = events[-1]
     assert isinstance(elim, CandidateEliminated)
     assert (elim.candidate_id, elim.by, elim.votes) == ("C", "tiebreak", 3)
-    assert kit.state.pending_tiebreak == ()
+    assert _pending(kit) == ()
     # back to an election round among those standing; tie-break rounds did not count
     plan = next_round_plan(kit.state)
     assert (plan.kind, plan.options) == ("election", ("A", "B", BLANK))
@@ -189,9 +193,9 @@ def test_declared_void_open_and_closed_rounds() -> None:
 def test_withdrawal_cancels_a_pending_tiebreak() -> None:
     kit, ids = _kit(eliminate_after=1)
     kit.full_round(spread(ids, {"A": 5, "B": 2, "C": 2}))
-    assert kit.state.pending_tiebreak == ("B", "C")
+    assert _pending(kit) == ("B", "C")
     kit.run(WithdrawCandidate(candidate_id="C", reason="withdraws"))
-    assert kit.state.pending_tiebreak == ()
+    assert _pending(kit) == ()
     plan = next_round_plan(kit.state)
     assert (plan.kind, plan.options) == ("election", ("A", "B", BLANK))
 

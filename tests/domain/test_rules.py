@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ballot.domain.rules import (
+    RoundKind,
+    RoundOutcome,
     VotingStatus,
     draw_lots,
     electoral_roll,
@@ -165,7 +167,7 @@ def test_lots_are_deterministic_and_order_free() -> None:
 OPTS = ("a", "b", "c", "blank")
 
 
-def _outcome(counts: tuple[int, ...], before: int = 0, **settings: object):  # type: ignore[no-untyped-def]
+def _outcome(counts: tuple[int, ...], before: int = 0, **settings: object) -> RoundOutcome:
     return round_outcome(
         kind="election",
         options=OPTS,
@@ -199,48 +201,35 @@ def test_outcome_tie_for_fewest() -> None:
     assert o.eliminated == draw_lots(bytes(32), "s", 3, ["b", "c"])
 
 
+def _special(kind: RoundKind, counts: tuple[int, ...]) -> RoundOutcome:
+    options = ("b", "c", "blank") if kind == "tiebreak" else ("yes", "no", "blank")
+    return round_outcome(
+        kind=kind,
+        options=options,
+        counts=counts,
+        settings=SessionSettings(),
+        inconclusive_before=0,
+        session_id="s",
+        round_number=9,
+        lots_seed=None,
+        confirmation_candidate="a" if kind == "confirmation" else None,
+    )
+
+
 def test_outcome_tiebreak_and_confirmation() -> None:
-    s = SessionSettings()
-    kw = {"settings": s, "inconclusive_before": 0, "session_id": "s", "round_number": 9}
-    o = round_outcome(
-        kind="tiebreak", options=("b", "c", "blank"), counts=(7, 6, 1), lots_seed=None, **kw
-    )  # type: ignore[arg-type]
+    o = _special("tiebreak", (7, 6, 1))
     assert (o.decision, o.eliminated, o.eliminated_by, o.required) == (
         "eliminated",
         "c",
         "tiebreak",
         None,
     )
-    o = round_outcome(
-        kind="tiebreak", options=("b", "c", "blank"), counts=(6, 6, 1), lots_seed=None, **kw
-    )  # type: ignore[arg-type]
+    o = _special("tiebreak", (6, 6, 1))
     assert (o.decision, o.tied) == ("tiebreak_required", ("b", "c"))
-    o = round_outcome(
-        kind="confirmation",
-        options=("yes", "no", "blank"),
-        counts=(20, 10, 50),
-        lots_seed=None,
-        confirmation_candidate="a",
-        **kw,
-    )  # type: ignore[arg-type]
+    o = _special("confirmation", (20, 10, 50))
     assert (o.decision, o.elected, o.valid, o.required) == ("elected", "a", 30, 20)
-    o = round_outcome(
-        kind="confirmation",
-        options=("yes", "no", "blank"),
-        counts=(19, 11, 0),
-        lots_seed=None,
-        confirmation_candidate="a",
-        **kw,
-    )  # type: ignore[arg-type]
-    assert o.decision == "not_confirmed"
-    o = round_outcome(
-        kind="confirmation",
-        options=("yes", "no", "blank"),
-        counts=(0, 0, 9),
-        lots_seed=None,
-        confirmation_candidate="a",
-        **kw,
-    )  # type: ignore[arg-type]
+    assert _special("confirmation", (19, 11, 0)).decision == "not_confirmed"
+    o = _special("confirmation", (0, 0, 9))
     assert (o.decision, o.valid) == ("not_confirmed", 0)
 
 
