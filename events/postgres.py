@@ -23,7 +23,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeAlias
@@ -59,6 +60,8 @@ else:  # asyncpg's classes are not generic at run time
 #: Upper bounds of one group-commit transaction.
 MAX_GROUP_REQUESTS = 512
 MAX_GROUP_EVENTS = 5000
+#: Group transactions of one log in flight at once in one process (see ``_LogWriter``).
+PIPELINE_DEPTH = 2
 #: Subscribers re-read at least this often even if no notification arrives.
 POLL_INTERVAL_S = 1.0
 
@@ -105,12 +108,19 @@ class _Pending:
 
 @dataclass(slots=True)
 class _LogWriter:
-    """The group-commit queue of one log in this process."""
+    """The group-commit queue of one log in this process.
+
+    Up to :data:`PIPELINE_DEPTH` group transactions are in flight: the next group is started
+    as soon as the previous one holds the log lock, so it queues on that lock inside the
+    server and proceeds the moment the previous commit lands — Python prepares one group
+    while PostgreSQL writes and syncs the other.
+    """
 
     store: PostgresEventStore
     log_id: str
-    queue: list[_Pending] = field(default_factory=list)
+    queue: deque[_Pending] = field(default_factory=deque)
     task: asyncio.Task[None] | None = None
+    in_flight: set[asyncio.Task[None]] = field(default_factory=set)
 
     def submit(self, request: AppendRequest) -> asyncio.Future[AppendResult]:
         future: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
@@ -126,34 +136,48 @@ class _LogWriter:
             size = len(self.queue[0].request.events)
             if group and events + size > MAX_GROUP_EVENTS:
                 break
-            group.append(self.queue.pop(0))
+            group.append(self.queue.popleft())
             events += size
         return group
 
     async def _drain(self) -> None:
-        while self.queue:
-            group = self._take_group()
-            try:
-                outcomes = await self.store._commit_group(self.log_id, [p.request for p in group])
-            except Exception as exc:
-                if len(group) == 1:
-                    _resolve(group[0], exc)
-                    continue
-                # One request may have poisoned the group (e.g. an event id stored under
-                # another log by another process): give each its own transaction.
-                log.warning(
-                    "group commit of %d appends failed (%s); retrying singly", len(group), exc
-                )
-                for pending in group:
-                    try:
-                        (outcome,) = await self.store._commit_group(self.log_id, [pending.request])
-                    except Exception as single_exc:
-                        _resolve(pending, single_exc)
-                    else:
-                        _resolve(pending, outcome)
+        while self.queue or self.in_flight:
+            if not self.queue or len(self.in_flight) >= PIPELINE_DEPTH:
+                await asyncio.wait(self.in_flight, return_when=asyncio.FIRST_COMPLETED)
                 continue
-            for pending, outcome in zip(group, outcomes, strict=True):
-                _resolve(pending, outcome)
+            locked = asyncio.Event()
+            task = asyncio.create_task(self._run_group(self._take_group(), locked))
+            self.in_flight.add(task)
+            task.add_done_callback(self.in_flight.discard)
+            # Start the next group only once this one holds the lock, so groups commit in
+            # the order their requests arrived.
+            lock_wait = asyncio.create_task(locked.wait())
+            await asyncio.wait({task, lock_wait}, return_when=asyncio.FIRST_COMPLETED)
+            lock_wait.cancel()
+
+    async def _run_group(self, group: list[_Pending], locked: asyncio.Event) -> None:
+        try:
+            outcomes = await self.store._commit_group(
+                self.log_id, [p.request for p in group], on_locked=locked.set
+            )
+        except Exception as exc:
+            locked.set()
+            if len(group) == 1:
+                _resolve(group[0], exc)
+                return
+            # One request may have poisoned the group (e.g. an event id stored under
+            # another log by another process): give each its own transaction.
+            log.warning("group commit of %d appends failed (%s); retrying singly", len(group), exc)
+            for pending in group:
+                try:
+                    (outcome,) = await self.store._commit_group(self.log_id, [pending.request])
+                except Exception as single_exc:
+                    _resolve(pending, single_exc)
+                else:
+                    _resolve(pending, outcome)
+            return
+        for pending, outcome in zip(group, outcomes, strict=True):
+            _resolve(pending, outcome)
 
 
 def _resolve(pending: _Pending, outcome: AppendResult | BaseException) -> None:
@@ -321,7 +345,12 @@ class PostgresEventStore(EventStore):
         )
 
     async def _commit_group(
-        self, log_id: str, requests: Sequence[AppendRequest], *, lookup: bool = False
+        self,
+        log_id: str,
+        requests: Sequence[AppendRequest],
+        *,
+        lookup: bool = False,
+        on_locked: Callable[[], None] | None = None,
     ) -> list[AppendResult | StoreError]:
         """Decide and write one group in one transaction.
 
@@ -333,6 +362,8 @@ class PostgresEventStore(EventStore):
             async with self._pool.acquire() as conn, conn.transaction():
                 stream_ids = sorted(set().union(*(r.stream_ids() for r in requests)))
                 head, versions = await self._lock(conn, log_id, stream_ids)
+                if on_locked is not None:
+                    on_locked()
                 # Timestamp taken under the lock, so recorded_at never decreases along a log.
                 now = format_timestamp(datetime.now(UTC))
                 decided = plan(requests, head, versions, {}, now)
