@@ -38,9 +38,12 @@ from ballot.domain.commands import (
 )
 from ballot.domain.crypto_port import ceremony_signing_message
 from ballot.domain.decide import (
+    CastProofJob,
     RoundPlan,
+    cast_proof_job,
     ceremony_context,
     ceremony_key,
+    check_cast_proof_job,
     decide,
     decide_verified,
     inconclusive_election_rounds,
@@ -145,6 +148,7 @@ __all__ = [
     "CandidateState",
     "CandidateWithdrawn",
     "CastBallot",
+    "CastProofJob",
     "CeremonyState",
     "ChangeVotingRights",
     "CheckpointSigned",
@@ -208,9 +212,11 @@ __all__ = [
     "VoidRound",
     "VotingRightsChanged",
     "WithdrawCandidate",
+    "cast_proof_job",
     "ceremony_context",
     "ceremony_key",
     "ceremony_signing_message",
+    "check_cast_proof_job",
     "decide",
     "decide_verified",
     "draw_lots",

@@ -10,7 +10,7 @@ both.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -89,6 +89,7 @@ from ballot.domain.rules import (
 )
 from ballot.domain.state import RoundState, SessionState, TellerState
 from ballot.domain.values import NO, YES
+from crypto.ballot import BallotContext
 from crypto.dkg import CeremonyContext
 from crypto.group import Point
 
@@ -667,14 +668,17 @@ def _cast(state: SessionState, cmd: CastBallot) -> list[Event]:
     ]
 
 
-def verify_cast_proofs(state: SessionState, command: CastBallot) -> None:
-    """The expensive check of a cast ballot: its zero-knowledge proofs in the round's context
-    (session, round, election key, this delegation, the round's options).
+@dataclass(frozen=True, slots=True)
+class CastProofJob:
+    """Everything the proof check of one cast ballot needs, and nothing more: small and
+    picklable, for a process pool."""
 
-    Pure; picklable inputs; run it before :func:`decide` (the API does so in a process pool,
-    the auditor for every ``BallotCast``). Raises ``round_not_open``, ``malformed_ballot`` or
-    ``invalid_ballot``.
-    """
+    context: BallotContext
+    ballot: Mapping[str, Any]
+
+
+def cast_proof_job(state: SessionState, command: CastBallot) -> CastProofJob:
+    """The proof-check job for ``command`` in ``state`` (raises ``round_not_open``)."""
     current = _open_round_numbered(state, command.round_number)
     ctx = crypto_port.ballot_context(
         state.session_id,
@@ -683,8 +687,26 @@ def verify_cast_proofs(state: SessionState, command: CastBallot) -> None:
         command.delegation_id,
         current.options,
     )
-    ballot = crypto_port.parse_ballot(command.ballot, len(current.options))
-    crypto_port.check_ballot_proofs(ctx, ballot)
+    return CastProofJob(ctx, command.ballot)
+
+
+def check_cast_proof_job(job: CastProofJob) -> None:
+    """Decode the ballot and verify its zero-knowledge proofs in the job's context (raises
+    ``malformed_ballot`` or ``invalid_ballot``). Pure; run it anywhere."""
+    ballot = crypto_port.parse_ballot(job.ballot, len(job.context.options))
+    crypto_port.check_ballot_proofs(job.context, ballot)
+
+
+def verify_cast_proofs(state: SessionState, command: CastBallot) -> None:
+    """The expensive check of a cast ballot: its zero-knowledge proofs in the round's context
+    (session, round, election key, this delegation, the round's options).
+
+    Pure; run it before :func:`decide` (the auditor does so for every ``BallotCast``). The
+    API may instead build :func:`cast_proof_job` in its event loop and run
+    :func:`check_cast_proof_job` in a process pool. Raises ``round_not_open``,
+    ``malformed_ballot`` or ``invalid_ballot``.
+    """
+    check_cast_proof_job(cast_proof_job(state, command))
 
 
 @_handles(CloseRound)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 _CODES: dict[str, str] = {
     # session lifecycle
@@ -101,6 +101,10 @@ class Refusal(Exception):
         self.message = message
         self.detail = MappingProxyType(dict(detail))
 
+    def __reduce__(self) -> tuple[Any, tuple[str, str, dict[str, str | int | None]]]:
+        # Refusals cross process pools (the ballot-proof check); keep code and detail.
+        return (_rebuild, (self.code, self.message, dict(self.detail)))
+
     @property
     def title(self) -> str:
         """The code's stable one-line title."""
@@ -108,3 +112,7 @@ class Refusal(Exception):
 
     def __repr__(self) -> str:
         return f"Refusal(code={self.code!r}, message={self.message!r})"
+
+
+def _rebuild(code: str, message: str, detail: dict[str, str | int | None]) -> Refusal:
+    return Refusal(code, message, **detail)

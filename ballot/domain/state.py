@@ -1,16 +1,15 @@
 """The session state: frozen values folded from the log by :func:`ballot.domain.evolve`.
 
-Nothing here is ever mutated. Mappings are read-only views (:class:`types.MappingProxyType`)
+Nothing here is ever mutated. Mappings are immutable, picklable :class:`FrozenMap` values
 that are rebuilt, never changed, when an event updates them; their insertion order is the log
 order, which the projections rely on (members in registration order, voters in deposit order).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from types import MappingProxyType
 from typing import Any, Literal, TypeVar
 
 from ballot.domain.rules import ElectedBy, RoundKind, RoundOutcome, VotingStatus
@@ -28,20 +27,52 @@ CandidateStatus = Literal["standing", "eliminated", "withdrawn", "elected"]
 RoundStatus = Literal["open", "closed", "tallied", "voided"]
 
 
+class FrozenMap(Mapping[K, V]):
+    """An immutable, picklable mapping that keeps insertion order.
+
+    (``types.MappingProxyType`` cannot be pickled, and the state must travel to a process
+    pool.) Equality is mapping equality; there is no way to change one after construction.
+    """
+
+    __slots__ = ("_data",)
+    _data: dict[K, V]
+
+    def __init__(self, items: Mapping[K, V] | None = None) -> None:
+        object.__setattr__(self, "_data", dict(items or {}))
+
+    def __getitem__(self, key: K) -> V:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("FrozenMap is immutable")
+
+    def __reduce__(self) -> tuple[type[FrozenMap[K, V]], tuple[dict[K, V]]]:
+        return (type(self), (self._data,))
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._data!r})"
+
+
 def frozen_map(items: Mapping[K, V] | None = None) -> Mapping[K, V]:
     """A read-only mapping holding a private copy of ``items``."""
-    return MappingProxyType(dict(items or {}))
+    return FrozenMap(items)
 
 
 def assoc(mapping: Mapping[K, V], key: K, value: V) -> Mapping[K, V]:
     """A new read-only mapping: ``mapping`` with ``key`` set to ``value``."""
     copy = dict(mapping)
     copy[key] = value
-    return MappingProxyType(copy)
+    return FrozenMap(copy)
 
 
 def _empty() -> Mapping[Any, Any]:
-    return MappingProxyType({})
+    return FrozenMap()
 
 
 @dataclass(frozen=True, slots=True)
