@@ -7,6 +7,7 @@ voted for what in aggregate.
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime
 
 from ballot.domain.decide import next_round_plan
@@ -58,6 +59,21 @@ def roll(state: SessionState) -> tuple[RollEntry, ...]:
         )
         for m in state.members.values()
     )
+
+
+def enrollment_holder(state: SessionState, code_digest: bytes) -> str | None:
+    """The member or teller whose unredeemed enrollment code has this SHA-256 digest, so the
+    API can accept a code alone. Every candidate is compared (constant time each), so the
+    answer's timing does not depend on which one matches."""
+    found: str | None = None
+    candidates = [
+        *((m.member_id, m.code_digest, m.code_used) for m in state.members.values()),
+        *((t.teller_id, t.code_digest, t.code_used) for t in state.tellers.values()),
+    ]
+    for principal, digest, used in candidates:
+        if digest is not None and hmac.compare_digest(digest, code_digest) and not used:
+            found = principal
+    return found
 
 
 class Turnout(DomainModel):

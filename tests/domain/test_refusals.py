@@ -38,6 +38,7 @@ from ballot.domain import (
     ceremony_signing_message,
     crypto_port,
     decide,
+    enrollment_holder,
     initial_state,
 )
 from ballot.domain.values import BLANK
@@ -158,10 +159,13 @@ def test_enrollment_refusals() -> None:
     kit.refuse(enroll("M1", "code-M1"), "credentials_not_accepted")
     kit.refuse(enroll("NOPE", "code-NOPE"), "unknown_delegation")
     kit.credential("M1")
+    assert enrollment_holder(kit.state, digest("code-M1")) == "M1"
+    assert enrollment_holder(kit.state, digest("wrong")) is None
     kit.refuse(enroll("M1", "wrong"), "enrollment_code_invalid")
     kit.refuse(enroll("M1", "code-M1", at=timedelta(days=2)), "enrollment_code_expired")
     kit.refuse(enroll("M1", "code-M1", public_key=bytes(32)), "invalid_public_key")
     kit.run(enroll("M1", "code-M1"))
+    assert enrollment_holder(kit.state, digest("code-M1")) is None
     assert decide(kit.state, enroll("M1", "code-M1")) == []  # the same enrollment re-sent
     other = signing_key("someone else").public_key().encode()
     kit.refuse(enroll("M1", "code-M1", public_key=other), "enrollment_code_used")
