@@ -87,6 +87,9 @@ def _node_figures() -> Any | None:
     except (subprocess.SubprocessError, OSError, json.JSONDecodeError) as exc:
         print(f"bench crypto: {NODE_SCRIPT.name} failed: {exc}", file=sys.stderr)
         return None
+    if isinstance(figures, dict) and "node_encrypt_ms" in figures:
+        # scripts/bench_node.mjs reports its own node_* keys (encrypt, verify, version).
+        return {k: v for k, v in figures.items() if k.startswith("node_")}
     if isinstance(figures, dict) and "encrypt_ms" in figures:
         return figures["encrypt_ms"]
     return figures
@@ -168,7 +171,9 @@ def measure(repeat: int, n_ballots: int, run_node: bool = True) -> dict[str, Any
     }
     if run_node:
         node = _node_figures()
-        if node is not None:
+        if isinstance(node, dict) and "node_encrypt_ms" in node:
+            figures.update(node)
+        elif node is not None:
             figures["node_encrypt_ms"] = node
     return figures
 
@@ -206,6 +211,8 @@ def _print_table(f: dict[str, Any]) -> None:
     ]
     if "node_encrypt_ms" in f:
         rows.append(("node encrypt + prove (ms)", json.dumps(f["node_encrypt_ms"])))
+    if "node_verify_ms" in f:
+        rows.append(("node verify (ms)", json.dumps(f["node_verify_ms"])))
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
