@@ -106,6 +106,7 @@ from ballot.domain.projections import (
     session_view,
     turnout,
 )
+from ballot.domain.rederive import DecisionMismatch, command_for, rederive
 from ballot.domain.rules import (
     RoundOutcome,
     draw_lots,
@@ -160,6 +161,7 @@ __all__ = [
     "ConveneSession",
     "CredentialsAccepted",
     "DealKeyShares",
+    "DecisionMismatch",
     "DeclareElectedByAcclamation",
     "DecryptionShareSubmitted",
     "DelegationEnrolled",
@@ -218,6 +220,7 @@ __all__ = [
     "ceremony_key",
     "ceremony_signing_message",
     "check_cast_proof_job",
+    "command_for",
     "decide",
     "decide_verified",
     "draw_lots",
@@ -238,6 +241,7 @@ __all__ = [
     "next_round_plan",
     "options_for",
     "quorum_figures",
+    "rederive",
     "replay",
     "required",
     "results_board",

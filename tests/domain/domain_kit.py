@@ -49,6 +49,7 @@ from ballot.domain import (
     initial_state,
     lots_commitment,
     next_round_plan,
+    rederive,
     replay,
 )
 from crypto import ballot as cb
@@ -133,6 +134,10 @@ class Kit:
     def replayed(self) -> SessionState:
         """The state rebuilt from the recorded events."""
         return replay(self.events)
+
+    def audited(self) -> SessionState:
+        """The state the offline audit re-derives from the recorded events."""
+        return rederive(self.events)
 
     def rng(self) -> Any:
         """A fresh deterministic scalar source (test vectors only)."""

@@ -97,7 +97,7 @@ def test_iom_council_session_175_members() -> None:
     assert kit.state.phase == "elected"
 
     # Re-derivable: replaying the log gives the same state, and the roll is consistent.
-    assert kit.replayed() == kit.state
+    assert kit.replayed() == kit.state == kit.audited()
     entries = {e.member_id: e for e in roll(kit.state)}
     assert not entries["M161"].voting_rights and entries["M166"].eligible
     assert not entries["OBS1"].eligible and entries["OBS1"].observer

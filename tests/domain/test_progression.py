@@ -71,7 +71,7 @@ def test_tie_for_fewest_settled_by_tiebreak_ballots() -> None:
         9,
         6,
     )
-    assert kit.replayed() == kit.state
+    assert kit.replayed() == kit.state == kit.audited()
 
 
 def test_tie_for_fewest_settled_by_lots() -> None:
@@ -100,7 +100,7 @@ def test_tie_for_fewest_settled_by_lots() -> None:
     assert (elim.candidate_id, elim.by) == (loser, "lots")
     board = results_board(kit.state)[0]
     assert (board.decision, board.eliminated_by, board.tied) == ("eliminated", "lots", ("B", "C"))
-    assert kit.replayed() == kit.state
+    assert kit.replayed() == kit.state == kit.audited()
 
 
 def test_lots_seed_unexpected_when_nothing_committed() -> None:
@@ -150,7 +150,7 @@ def test_failed_confirmation_reopens_nominations() -> None:
         7,
         9,
     )
-    assert kit.replayed() == kit.state
+    assert kit.replayed() == kit.state == kit.audited()
 
 
 def test_round_below_min_tally_is_voided_and_rerun() -> None:
@@ -187,7 +187,7 @@ def test_declared_void_open_and_closed_rounds() -> None:
     kit.run(VoidRound(round_number=2, note="tellers unavailable"))
     kit.refuse(VoidRound(round_number=2), "round_not_voidable")
     assert [r.status for r in kit.state.rounds] == ["voided", "voided"]
-    assert kit.replayed() == kit.state
+    assert kit.replayed() == kit.state == kit.audited()
 
 
 def test_withdrawal_cancels_a_pending_tiebreak() -> None:

@@ -27,6 +27,7 @@ from ballot.domain import (
     evolve,
     lots_commitment,
     next_round_plan,
+    rederive,
     replay,
     results_board,
     session_view,
@@ -200,6 +201,8 @@ def test_replay_reproduces_state_and_decisions(
         for recorded in events:
             state = evolve(state, recorded)
     assert state == kit.state
+    # ... and the audit rebuilds the same commands from the log alone
+    assert rederive(kit.events) == kit.state
     # 3. never two elections, and the result is consistent with the board
     elected = [e for e in kit.events if e.event_type == "CandidateElected"]
     assert len(elected) <= 1
