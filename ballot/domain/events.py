@@ -83,7 +83,10 @@ class CandidateNominated(Event):
 class CredentialsAccepted(Event):
     """The credentials desk accepted a delegation's credentials and issued a one-time
     enrollment code; only the code's SHA-256 digest is recorded. A later acceptance for the
-    same member replaces the code (a lost code or key) and revokes any enrolled key."""
+    same member replaces the code (a lost code or key) and revokes any enrolled key.
+
+    The log is public, so the code must carry at least 128 bits of entropy: a short code
+    could be recovered from its digest and redeemed first by someone else."""
 
     event_type: ClassVar[str] = "CredentialsAccepted"
     member_id: Identifier
