@@ -161,6 +161,7 @@ describe('elgamal.json', () => {
   test('refusals: identity key, zero nonce, identity alpha', () => {
     expectCode(() => C.encrypt(C.IDENTITY, 1, 5n), 'identity_not_allowed');
     expectCode(() => C.encrypt(C.G, 1, 0n), 'elgamal_invalid_input');
+    for (const m of [-1, 1.5, true, '1']) expectCode(() => C.messagePoint(m), 'elgamal_invalid_input');
     expectCode(() => C.Ciphertext.decode(new Uint8Array(64)), 'identity_not_allowed');
   });
 });

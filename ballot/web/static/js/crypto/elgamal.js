@@ -80,8 +80,10 @@ export class Ciphertext {
  * multiplication so that a vote bit of 0 takes the same path as 1 (as in Python).
  */
 export function messagePoint(message) {
+  if (!(typeof message === 'bigint' || Number.isSafeInteger(message)) || message < 0) {
+    throw new CryptoError('elgamal_invalid_input', 'a message must be a non-negative integer');
+  }
   const m = BigInt(message);
-  if (m < 0n) throw new CryptoError('elgamal_invalid_input', 'a message must be non-negative');
   return baseMulSecret(m + 1n).subtract(G);
 }
 

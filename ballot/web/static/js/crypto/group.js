@@ -105,11 +105,25 @@ export function fromHex(hex) {
   return out;
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// TextEncoder would silently turn a lone surrogate into U+FFFD; Python refuses such strings.
+// (A loop rather than a regex with lookbehind, which older Safari cannot even parse.)
+function hasLoneSurrogate(text) {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return true;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) {
+      return true;
+    }
+  }
+  return false;
+}
 
 /** UTF-8 bytes of a string exactly as given; refuses lone surrogates (no valid UTF-8). */
 export function utf8(text) {
-  if (typeof text !== 'string' || LONE_SURROGATE.test(text)) {
+  if (typeof text !== 'string' || hasLoneSurrogate(text)) {
     throw new CryptoError('invalid_encoding', 'not a well-formed Unicode string');
   }
   return textEncoder.encode(text);
