@@ -18,6 +18,7 @@ from events.errors import (
     ImportRefused,
     InvalidPayload,
     StoreError,
+    WrongExpectedPosition,
     WrongExpectedVersion,
 )
 from events.memory import MemoryEventStore
@@ -47,6 +48,7 @@ __all__ = [
     "NewEvent",
     "RecordedEvent",
     "StoreError",
+    "WrongExpectedPosition",
     "WrongExpectedVersion",
     "canonical_json",
     "chain_hash",

@@ -14,7 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from events.canonical import chain_hash, event_canonical_bytes
-from events.errors import DuplicateEventConflict, StoreError, WrongExpectedVersion
+from events.errors import (
+    DuplicateEventConflict,
+    StoreError,
+    WrongExpectedPosition,
+    WrongExpectedVersion,
+)
 from events.model import (
     AppendResult,
     Expect,
@@ -33,7 +38,9 @@ class AppendRequest:
 
     ``require`` adds expected versions of *other* streams of the same log, checked atomically
     with the append (e.g. a ballot may only be appended while its round's stream is still at
-    the version it had when the round opened).
+    the version it had when the round opened). ``expected_position`` requires the whole log
+    to be exactly at that position: for decisions that read every stream (closing a round
+    commits to all of its ballots).
     """
 
     log_id: str
@@ -41,6 +48,7 @@ class AppendRequest:
     events: tuple[NewEvent, ...]
     expected: ExpectedVersion = Expect.ANY
     require: tuple[tuple[str, ExpectedVersion], ...] = ()
+    expected_position: int | None = None
 
     def stream_ids(self) -> set[str]:
         """Every stream whose version this request reads."""
@@ -107,9 +115,11 @@ def plan(
             continue
 
         failure: StoreError | None = None
+        if request.expected_position is not None and request.expected_position != position:
+            failure = WrongExpectedPosition(request.log_id, request.expected_position, position)
         for stream_id, expected in ((request.stream_id, request.expected), *request.require):
             actual = current.get(stream_id, 0)
-            if not expectation_met(expected, actual):
+            if failure is None and not expectation_met(expected, actual):
                 failure = WrongExpectedVersion(
                     request.log_id, stream_id, describe_expected(expected), actual
                 )

@@ -30,6 +30,18 @@ class WrongExpectedVersion(StoreError):
         )
 
 
+class WrongExpectedPosition(StoreError):
+    """The log moved past the position the caller decided at; nothing was appended."""
+
+    code = "wrong_expected_position"
+
+    def __init__(self, log_id: str, expected: int, actual: int) -> None:
+        self.log_id = log_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(f"log {log_id!r} is at position {actual}, expected {expected}")
+
+
 class DuplicateEventConflict(StoreError):
     """An event id is already stored with different content (or in another log/stream)."""
 

@@ -63,6 +63,7 @@ class MemoryEventStore(EventStore):
         expected_version: ExpectedVersion = Expect.ANY,
         *,
         require: Mapping[str, ExpectedVersion] | None = None,
+        expected_position: int | None = None,
     ) -> AppendResult:
         if not events:
             raise ValueError("an append needs at least one event")
@@ -73,6 +74,7 @@ class MemoryEventStore(EventStore):
             events=tuple(events),
             expected=expected_version,
             require=tuple((require or {}).items()),
+            expected_position=expected_position,
         )
         async with self._lock:
             log = self._log(log_id)

@@ -285,6 +285,7 @@ class PostgresEventStore(EventStore):
         expected_version: ExpectedVersion = Expect.ANY,
         *,
         require: Mapping[str, ExpectedVersion] | None = None,
+        expected_position: int | None = None,
     ) -> AppendResult:
         if not events:
             raise ValueError("an append needs at least one event")
@@ -296,6 +297,7 @@ class PostgresEventStore(EventStore):
             events=tuple(events),
             expected=expected_version,
             require=tuple((require or {}).items()),
+            expected_position=expected_position,
         )
         writer = self._writers.get(log_id)
         if writer is None:

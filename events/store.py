@@ -32,11 +32,14 @@ class EventStore(abc.ABC):
         expected_version: ExpectedVersion = Expect.ANY,
         *,
         require: Mapping[str, ExpectedVersion] | None = None,
+        expected_position: int | None = None,
     ) -> AppendResult:
         """Append ``events`` (in order) to one stream, durably, all or nothing.
 
         Raises :class:`~events.errors.WrongExpectedVersion` if the stream (or a stream in
-        ``require``) is not at the expected version, and
+        ``require``) is not at the expected version,
+        :class:`~events.errors.WrongExpectedPosition` if ``expected_position`` is given and the
+        log's last position differs, and
         :class:`~events.errors.DuplicateEventConflict` if an event id is stored with other
         content. If every event id is already stored with the same content, nothing is
         written and the original result is returned (idempotent retry).

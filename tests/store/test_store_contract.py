@@ -15,6 +15,7 @@ from events import (
     ImportRefused,
     InvalidPayload,
     NewEvent,
+    WrongExpectedPosition,
     WrongExpectedVersion,
 )
 from events.canonical import GENESIS_HASH
@@ -193,3 +194,18 @@ async def test_import_refuses_a_tampered_log(store: EventStore) -> None:
         verify_jsonl(lines)
     assert broken.value.position == 3
     assert await store.logs() == []
+
+
+async def test_expected_position_guards_whole_log_decisions(store: EventStore) -> None:
+    await store.append("log", "round-1", [ev(1, "RoundOpened")])
+    await store.append("log", "ballot-1-A", [ev(2)], Expect.NO_STREAM, require={"round-1": 1})
+    closing_at = (await store.head("log")).position
+    # A ballot lands after the closer read the log: the close must not go through.
+    await store.append("log", "ballot-1-B", [ev(3)], Expect.NO_STREAM, require={"round-1": 1})
+    with pytest.raises(WrongExpectedPosition) as info:
+        await store.append(
+            "log", "round-1", [ev(4, "RoundClosed")], 1, expected_position=closing_at
+        )
+    assert (info.value.expected, info.value.actual) == (2, 3)
+    await store.append("log", "round-1", [ev(4, "RoundClosed")], 1, expected_position=3)
+    assert await collect(store, "log") == [1, 2, 3, 4]
