@@ -1,0 +1,290 @@
+"""Declared endpoints: one place that knows each route's models, roles and OpenAPI entry.
+
+A handler is declared with :func:`Api.route`; the adapter around it authenticates and
+authorizes the caller, parses and validates the JSON body into the request model (a
+``validation_error`` problem otherwise), calls the handler, and serializes its response model.
+The OpenAPI 3.1 document is generated from the same declarations and pydantic models, so it
+cannot drift from what the server does.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+from pydantic.json_schema import models_json_schema
+
+from ballot.api.problems import API_CODES, PROBLEM_BASE, Problem
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+class Role(enum.StrEnum):
+    """Who may call an endpoint (SPEC §2)."""
+
+    SECRETARIAT = "secretariat"
+    DELEGATION = "delegation"
+    TELLER = "teller"
+    PUBLIC = "public"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller: a role, and for delegations/tellers their id in a session."""
+
+    role: Role
+    session_id: str | None = None
+    subject: str | None = None
+
+
+PUBLIC = Principal(Role.PUBLIC)
+
+B = TypeVar("B", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Generic[B]):
+    """What a handler receives: the request, the caller and the validated body."""
+
+    request: web.Request
+    principal: Principal
+    body: B
+
+    def path(self, name: str) -> str:
+        """A path parameter."""
+        return self.request.match_info[name]
+
+
+class Empty(BaseModel):
+    """No request body."""
+
+
+Handler = Callable[[Call[Any]], Awaitable[BaseModel | web.StreamResponse]]
+Authenticator = Callable[[web.Request], Awaitable[Principal]]
+
+
+@dataclass
+class Endpoint:
+    """One declared route."""
+
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    roles: frozenset[Role]
+    request_model: type[BaseModel] | None
+    response_model: type[BaseModel] | None
+    status: int
+    tag: str
+    content_type: str = "application/json"
+    query: Sequence[tuple[str, str]] = ()
+    problems: Sequence[str] = ()
+
+    @property
+    def operation_id(self) -> str:
+        return self.handler.__name__
+
+
+@dataclass
+class Api:
+    """A collection of endpoints and their adapter to aiohttp."""
+
+    title: str
+    version: str
+    endpoints: list[Endpoint] = field(default_factory=list)
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        roles: Sequence[Role],
+        request: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        tag: str,
+        content_type: str = "application/json",
+        query: Sequence[tuple[str, str]] = (),
+        problems: Sequence[str] = (),
+    ) -> Callable[[Handler], Handler]:
+        """Declare ``handler`` for ``method path``."""
+
+        def register(handler: Handler) -> Handler:
+            self.endpoints.append(
+                Endpoint(
+                    method=method.upper(),
+                    path=path,
+                    handler=handler,
+                    summary=summary,
+                    roles=frozenset(roles),
+                    request_model=request,
+                    response_model=response,
+                    status=status,
+                    tag=tag,
+                    content_type=content_type,
+                    query=query,
+                    problems=problems,
+                )
+            )
+            return handler
+
+        return register
+
+    def install(self, app: web.Application, authenticate: Authenticator) -> None:
+        """Add every endpoint to ``app``, wrapped in the adapter."""
+        for endpoint in self.endpoints:
+            app.router.add_route(endpoint.method, endpoint.path, _adapt(endpoint, authenticate))
+
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI 3.1 document of every declared endpoint."""
+        models: dict[str, type[BaseModel]] = {}
+        for endpoint in self.endpoints:
+            for model in (endpoint.request_model, endpoint.response_model):
+                if model is not None:
+                    models[model.__name__] = model
+        mode: Literal["validation"] = "validation"
+        keyed = [(m, mode) for m in models.values()]
+        refs, schema = models_json_schema(keyed, ref_template="#/components/schemas/{model}")
+        schemas: dict[str, Any] = dict(schema.get("$defs", {}))
+        schemas["Problem"] = _PROBLEM_SCHEMA
+        paths: dict[str, dict[str, Any]] = {}
+        for endpoint in self.endpoints:
+            operation: dict[str, Any] = {
+                "operationId": endpoint.operation_id,
+                "summary": endpoint.summary,
+                "tags": [endpoint.tag],
+                "x-roles": sorted(role.value for role in endpoint.roles),
+                "responses": _responses(endpoint, refs),
+            }
+            parameters = [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in _path_params(endpoint.path)
+            ] + [
+                {"name": name, "in": "query", "required": False, "schema": {"type": kind}}
+                for name, kind in endpoint.query
+            ]
+            if parameters:
+                operation["parameters"] = parameters
+            if Role.PUBLIC not in endpoint.roles:
+                operation["security"] = [{"bearer": []}]
+            if endpoint.request_model is not None and endpoint.request_model is not Empty:
+                ref = refs[(endpoint.request_model, "validation")]
+                operation["requestBody"] = {
+                    "required": True,
+                    "content": {"application/json": {"schema": ref}},
+                }
+            paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = operation
+        return {
+            "openapi": "3.1.0",
+            "info": {"title": self.title, "version": self.version},
+            "servers": [{"url": "/"}],
+            "paths": paths,
+            "components": {
+                "schemas": schemas,
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            },
+        }
+
+
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem document; `type` is stable per `code`.",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string", "format": "uri-reference"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "instance": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+
+
+def _path_params(path: str) -> list[str]:
+    return [part[1:-1].split(":")[0] for part in path.split("/") if part.startswith("{")]
+
+
+def _responses(endpoint: Endpoint, refs: dict[Any, Any]) -> dict[str, Any]:
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    responses: dict[str, Any] = {}
+    if endpoint.response_model is not None:
+        ref = refs[(endpoint.response_model, "validation")]
+        responses[str(endpoint.status)] = {
+            "description": endpoint.summary,
+            "content": {endpoint.content_type: {"schema": ref}},
+        }
+    else:
+        responses[str(endpoint.status)] = {
+            "description": endpoint.summary,
+            "content": {endpoint.content_type: {"schema": {"type": "string"}}},
+        }
+    codes = {"validation_error", *endpoint.problems}
+    if Role.PUBLIC not in endpoint.roles:
+        codes |= {"unauthorized", "forbidden"}
+    statuses: dict[int, list[str]] = {}
+    for code in sorted(codes):
+        status = API_CODES[code][0] if code in API_CODES else Problem(code, "").status
+        statuses.setdefault(status, []).append(code)
+    for status, group in sorted(statuses.items()):
+        responses[str(status)] = {
+            "description": "Problem: " + ", ".join(f"`{PROBLEM_BASE}{c}`" for c in group),
+            "content": problem,
+        }
+    return responses
+
+
+def _adapt(
+    endpoint: Endpoint, authenticate: Authenticator
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        principal = await authenticate(request)
+        if principal.role not in endpoint.roles and Role.PUBLIC not in endpoint.roles:
+            if principal.role is Role.PUBLIC:
+                raise Problem("unauthorized", "send the bearer token of a role allowed here")
+            raise Problem(
+                "forbidden", f"a {principal.role.value} may not {endpoint.summary.lower()}"
+            )
+        body: BaseModel = Empty()
+        if endpoint.request_model is not None and endpoint.request_model is not Empty:
+            body = await _parse_body(request, endpoint.request_model)
+        result = await endpoint.handler(Call(request, principal, body))
+        if isinstance(result, web.StreamResponse):
+            return result
+        return web.json_response(
+            result.model_dump(mode="json", by_alias=True), status=endpoint.status
+        )
+
+    handle.__name__ = endpoint.operation_id
+    return handle
+
+
+async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise Problem("payload_too_large", f"at most {MAX_BODY_BYTES} bytes")
+    if request.content_type != "application/json":
+        raise Problem("unsupported_media_type", f"got {request.content_type or 'no type'}")
+    raw = await request.read()
+    if len(raw) > MAX_BODY_BYTES:
+        raise Problem("payload_too_large", f"at most {MAX_BODY_BYTES} bytes")
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise Problem("bad_request", f"invalid JSON: {exc}") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = [
+            {"loc": [str(p) for p in error["loc"]], "msg": error["msg"], "type": error["type"]}
+            for error in exc.errors(include_url=False, include_input=False)
+        ]
+        raise Problem(
+            "validation_error", f"{len(errors)} invalid field(s)", extra={"errors": errors}
+        ) from None

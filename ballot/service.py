@@ -1,0 +1,263 @@
+"""The application service: run a command against a session's log, safely under concurrency.
+
+``decide`` is pure and knows nothing about streams; this module is where a decision meets the
+store. For every command it knows
+
+* the **home stream** the resulting events are appended to, and
+* the **streams its decision read** (their versions are required unchanged at append time),
+
+so two decisions that could contradict each other cannot both be appended: the second one
+fails its expected version, the service catches up with the log and decides again. Ballots of
+different delegations never contend (each lands in its own ``ballot-<round>-<delegation>``
+stream), while closing a round additionally pins the whole log position, because it commits
+to every ballot of the round.
+
+Stream layout of a session's log:
+
+=========================  ================================================================
+``session``                convening, roll, credentials, presence, rights, candidates,
+                           tellers, key ceremony, withdrawal, acclamation, adjournment
+``delegation-<id>``        a delegation's (or teller's) enrolled key
+``round-<n>``              opening, closing, decryption shares, tally and its decisions
+``ballot-<n>-<id>``        the one ballot a delegation casts in round ``n``
+``checkpoints``            signed checkpoints
+=========================  ================================================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ballot.domain import (
+    AcceptCredentials,
+    CastBallot,
+    CloseRound,
+    Command,
+    ConveneSession,
+    EnrollDelegation,
+    Event,
+    OpenRound,
+    RecordCheckpoint,
+    SessionState,
+    SubmitDecryptionShare,
+    VoidRound,
+    decide,
+    event_from_payload,
+    evolve,
+    initial_state,
+)
+from events import (
+    AppendResult,
+    EventStore,
+    Expect,
+    ExpectedVersion,
+    NewEvent,
+    RecordedEvent,
+    WrongExpectedPosition,
+    WrongExpectedVersion,
+)
+
+SESSION_STREAM = "session"
+CHECKPOINT_STREAM = "checkpoints"
+#: How many times a command is re-decided after losing a race before giving up.
+MAX_ATTEMPTS = 50
+
+_EVENT_ID_NAMESPACE = uuid.UUID("6f1c2f43-8a53-4b0c-9a8e-3d8f52c1b8a1")
+
+
+def round_stream(number: int) -> str:
+    """The stream of round ``number``."""
+    return f"round-{number}"
+
+
+def delegation_stream(delegation_id: str) -> str:
+    """The stream of a delegation's (or teller's) enrollment."""
+    return f"delegation-{delegation_id}"
+
+
+def ballot_stream(number: int, delegation_id: str) -> str:
+    """The stream holding the one ballot of a delegation in a round."""
+    return f"ballot-{number}-{delegation_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where a command's events go and what must not have changed since the decision."""
+
+    stream: str
+    expected: ExpectedVersion
+    require: Mapping[str, ExpectedVersion]
+    expected_position: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What executing a command did: the events appended (none for an idempotent re-send)."""
+
+    events: tuple[Event, ...]
+    result: AppendResult | None
+    state: SessionState
+
+
+class CommandConflict(Exception):
+    """A command kept losing races (the log kept moving); the client may retry."""
+
+    code = "conflict_retry"
+
+
+def _version(versions: Mapping[str, int], stream: str) -> ExpectedVersion:
+    return versions.get(stream, 0) or Expect.NO_STREAM
+
+
+def route(
+    command: Command, state: SessionState, versions: Mapping[str, int], position: int
+) -> Route:
+    """The stream and preconditions of ``command`` decided at ``state``/``position``."""
+    session: dict[str, ExpectedVersion] = {SESSION_STREAM: _version(versions, SESSION_STREAM)}
+    current = state.current_round
+    rounds: dict[str, ExpectedVersion] = (
+        {round_stream(current.number): _version(versions, round_stream(current.number))}
+        if current is not None
+        else {}
+    )
+    if isinstance(command, ConveneSession):
+        return Route(SESSION_STREAM, Expect.NO_STREAM, {})
+    if isinstance(command, EnrollDelegation):
+        stream = delegation_stream(command.delegation_id)
+        return Route(stream, _version(versions, stream), session)
+    if isinstance(command, OpenRound):
+        stream = round_stream(command.round_number)
+        return Route(stream, Expect.NO_STREAM, {**session, **rounds})
+    if isinstance(command, CastBallot):
+        home = round_stream(command.round_number)
+        enrolled = delegation_stream(command.delegation_id)
+        return Route(
+            ballot_stream(command.round_number, command.delegation_id),
+            Expect.NO_STREAM,
+            {**session, home: _version(versions, home), enrolled: _version(versions, enrolled)},
+        )
+    if isinstance(command, CloseRound):
+        stream = round_stream(command.round_number)
+        # Closing commits to every ballot of the round: nothing may land in between.
+        return Route(stream, _version(versions, stream), session, expected_position=position)
+    if isinstance(command, SubmitDecryptionShare | VoidRound):
+        stream = round_stream(command.round_number)
+        return Route(stream, _version(versions, stream), session)
+    if isinstance(command, RecordCheckpoint):
+        return Route(CHECKPOINT_STREAM, _version(versions, CHECKPOINT_STREAM), {})
+    if isinstance(command, AcceptCredentials):
+        # Re-issued credentials revoke the enrolled key: pin the delegation's stream too.
+        enrolled = delegation_stream(command.member_id)
+        return Route(
+            SESSION_STREAM,
+            session[SESSION_STREAM],
+            {**rounds, enrolled: _version(versions, enrolled)},
+        )
+    # Every other command is the secretariat's or the ceremony's: session stream, and the
+    # current round must not have moved (e.g. a withdrawal only between rounds).
+    return Route(SESSION_STREAM, session[SESSION_STREAM], rounds)
+
+
+def to_new_events(
+    events: Sequence[Event],
+    metadata: Mapping[str, Any],
+    idempotency_key: str | None,
+    session_id: str,
+) -> list[NewEvent]:
+    """Store form of domain events; a client's idempotency key fixes their event ids."""
+    new: list[NewEvent] = []
+    for index, event in enumerate(events):
+        event_id = ""
+        if idempotency_key is not None:
+            event_id = str(
+                uuid.uuid5(_EVENT_ID_NAMESPACE, f"{session_id}/{idempotency_key}/{index}")
+            )
+        new.append(
+            NewEvent(
+                event.event_type,
+                event.to_payload(),
+                schema_version=event.schema_version,
+                event_id=event_id,
+                metadata=dict(metadata),
+            )
+        )
+    return new
+
+
+@dataclass
+class SessionService:
+    """One session's state, folded from its log and kept current, and command execution.
+
+    Safe to share between coroutines; several processes may each have their own on one
+    database (the store's expected versions arbitrate).
+    """
+
+    store: EventStore
+    session_id: str
+    state: SessionState = field(default_factory=initial_state)
+    position: int = 0
+    versions: dict[str, int] = field(default_factory=dict)
+    listeners: list[Callable[[RecordedEvent, Event, SessionState], None]] = field(
+        default_factory=list
+    )
+    _catching_up: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def catch_up(self) -> SessionState:
+        """Fold every event after the last one seen; return the current state."""
+        async with self._catching_up:
+            async for record in self.store.read_log(self.session_id, self.position):
+                self.apply(record)
+        return self.state
+
+    def apply(self, record: RecordedEvent) -> None:
+        """Fold one recorded event (must be the next position)."""
+        if record.position != self.position + 1:
+            raise RuntimeError(f"expected position {self.position + 1}, got {record.position}")
+        event = event_from_payload(record.event_type, record.payload(), record.schema_version)
+        self.state = evolve(self.state, event)
+        self.position = record.position
+        self.versions[record.stream_id] = record.stream_version
+        for listener in self.listeners:
+            listener(record, event, self.state)
+
+    async def execute(
+        self,
+        command: Command,
+        *,
+        actor: str = "system",
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Decide ``command`` on the current state and append its events.
+
+        Raises :class:`~ballot.domain.Refusal` (nothing appended) or :class:`CommandConflict`.
+        """
+        for _ in range(MAX_ATTEMPTS):
+            state = await self.catch_up()
+            position, versions = self.position, dict(self.versions)
+            events = decide(state, command)
+            if not events:
+                return Outcome((), None, state)
+            path = route(command, state, versions, position)
+            new = to_new_events(
+                events,
+                {"command": type(command).__name__, "actor": actor},
+                idempotency_key,
+                self.session_id,
+            )
+            try:
+                result = await self.store.append(
+                    self.session_id,
+                    path.stream,
+                    new,
+                    path.expected,
+                    require=path.require,
+                    expected_position=path.expected_position,
+                )
+            except (WrongExpectedVersion, WrongExpectedPosition):
+                continue  # someone else moved the log first: decide again on the new state
+            return Outcome(tuple(events), result, await self.catch_up())
+        raise CommandConflict(f"{type(command).__name__} lost {MAX_ATTEMPTS} races in a row")
