@@ -25,10 +25,10 @@ class Migration:
     sql: str
 
 
-def available_migrations() -> list[Migration]:
-    """Every migration shipped with the package, in version order."""
+def available_migrations(package: str = "events.migrations") -> list[Migration]:
+    """Every migration shipped in ``package``, in version order."""
     found: list[Migration] = []
-    for entry in resources.files("events.migrations").iterdir():
+    for entry in resources.files(package).iterdir():
         match = _NAME.match(entry.name)
         if match:
             found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
@@ -45,11 +45,18 @@ def _quote_ident(name: str) -> str:
 
 
 async def migrate(
-    conn: asyncpg.Connection[asyncpg.Record], schema: str, target: int | None = None
+    conn: asyncpg.Connection[asyncpg.Record],
+    schema: str,
+    target: int | None = None,
+    *,
+    package: str = "events.migrations",
+    table: str = "schema_migrations",
 ) -> list[int]:
     """Bring ``schema`` up to ``target`` (default: latest). Returns the versions applied.
 
     All pending migrations run in one transaction, so a failure leaves the schema as it was.
+    Another component may keep its own migrations in the same schema under its own
+    ``package`` and ``table`` (the HTTP layer does, for its credentials).
     """
     encoding = await conn.fetchval("SHOW server_encoding")
     if encoding != "UTF8":
@@ -58,21 +65,24 @@ async def migrate(
     applied: list[int] = []
     async with conn.transaction():
         # Serialize concurrent starters (several `ballot serve` processes on one database).
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"ballot-migrate:{schema}")
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtext($1))", f"ballot-migrate:{schema}:{table}"
+        )
         await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quoted}")
         await conn.execute(f"SET LOCAL search_path TO {quoted}")
+        ledger = _quote_ident(table)
         await conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            f"CREATE TABLE IF NOT EXISTS {ledger} ("
             " version integer PRIMARY KEY, name text NOT NULL,"
             " applied_at timestamptz NOT NULL DEFAULT now())"
         )
-        done = {row["version"] for row in await conn.fetch("SELECT version FROM schema_migrations")}
-        for migration in available_migrations():
+        done = {row["version"] for row in await conn.fetch(f"SELECT version FROM {ledger}")}
+        for migration in available_migrations(package):
             if migration.version in done or (target is not None and migration.version > target):
                 continue
             await conn.execute(migration.sql)
             await conn.execute(
-                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                f"INSERT INTO {ledger} (version, name) VALUES ($1, $2)",
                 migration.version,
                 migration.name,
             )
