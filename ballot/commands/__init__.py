@@ -1,0 +1,1 @@
+"""One module per ``ballot`` subcommand (see :data:`ballot.cli.COMMANDS`)."""
