@@ -213,6 +213,17 @@ class SessionService:
                 self.apply(record)
         return self.state
 
+    async def offer(self, record: RecordedEvent) -> None:
+        """Fold ``record`` if it is the next event (a follower of the log calls this)."""
+        async with self._catching_up:
+            if record.position <= self.position:
+                return  # already folded by a command's own catch-up
+            if record.position == self.position + 1:
+                self.apply(record)
+                return
+            async for missing in self.store.read_log(self.session_id, self.position):
+                self.apply(missing)
+
     def apply(self, record: RecordedEvent) -> None:
         """Fold one recorded event (must be the next position)."""
         if record.position != self.position + 1:

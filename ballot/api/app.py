@@ -1,0 +1,128 @@
+"""The aiohttp application: middlewares, the declared API, OpenAPI, static web client.
+
+``create_app`` wires an open :class:`~events.postgres.PostgresEventStore`; ``ballot serve``
+(``ballot/server.py``) opens the database and runs it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiohttp import web
+
+from ballot.api.auth import Authenticator, SecretariatToken, TokenStore
+from ballot.api.context import CONTEXT, Context
+from ballot.api.endpoints import api
+from ballot.api.hub import SessionHub
+from ballot.api.problems import CONTENT_TYPE, Problem
+from events.postgres import PostgresEventStore
+
+log = logging.getLogger(__name__)
+
+WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
+
+#: Strict CSP: only our own scripts and styles; the pages' one inline import map is allowed
+#: by its hash (added per page by the web module), nothing else inline.
+BASE_CSP = (
+    "default-src 'self'; script-src 'self'{script_hashes}; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def problem_response(problem: Problem, request: web.Request) -> web.Response:
+    """Render a problem document."""
+    return web.json_response(
+        problem.document(instance=request.path), status=problem.status, content_type=CONTENT_TYPE
+    )
+
+
+@web.middleware
+async def problems_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every refusal — ours or aiohttp's — leaves as an RFC 9457 problem document."""
+    try:
+        return await handler(request)
+    except Problem as problem:
+        return problem_response(problem, request)
+    except web.HTTPException as exc:
+        if exc.status == 404:
+            return problem_response(Problem("not_found", f"no resource at {request.path}"), request)
+        if exc.status == 405:
+            return problem_response(
+                Problem("method_not_allowed", f"{request.method} {request.path}"), request
+            )
+        if exc.status == 413:
+            return problem_response(Problem("payload_too_large", exc.reason), request)
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem_response(
+            Problem("internal_error", "the server failed; nothing was changed"), request
+        )
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Headers every response carries (CSP, no sniffing, no framing, no referrer)."""
+    response = await handler(request)
+    hashes = response.headers.pop("X-Script-Hashes", "")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        BASE_CSP.format(script_hashes="".join(f" 'sha256-{h}'" for h in hashes.split() if h)),
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.path.startswith("/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+async def _openapi(request: web.Request) -> web.Response:
+    return web.json_response(api.openapi())
+
+
+async def _health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def create_app(store: PostgresEventStore, secretariat: SecretariatToken) -> web.Application:
+    """The application serving ``/api/v1`` and the web client on ``store``."""
+    app = web.Application(
+        middlewares=[security_headers, problems_middleware], client_max_size=512 * 1024
+    )
+    tokens = TokenStore(store)
+    hub = SessionHub(store)
+    ctx = Context(store=store, hub=hub, tokens=tokens, secretariat=secretariat)
+    app[CONTEXT] = ctx
+
+    async def enrolled_key(session_id: str, subject: str) -> bytes | None:
+        service = await hub.service(session_id)
+        if service is None:
+            return None
+        member = service.state.members.get(subject)
+        if member is not None:
+            return member.public_key
+        teller = service.state.tellers.get(subject)
+        return teller.public_key if teller is not None else None
+
+    app.router.add_get("/api/v1/openapi.json", _openapi)
+    app.router.add_get("/api/v1/health", _health)
+    api.install(app, Authenticator(secretariat, tokens, enrolled_key))
+    try:
+        from ballot.web import install as install_web
+    except ImportError:  # the web client is optional for API-only deployments
+        pass
+    else:
+        install_web(app)
+
+    async def shutdown(_: web.Application) -> None:
+        await ctx.close()
+
+    app.on_cleanup.append(shutdown)
+    return app

@@ -1,0 +1,145 @@
+"""What every handler reaches through the application: store, sessions, credentials, pool.
+
+Handlers only parse, authorize, call and serialize; this module holds the shared plumbing
+for the "call" part — running a domain command through the session's service and turning
+refusals into problem documents.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets as pysecrets
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from ballot.api.auth import SecretariatToken, TokenStore
+from ballot.api.hub import SessionHub
+from ballot.api.problems import Problem
+from ballot.api.routing import Principal, Role
+from ballot.domain import CastBallot, Command, Refusal, cast_proof_job, check_cast_proof_job
+from ballot.service import CommandConflict, Outcome, SessionService
+from crypto.signing import SigningKey
+from events.postgres import PostgresEventStore
+
+
+def utc_now() -> datetime:
+    """The server's clock (UTC); commands carry it so the domain stays pure."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Context:
+    """Shared by all handlers of one server process."""
+
+    store: PostgresEventStore
+    hub: SessionHub
+    tokens: TokenStore
+    secretariat: SecretariatToken
+    clock: Callable[[], datetime] = utc_now
+    workers: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    _pool: ProcessPoolExecutor | None = None
+
+    @property
+    def pool(self) -> ProcessPoolExecutor:
+        """Process pool for ballot-proof checks, so the event loop stays responsive."""
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+        return self._pool
+
+    async def session(self, session_id: str) -> SessionService:
+        """The caught-up service of an existing session, or a ``not_found`` problem."""
+        service = await self.hub.service(session_id)
+        if service is None:
+            raise Problem("not_found", f"no session {session_id!r}")
+        return service
+
+    async def run(
+        self,
+        service: SessionService,
+        command: Command,
+        principal: Principal,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Execute a command; refusals and lost races become problem documents."""
+        actor = principal.role.value + (f":{principal.subject}" if principal.subject else "")
+        try:
+            return await service.execute(command, actor=actor, idempotency_key=idempotency_key)
+        except Refusal as refusal:
+            raise Problem.from_refusal(refusal) from None
+        except CommandConflict as conflict:
+            raise Problem("conflict_retry", str(conflict)) from None
+
+    async def check_ballot_proofs(self, service: SessionService, command: CastBallot) -> None:
+        """The expensive zero-knowledge check, in the process pool (refusal → problem)."""
+        try:
+            job = cast_proof_job(service.state, command)
+            await asyncio.get_running_loop().run_in_executor(self.pool, check_cast_proof_job, job)
+        except Refusal as refusal:
+            raise Problem.from_refusal(refusal) from None
+
+    # -- per-session secrets held by the server -------------------------------------------
+    async def secret(self, session_id: str, name: str) -> bytes | None:
+        """A stored session secret, if any."""
+        value = await self.store.pool.fetchval(
+            "SELECT value FROM session_secrets WHERE session_id = $1 AND name = $2",
+            session_id,
+            name,
+        )
+        return bytes(value) if value is not None else None
+
+    async def keep_secret(self, session_id: str, name: str, value: bytes) -> bytes:
+        """Store a secret once; if one exists already (another process), return that one."""
+        await self.store.pool.execute(
+            "INSERT INTO session_secrets (session_id, name, value) VALUES ($1, $2, $3)"
+            " ON CONFLICT DO NOTHING",
+            session_id,
+            name,
+            value,
+        )
+        stored = await self.secret(session_id, name)
+        assert stored is not None
+        return stored
+
+    async def checkpoint_key(self, session_id: str) -> SigningKey | None:
+        """The session's checkpoint signing key (created when the session was convened)."""
+        seed = await self.secret(session_id, "checkpoint-key")
+        return SigningKey.from_seed(seed) if seed is not None else None
+
+    async def new_checkpoint_key(self, session_id: str) -> SigningKey:
+        """Create (or fetch, if another process won) the session's checkpoint key."""
+        seed = await self.keep_secret(session_id, "checkpoint-key", pysecrets.token_bytes(32))
+        return SigningKey.from_seed(seed)
+
+    async def close(self) -> None:
+        """Stop background work."""
+        await self.hub.close()
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+
+CONTEXT: web.AppKey[Context] = web.AppKey("ballot.context", Context)
+
+
+def context(request: web.Request) -> Context:
+    """The context of the application serving ``request``."""
+    return request.app[CONTEXT]
+
+
+def require_member_of(principal: Principal, session_id: str, role: Role) -> str:
+    """The subject id of a delegation/teller acting in its own session (else ``forbidden``)."""
+    if principal.role is not role or principal.session_id != session_id or not principal.subject:
+        raise Problem("forbidden", f"only an enrolled {role.value} of this session may do this")
+    return principal.subject
+
+
+def accepted(outcome: Outcome) -> dict[str, Any]:
+    """Fields of an :class:`~ballot.api.models.Accepted` reply."""
+    position = outcome.result.last_position if outcome.result is not None else 0
+    return {"position": position, "events": [type(e).event_type for e in outcome.events]}

@@ -1,0 +1,213 @@
+"""The sessions this server process serves, kept current by following their logs.
+
+Each session has one :class:`~ballot.service.SessionService` per process. A follower task
+subscribes to the session's log (LISTEN/NOTIFY wake-ups, then reads by position), so the state
+— and the live feed built from it — includes events appended by *any* process sharing the
+database. Feed messages are public and aggregate-only: counts and results, never a ballot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ballot.domain import (
+    BallotCast,
+    CandidateElected,
+    CandidateEliminated,
+    CandidateWithdrawn,
+    CheckpointSigned,
+    ConfirmationFailed,
+    Event,
+    LotsDrawn,
+    PresenceRecorded,
+    RoundClosed,
+    RoundOpened,
+    RoundTallied,
+    RoundVoided,
+    SessionAdjourned,
+    SessionState,
+    event_from_payload,
+    round_result,
+)
+from ballot.service import SessionService
+from events import EventStore, RecordedEvent
+
+log = logging.getLogger(__name__)
+
+#: A feed client this far behind is disconnected (it can reconnect with Last-Event-ID).
+FEED_QUEUE_LIMIT = 1000
+
+
+def feed_message(event: Event, state: SessionState) -> dict[str, Any] | None:
+    """The public live-feed message for one event, or ``None`` if it has none.
+
+    Pure: the feed is a projection of the log.
+    """
+    if isinstance(event, RoundOpened):
+        return {
+            "kind": "round_opened",
+            "round": event.round_number,
+            "round_kind": event.kind,
+            "options": list(event.options),
+            "eligible": len(event.roll),
+        }
+    if isinstance(event, BallotCast):
+        current = state.current_round
+        assert current is not None
+        return {
+            "kind": "turnout",
+            "round": event.round_number,
+            "deposited": current.ballot_count,
+            "eligible": len(current.roll),
+        }
+    if isinstance(event, RoundClosed):
+        return {
+            "kind": "round_closed",
+            "round": event.round_number,
+            "deposited": event.ballot_count,
+        }
+    if isinstance(event, RoundTallied):
+        tallied = next(r for r in state.rounds if r.number == event.round_number)
+        return {"kind": "result", **round_result(tallied).model_dump(mode="json")}
+    if isinstance(event, CandidateElected):
+        return {"kind": "elected", **event.to_payload()}
+    if isinstance(event, CandidateEliminated):
+        return {"kind": "eliminated", **event.to_payload()}
+    if isinstance(event, CandidateWithdrawn):
+        return {"kind": "withdrawn", "candidate_id": event.candidate_id}
+    if isinstance(event, LotsDrawn):
+        return {"kind": "lots", **event.to_payload()}
+    if isinstance(event, ConfirmationFailed):
+        return {"kind": "confirmation_failed", **event.to_payload()}
+    if isinstance(event, RoundVoided):
+        return {"kind": "round_voided", **event.to_payload()}
+    if isinstance(event, SessionAdjourned):
+        return {"kind": "adjourned"}
+    if isinstance(event, PresenceRecorded):
+        present = sum(1 for m in state.members.values() if m.present and not m.observer)
+        return {"kind": "presence", "present": present, "members": len(state.members)}
+    if isinstance(event, CheckpointSigned):
+        return {"kind": "checkpoint", "position": event.position}
+    return None
+
+
+@dataclass
+class _Session:
+    service: SessionService
+    follower: asyncio.Task[None] | None = None
+    clients: set[asyncio.Queue[tuple[int, str] | None]] = field(default_factory=set)
+
+
+class SessionHub:
+    """Loads sessions on first use and keeps them current for this process."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self._sessions: dict[str, _Session] = {}
+        self._loading = asyncio.Lock()
+
+    async def service(self, session_id: str, *, create: bool = False) -> SessionService | None:
+        """The session's service (caught up), or ``None`` if no such session exists."""
+        entry = self._sessions.get(session_id)
+        if entry is None:
+            async with self._loading:
+                entry = self._sessions.get(session_id)
+                if entry is None:
+                    if not create and (await self.store.head(session_id)).position == 0:
+                        return None
+                    entry = self._start(session_id)
+        await entry.service.catch_up()
+        return entry.service
+
+    def _start(self, session_id: str) -> _Session:
+        service = SessionService(self.store, session_id)
+        entry = _Session(service)
+        service.listeners.append(
+            lambda record, event, state: self._broadcast(entry, record, event, state)
+        )
+        entry.follower = asyncio.create_task(self._follow(entry), name=f"follow:{session_id}")
+        self._sessions[session_id] = entry
+        return entry
+
+    async def _follow(self, entry: _Session) -> None:
+        service = entry.service
+        while True:
+            try:
+                async for record in self.store.subscribe(service.session_id, service.position):
+                    await service.offer(record)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a dropped connection must not end the session's feed
+                log.exception("following session %s failed; retrying", service.session_id)
+                await asyncio.sleep(1)
+
+    def _broadcast(
+        self, entry: _Session, record: RecordedEvent, event: Event, state: SessionState
+    ) -> None:
+        if not entry.clients:
+            return
+        message = feed_message(event, state)
+        if message is None:
+            return
+        text = json.dumps(message, separators=(",", ":"))
+        for queue in list(entry.clients):
+            if queue.qsize() >= FEED_QUEUE_LIMIT:
+                entry.clients.discard(queue)
+                queue.put_nowait(None)  # too slow: end its stream; it may reconnect
+            else:
+                queue.put_nowait((record.position, text))
+
+    async def feed(self, session_id: str, after: int) -> AsyncIterator[tuple[int, str]]:
+        """Feed messages after log position ``after``: the backlog first, then live ones."""
+        service = await self.service(session_id)
+        if service is None:
+            return
+        entry = self._sessions[session_id]
+        queue: asyncio.Queue[tuple[int, str] | None] = asyncio.Queue()
+        entry.clients.add(queue)
+        try:
+            # Backlog by replaying the log up to where live delivery starts; the state of each
+            # message is re-folded, so messages read exactly as they did live.
+            live_from = service.position
+            if after < live_from:
+                async for position, text in self._backlog(session_id, after, live_from):
+                    yield position, text
+            while True:
+                item = await queue.get()
+                if item is None:
+                    return
+                if item[0] > after:
+                    yield item
+        finally:
+            entry.clients.discard(queue)
+
+    async def _backlog(
+        self, session_id: str, after: int, until: int
+    ) -> AsyncIterator[tuple[int, str]]:
+        replayer = SessionService(self.store, session_id)
+        async for record in self.store.read_log(session_id):
+            if record.position > until:
+                return
+            replayer.apply(record)
+            if record.position <= after:
+                continue
+            event = event_from_payload(record.event_type, record.payload(), record.schema_version)
+            message = feed_message(event, replayer.state)
+            if message is not None:
+                yield record.position, json.dumps(message, separators=(",", ":"))
+
+    async def close(self) -> None:
+        """Stop every follower."""
+        for entry in self._sessions.values():
+            if entry.follower is not None:
+                entry.follower.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await entry.follower
+            for queue in entry.clients:
+                queue.put_nowait(None)

@@ -1,0 +1,254 @@
+"""Request and response bodies of the HTTP API (pydantic; the OpenAPI schemas come from here).
+
+Read models of the session (roll, board, results, session view) are the domain's own
+projection models, re-exported in envelopes here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ballot.domain import SessionSettings
+from ballot.domain.projections import (
+    Outcome,
+    RollEntry,
+    RoundResult,
+    SessionView,
+    Turnout,
+)
+
+Identifier = str
+
+
+class Body(BaseModel):
+    """Base of request bodies: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Reply(BaseModel):
+    """Base of response bodies."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+# -- secretariat ----------------------------------------------------------------------------
+class ConveneRequest(Body):
+    title: str = Field(min_length=1, max_length=200)
+    session_id: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9-]{0,62}$",
+        description="Chosen id; a fresh one is generated when omitted.",
+    )
+    settings: SessionSettings = SessionSettings()
+
+
+class SessionCreated(Reply):
+    session_id: str
+    position: int
+    checkpoint_key: str = Field(description="Ed25519 public key (base64url) signing checkpoints")
+
+
+class MemberRequest(Body):
+    member_id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    observer: bool = False
+
+
+class CandidateRequest(Body):
+    candidate_id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    nominated_by: str | None = None
+
+
+class PresenceRequest(Body):
+    present: bool
+
+
+class VotingRightsRequest(Body):
+    arrears: bool = False
+    restored: bool = False
+    suspended: bool = False
+    reason: str = Field(default="", max_length=500)
+
+
+class TellerRequest(Body):
+    teller_id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+
+
+class AppointTellersRequest(Body):
+    tellers: list[TellerRequest] = Field(min_length=1, max_length=20)
+
+
+class EnrollmentCode(Reply):
+    subject: str = Field(description="member or teller id")
+    code: str = Field(description="one-time enrollment code, shown once")
+    expires_at: datetime | None
+
+
+class EnrollmentCodes(Reply):
+    codes: list[EnrollmentCode]
+
+
+class NoteRequest(Body):
+    reason: str = Field(default="", max_length=500)
+
+
+class AcclamationRequest(Body):
+    candidate_id: str
+
+
+class Accepted(Reply):
+    """A command's events are in the log."""
+
+    position: int = Field(description="log position of the last event appended (0: none)")
+    events: list[str] = Field(description="types of the events appended")
+
+
+# -- delegations and tellers ----------------------------------------------------------------
+class EnrollRequest(Body):
+    code: str = Field(min_length=10, max_length=64)
+    public_key: str = Field(description="Ed25519 public key, base64url (32 bytes)")
+
+
+class Enrolled(Reply):
+    subject: str
+    role: Literal["delegation", "teller"]
+    token: str = Field(description="bearer token for this session; shown once")
+    teller_index: int | None = None
+
+
+class BallotRequest(Body):
+    ballot: dict[str, Any] = Field(description="encrypted ballot, JSON form (verification spec)")
+    signature: str = Field(description="Ed25519 signature (base64url) over the signing message")
+
+
+class Receipt(Reply):
+    session_id: str
+    round_number: int
+    delegation_id: str
+    tracking_code: str
+    position: int
+
+
+class ShareRequest(Body):
+    share: dict[str, Any]
+
+
+class SignedMessageRequest(Body):
+    message: dict[str, Any] = Field(description="key-ceremony message, JSON form")
+    signature: str
+
+
+class SignedShare(Body):
+    share: dict[str, Any]
+    signature: str
+
+
+class DealRequest(Body):
+    shares: list[SignedShare] = Field(min_length=1, max_length=20)
+
+
+class Me(Reply):
+    session_id: str
+    role: str
+    subject: str | None
+
+
+# -- public reads ---------------------------------------------------------------------------
+class SessionSummary(Reply):
+    session_id: str
+    title: str
+    phase: str
+    rounds: int
+
+
+class SessionList(Reply):
+    sessions: list[SessionSummary]
+
+
+class SessionInfo(Reply):
+    session: SessionView
+    position: int
+    checkpoint_key: str | None
+
+
+class Roll(Reply):
+    members: list[RollEntry]
+
+
+class Board(Reply):
+    session_id: str
+    title: str
+    rounds: list[RoundResult]
+    outcome: Outcome | None
+
+
+class RoundDefinition(Reply):
+    """What a delegation's browser needs to encrypt: options, key and context."""
+
+    session_id: str
+    round_number: int
+    kind: str
+    status: str
+    options: list[str]
+    candidate: str | None
+    election_key: str
+    eligible: int
+    deposited: int
+    opened_at: datetime
+
+
+class TurnoutReply(Reply):
+    turnout: Turnout
+
+
+class Aggregate(Reply):
+    """The committed ballot set of a closed round, for tellers and auditors to re-check."""
+
+    round_number: int
+    ballot_count: int
+    ballots_root: str
+    aggregate: list[dict[str, str]]
+    position: int = Field(description="log position of RoundClosed")
+
+
+class Checkpoint(Reply):
+    position: int
+    head_hash: str
+    log_root: str
+    signature: str
+    recorded_at_position: int
+
+
+class Checkpoints(Reply):
+    checkpoint_key: str | None
+    checkpoints: list[Checkpoint]
+
+
+class ReceiptProof(Reply):
+    """Where a tracking code is, and its inclusion proof in a signed checkpoint."""
+
+    tracking_code: str
+    round_number: int
+    delegation_id: str
+    position: int
+    counted: bool | None = Field(description="in the round's committed set (None: round open)")
+    checkpoint: Checkpoint | None
+    inclusion_proof: list[str] = Field(description="RFC 9162 audit path, hex")
+
+
+class CeremonyMessages(Reply):
+    """Key-ceremony messages so far (as recorded in the log)."""
+
+    tellers: int
+    threshold: int
+    commitments: list[dict[str, Any]]
+    shares_for_me: list[dict[str, Any]]
+    complaints: list[dict[str, Any]]
+    answers: list[dict[str, Any]]
+    election_key: str | None

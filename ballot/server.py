@@ -1,0 +1,80 @@
+"""``ballot serve``: open the database (embedded unless configured), migrate, serve HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import asyncpg
+from aiohttp import web
+
+from ballot.api.app import create_app
+from ballot.api.auth import SecretariatToken
+from events.database import Database, open_database, state_dir
+from events.migrate import migrate
+from events.postgres import PostgresEventStore
+
+log = logging.getLogger(__name__)
+
+
+def schema_name() -> str:
+    """The PostgreSQL schema holding the log (``BALLOT_SCHEMA``, default ``ballot``)."""
+    return os.environ.get("BALLOT_SCHEMA", "ballot")
+
+
+@dataclass
+class Running:
+    """An open database and store, ready for :func:`create_app`."""
+
+    database: Database
+    store: PostgresEventStore
+    secretariat: SecretariatToken
+
+
+@asynccontextmanager
+async def open_backend(
+    database_url: str | None = None, schema: str | None = None
+) -> AsyncIterator[Running]:
+    """Open (and migrate) the database and the store; close both on exit."""
+    database = open_database(database_url)
+    schema = schema or schema_name()
+    try:
+        store = await PostgresEventStore.open(database.dsn, schema=schema)
+        conn = await asyncpg.connect(database.dsn)
+        try:
+            await migrate(conn, schema, package="ballot.api.migrations", table="api_migrations")
+        finally:
+            await conn.close()
+        try:
+            yield Running(database, store, SecretariatToken.load(state_dir()))
+        finally:
+            await store.close()
+    finally:
+        database.close()
+
+
+async def serve(host: str, port: int, *, announce: bool = True) -> None:
+    """Run the server until cancelled."""
+    async with open_backend() as backend:
+        app = create_app(backend.store, backend.secretariat)
+        runner = web.AppRunner(app, access_log_format='%a "%r" %s %b %Tfs')
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        if announce:
+            print(
+                f"ballot serving on http://{host}:{port}/  (API: /api/v1, OpenAPI: /api/v1/openapi.json)"
+            )
+            if backend.secretariat.announce:
+                # Printed once, never logged: only its digest is kept in the state folder.
+                print(f"secretariat token (shown once): {backend.secretariat.announce}")
+            sys.stdout.flush()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()

@@ -1,0 +1,68 @@
+"""The web client: four pages served by the API server, and their static files.
+
+Pages (``ballot/web/pages/*.html``): the public results board (``/``), the delegation page
+(``/delegation``), the secretariat console (``/secretariat``) and the teller page
+(``/teller``). Browser modules live in ``static/js``; ``@noble/curves`` and ``@noble/hashes``
+are served from the project's ``node_modules`` under ``/static/vendor/`` and resolved by an
+import map inlined in each page — the only inline script, allowed by its hash in the CSP.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+from pathlib import Path
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+ROOT = Path(__file__).resolve().parent
+PAGES = {
+    "/": "board.html",
+    "/delegation": "delegation.html",
+    "/secretariat": "secretariat.html",
+    "/teller": "teller.html",
+}
+_INLINE_SCRIPT = re.compile(rb"<script type=\"importmap\">(.*?)</script>", re.S)
+
+
+def node_modules() -> Path:
+    """Where the npm packages are (``BALLOT_NODE_MODULES`` or the repository's)."""
+    configured = os.environ.get("BALLOT_NODE_MODULES")
+    return Path(configured) if configured else ROOT.parent.parent / "node_modules"
+
+
+def script_hashes(html: bytes) -> list[str]:
+    """CSP hashes (base64 SHA-256) of a page's inline import maps."""
+    return [
+        base64.b64encode(hashlib.sha256(m).digest()).decode() for m in _INLINE_SCRIPT.findall(html)
+    ]
+
+
+def _page(path: Path) -> Handler:
+    html = path.read_bytes()  # read once at start: pages are part of the release
+
+    async def serve(request: web.Request) -> web.StreamResponse:
+        return web.Response(
+            body=html,
+            content_type="text/html",
+            charset="utf-8",
+            headers={"X-Script-Hashes": " ".join(script_hashes(html))},
+        )
+
+    return serve
+
+
+def install(app: web.Application) -> None:
+    """Add the pages and static routes to ``app``."""
+    for route, name in PAGES.items():
+        page = ROOT / "pages" / name
+        if page.exists():
+            app.router.add_get(route, _page(page))
+    app.router.add_static("/static/", ROOT / "static", follow_symlinks=False)
+    vendor = node_modules() / "@noble"
+    for package in ("curves", "hashes"):
+        if (vendor / package).exists():
+            app.router.add_static(f"/static/vendor/@noble/{package}/", vendor / package)

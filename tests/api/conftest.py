@@ -1,0 +1,69 @@
+"""An API server on real PostgreSQL (fresh schema per test), driven through aiohttp's client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from ballot.api.app import create_app
+from ballot.api.auth import SecretariatToken, digest
+from events.migrate import migrate
+from events.postgres import PostgresEventStore
+
+SECRETARIAT_TOKEN = "test-secretariat-token"
+
+
+@dataclass
+class Api:
+    """A client with helpers: ``call`` returns (status, json) and can act as a role."""
+
+    client: TestClient[Any, Any]
+    store: PostgresEventStore
+
+    async def call(
+        self, method: str, path: str, body: Any = None, *, token: str | None = None
+    ) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await self.client.request(method, path, json=body, headers=headers)
+        if response.content_type in ("application/json", "application/problem+json"):
+            return response.status, await response.json(content_type=None)
+        return response.status, await response.text()
+
+    async def sec(self, method: str, path: str, body: Any = None) -> Any:
+        """A secretariat call that must succeed."""
+        status, data = await self.call(method, path, body, token=SECRETARIAT_TOKEN)
+        assert status < 300, (status, data)
+        return data
+
+
+async def open_api(dsn: str, schema: str) -> tuple[PostgresEventStore, TestClient[Any, Any]]:
+    store = await PostgresEventStore.open(dsn, schema=schema)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate(conn, schema, package="ballot.api.migrations", table="api_migrations")
+    finally:
+        await conn.close()
+    app = create_app(store, SecretariatToken(digest(SECRETARIAT_TOKEN)))
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    return store, client
+
+
+@pytest.fixture
+async def api(pg_dsn: str, pg_schema: str) -> AsyncIterator[Api]:
+    store, client = await open_api(pg_dsn, pg_schema)
+    try:
+        yield Api(client, store)
+    finally:
+        await client.close()
+        await store.close()
+        conn = await asyncpg.connect(pg_dsn)
+        try:
+            await conn.execute(f'DROP SCHEMA "{pg_schema}" CASCADE')
+        finally:
+            await conn.close()
