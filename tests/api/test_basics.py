@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 
-from tests.api.conftest import SECRETARIAT_TOKEN, Api
 from crypto.signing import SigningKey
+from tests.api.conftest import SECRETARIAT_TOKEN, Api
 
 
 def b64(data: bytes) -> str:
