@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 NPM_STAMP := node_modules/.installed-stamp
 
-.PHONY: run test setup lint typecheck pytest nodetest bench clean
+.PHONY: run test setup browser lint typecheck pytest nodetest bench clean
 
 setup: $(STAMP) $(NPM_STAMP)
 
@@ -21,6 +21,13 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Browser tests drive Debian's Chromium (a test tool's own browser download does not work
+# here). Installed when missing and possible; otherwise those tests skip with a reason.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+	    || echo "chromium could not be installed: browser tests will be skipped"; }
+
 run: setup
 	$(VENV)/bin/ballot demo
 
@@ -31,7 +38,7 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
-pytest: setup
+pytest: setup browser
 	# Exit code 5 means "no test selected", which is not a failure of the suite.
 	$(VENV)/bin/pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
 

@@ -18,6 +18,7 @@ from ballot.bench import TARGETS
 #: command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("ballot.commands.serve", "run the HTTP server (API, live feed, web client)"),
+    "migrate": ("ballot.commands.migrate", "create or upgrade the database schema, then exit"),
 }
 
 

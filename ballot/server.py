@@ -10,16 +10,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import asyncpg
 from aiohttp import web
 
 from ballot.api.app import create_app
 from ballot.api.auth import SecretariatToken
 from events.database import Database, open_database, state_dir
-from events.migrate import migrate
 from events.postgres import PostgresEventStore
 
 log = logging.getLogger(__name__)
+
+
+async def migrate_all(dsn: str, schema: str) -> None:
+    """Apply every component's migrations (see ``ballot migrate``)."""
+    from ballot.commands.migrate import migrate_all as apply
+
+    await apply(dsn, schema)
 
 
 def schema_name() -> str:
@@ -44,12 +49,12 @@ async def open_backend(
     database = open_database(database_url)
     schema = schema or schema_name()
     try:
-        store = await PostgresEventStore.open(database.dsn, schema=schema)
-        conn = await asyncpg.connect(database.dsn)
-        try:
-            await migrate(conn, schema, package="ballot.api.migrations", table="api_migrations")
-        finally:
-            await conn.close()
+        # BALLOT_MIGRATE=0: the schema is managed by its owner (`ballot migrate`); this
+        # process may run as the least-privilege ballot_app role.
+        migrating = os.environ.get("BALLOT_MIGRATE", "1") != "0"
+        if migrating:
+            await migrate_all(database.dsn, schema)
+        store = await PostgresEventStore.open(database.dsn, schema=schema, run_migrations=False)
         try:
             yield Running(database, store, SecretariatToken.load(state_dir()))
         finally:

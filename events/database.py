@@ -11,6 +11,7 @@ system user ``pgserver`` and runs the server as that user (the data folder is ha
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,10 +38,16 @@ class Database:
 
 def start_embedded(data_dir: Path) -> Database:
     """Start (or attach to) the embedded PostgreSQL whose data lives in ``data_dir``."""
-    from pgserver.postgres_server import get_server  # lazily: only the embedded path needs it
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI) and falls back
+        # to /tmp, which is what we want anyway.
+        warnings.simplefilter("ignore", UserWarning)
+        from pgserver.postgres_server import get_server  # lazily: only the embedded path needs it
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = get_server(data_dir, cleanup_mode="stop")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        server = get_server(data_dir, cleanup_mode="stop")
     return Database(dsn=server.get_uri(), server=server)
 
 

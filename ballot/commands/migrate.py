@@ -1,0 +1,60 @@
+"""``ballot migrate``: create or upgrade the database schema (as its owner), then exit.
+
+``ballot serve`` migrates on start by default; a least-privilege deployment runs this once as
+the schema owner and starts the servers with ``BALLOT_MIGRATE=0`` as ``ballot_app``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+import asyncpg
+
+from ballot.server import schema_name
+from events.database import open_database
+from events.migrate import migrate
+
+#: (package, ledger table) of every component's migrations, in order.
+MIGRATIONS = (
+    ("events.migrations", "schema_migrations"),
+    ("ballot.api.migrations", "api_migrations"),
+)
+
+
+async def migrate_all(dsn: str, schema: str) -> dict[str, list[int]]:
+    """Apply every component's pending migrations; return what was applied."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        return {
+            package: await migrate(conn, schema, package=package, table=table)
+            for package, table in MIGRATIONS
+        }
+    finally:
+        await conn.close()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``ballot migrate``."""
+    parser.add_argument(
+        "--schema", default=None, help="schema name (default BALLOT_SCHEMA or ballot)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Migrate and report."""
+    database = open_database()
+    try:
+        applied = asyncio.run(migrate_all(database.dsn, args.schema or schema_name()))
+    finally:
+        database.close()
+    for package, versions in applied.items():
+        print(
+            f"{package}: {'applied ' + ', '.join(map(str, versions)) if versions else 'up to date'}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(argparse.Namespace(schema=None)))
