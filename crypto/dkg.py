@@ -4,7 +4,7 @@
 can use jointly (threshold decryption) while any ``k - 1`` learn nothing about it. Nobody,
 at any point, holds or computes the secret key itself.
 
-The ceremony (every message below has a binary and a JSON form; ``docs/spec-keys.md``):
+The ceremony (every message below has a binary and a JSON form; ``docs/verification-spec.md §12``):
 
 1. **Commit.** Teller ``i`` draws a secret polynomial ``f_i(x) = a_i0 + a_i1·x + … +
    a_i,k-1·x^(k-1)`` and an X25519 key pair, and publishes a :class:`DealerCommitment`:
@@ -32,7 +32,7 @@ The ceremony (every message below has a binary and a JSON form; ``docs/spec-keys
 
 Authenticity of the messages (who sent which commitment, share, complaint or answer) comes
 from the layer above: every message is submitted and signed by its teller (over its
-:meth:`encode` bytes framed with the ceremony context, see ``docs/spec-keys.md``), and a
+:meth:`encode` bytes framed with the ceremony context, see ``docs/verification-spec.md §12``), and a
 recipient checks the dealer's signature on an :class:`EncryptedShare` before opening it. Without that,
 a relay could corrupt honest shares to provoke complaints and make honest dealers reveal
 them.
@@ -254,7 +254,7 @@ class DealerCommitment:
     encryption_key: bytes
 
     def encode(self) -> bytes:
-        """Canonical bytes (for signing/hashing); see ``docs/spec-keys.md``."""
+        """Canonical bytes (for signing/hashing); see ``docs/verification-spec.md §12``."""
         return frame(
             _COMMITMENT_TAG,
             _u32(self.index),
@@ -275,7 +275,7 @@ class EncryptedShare:
     ciphertext: bytes
 
     def encode(self) -> bytes:
-        """Canonical bytes (for signing/hashing); see ``docs/spec-keys.md``."""
+        """Canonical bytes (for signing/hashing); see ``docs/verification-spec.md §12``."""
         return frame(
             _ENCRYPTED_SHARE_TAG,
             _u32(self.dealer),
@@ -296,7 +296,7 @@ class Complaint:
         _check_pair(self.accuser, self.accused)
 
     def encode(self) -> bytes:
-        """Canonical bytes (for signing/hashing); see ``docs/spec-keys.md``."""
+        """Canonical bytes (for signing/hashing); see ``docs/verification-spec.md §12``."""
         return frame(_COMPLAINT_TAG, _u32(self.accuser), _u32(self.accused))
 
 
@@ -312,7 +312,7 @@ class ComplaintAnswer:
         _check_pair(self.accuser, self.accused)
 
     def encode(self) -> bytes:
-        """Canonical bytes (for signing/hashing); see ``docs/spec-keys.md``."""
+        """Canonical bytes (for signing/hashing); see ``docs/verification-spec.md §12``."""
         return frame(_ANSWER_TAG, _u32(self.accused), _u32(self.accuser), self.share.encode())
 
 

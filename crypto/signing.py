@@ -15,7 +15,7 @@ from ``cryptography`` (OpenSSL); this module adds what a verifier must pin down 
 
 Passphrase sealing (:func:`seal_with_passphrase`) protects a teller's local key-share file:
 scrypt (RFC 7914) derives an AES-256-GCM key; the format is versioned and the header is
-authenticated. See ``docs/spec-keys.md`` for the byte layouts.
+authenticated. See ``docs/verification-spec.md §12`` for the byte layouts.
 """
 
 from __future__ import annotations

@@ -564,7 +564,7 @@ def test_any_k_tellers_decrypt_an_aggregate(n: int, k: int, disqualify: int | No
                 combine(total, dshares[:-1], len(votes))
 
 
-# -- the share encryption, re-derived from docs/spec-keys.md ------------------------------
+# -- the share encryption, re-derived from docs/verification-spec.md §12 ------------------------------
 
 
 def u32(value: int) -> bytes:

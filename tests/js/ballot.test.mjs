@@ -381,7 +381,7 @@ describe('security properties', () => {
 });
 
 describe('Ed25519 signatures', () => {
-  // RFC 8032 §7.1 TEST 1 and TEST 2, and the checkpoint vector of docs/spec-keys.md §1.4.
+  // RFC 8032 §7.1 TEST 1 and TEST 2, and the checkpoint vector of docs/verification-spec.md §12.1.4.
   const vectors = [
     ['9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a', '', 'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b'],
     ['4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb', '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c', '72', '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00'],
@@ -395,7 +395,7 @@ describe('Ed25519 signatures', () => {
     }
   });
 
-  test('checkpoint message and signature (spec-keys §1.4)', () => {
+  test('checkpoint message and signature (verification-spec §12.1.4)', () => {
     const seed = Uint8Array.from({ length: 32 }, (_, i) => i);
     assert.equal(C.toHex(C.publicKeyFromSeed(seed)), '03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8');
     const message = C.signedMessage('checkpoint', C.u64be(7), new Uint8Array(32).fill(1), new Uint8Array(32).fill(2));

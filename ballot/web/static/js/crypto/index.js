@@ -1,5 +1,5 @@
 // The browser's ballot cryptography, byte-identical with the Python package crypto/
-// (docs/verification-spec.md, docs/spec-keys.md). ES modules, no bundler: the page maps the
+// (docs/verification-spec.md). ES modules, no bundler: the page maps the
 // bare specifiers '@noble/curves/' and '@noble/hashes/' with an import map.
 //
 // Typical use (a delegation casting a vote):

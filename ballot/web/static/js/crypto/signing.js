@@ -1,4 +1,4 @@
-// Ed25519 for the browser (docs/spec-keys.md §1), agreeing with crypto/signing.py:
+// Ed25519 for the browser (docs/verification-spec.md §12.1), agreeing with crypto/signing.py:
 // pure RFC 8032 Ed25519; strict public keys (canonical, prime-order subgroup, not the
 // identity); strict signatures (S < L, canonical R, cofactorless equation compared by
 // encoding — what OpenSSL does on the Python side); domain-separated messages.
