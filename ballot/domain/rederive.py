@@ -15,6 +15,8 @@ decision that follows it. Any difference raises :class:`DecisionMismatch`, with 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 from ballot.domain.commands import (
     AcceptCredentials,
@@ -43,7 +45,7 @@ from ballot.domain.commands import (
     VoidRound,
     WithdrawCandidate,
 )
-from ballot.domain.decide import decide, verify_cast_proofs
+from ballot.domain.decide import CastProofJob, cast_proof_job, decide, verify_cast_proofs
 from ballot.domain.errors import Refusal
 from ballot.domain.events import (
     BallotCast,
@@ -209,40 +211,230 @@ def command_for(state: SessionState, event: Event) -> Command | None:
             return None
 
 
+DiscrepancyKind = Literal["refused", "differs", "missing", "unexpected"]
+
+
+@dataclass(frozen=True, slots=True)
+class Discrepancy:
+    """One way a log departs from the rules, found by :class:`Rederiver`.
+
+    * ``refused`` — the rules refuse the recorded act (``refusal`` says why);
+    * ``differs`` — the rules give an event of the same type with other content
+      (``expected`` is the rules' event, ``recorded`` the log's);
+    * ``missing`` — the rules give ``expected`` where the log has ``recorded`` (another type)
+      or nothing (the log ends);
+    * ``unexpected`` — ``recorded`` follows from no act, or from an act that changes nothing.
+
+    ``position`` is where the discrepancy shows (1-based); ``act_position`` the recorded act
+    whose consequences were being checked (the same for ``refused`` and ``unexpected``).
+    """
+
+    kind: DiscrepancyKind
+    position: int
+    act_position: int
+    event_type: str
+    message: str
+    refusal: Refusal | None = None
+    expected: Event | None = None
+    recorded: Event | None = None
+
+    def mismatch(self) -> DecisionMismatch:
+        """The :class:`DecisionMismatch` :func:`rederive` raises for it (at the act)."""
+        return DecisionMismatch(self.act_position, self.message)
+
+
+@dataclass(frozen=True, slots=True)
+class RederiveStep:
+    """What feeding one event found, and (with ``check_proofs=False``) the proof check of a
+    cast ballot that the caller still has to run (e.g. in a process pool)."""
+
+    discrepancies: tuple[Discrepancy, ...] = ()
+    proof_job: CastProofJob | None = None
+
+
+class Rederiver:
+    """:func:`rederive`, one event at a time, continuing after a discrepancy.
+
+    Memory is the session state (members, rounds, the running aggregates), never the events.
+    The state always follows the *rules*: an act the rules refuse is not folded, a decision
+    that differs is folded as the rules give it, a missing decision is folded anyway and an
+    unexplained one is not. So each departure from the rules is reported once, where it
+    appears, and everything after it is still checked against what the rules allow. Decision
+    events that directly follow a refused act are its consequences: they are not reported
+    again (the refusal already is) and not folded.
+
+    With ``check_proofs=False`` the zero-knowledge check of each cast ballot is not run here:
+    :meth:`feed` returns its :class:`CastProofJob`, built from the state the ballot was cast
+    in, for the caller to run with :func:`check_cast_proof_job`.
+    """
+
+    def __init__(self, *, check_proofs: bool = True) -> None:
+        self._state = initial_state()
+        self._check_proofs = check_proofs
+        self._position = 0
+        self._act_position = 0
+        self._pending: list[Event] = []
+        self._group: list[str] = []
+        self._after_refusal = False
+
+    @property
+    def state(self) -> SessionState:
+        """The state re-derived so far."""
+        return self._state
+
+    @property
+    def pending(self) -> tuple[Event, ...]:
+        """Decisions the rules still expect to read next (those of the last act)."""
+        return tuple(self._pending)
+
+    def feed(self, event: Event, position: int | None = None) -> RederiveStep:
+        """Check the next event of the log (``position``: its place, default the next one)."""
+        self._position = self._position + 1 if position is None else position
+        found: list[Discrepancy] = []
+        if self._pending:
+            expected = self._pending[0]
+            if expected.event_type == event.event_type:
+                self._pending.pop(0)
+                self._group.append(event.event_type)
+                if event != expected:
+                    found.append(self._differs(expected, event))
+                self._fold(expected)
+                return RederiveStep(tuple(found))
+            found.append(self._missing(event.event_type))
+            for missing in self._pending:
+                self._fold(missing)
+            self._pending = []
+        step = self._act(event)
+        return RederiveStep((*found, *step.discrepancies), step.proof_job)
+
+    def finish(self) -> list[Discrepancy]:
+        """Call after the last event: the decisions the log still owes, if any."""
+        if not self._pending:
+            return []
+        found = [self._missing(None)]
+        for missing in self._pending:
+            self._fold(missing)
+        self._pending = []
+        return found
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _act(self, event: Event) -> RederiveStep:
+        position = self._position
+        command = command_for(self._state, event)
+        if command is None:
+            if self._after_refusal:
+                return RederiveStep()  # a consequence of the refused act, already reported
+            return RederiveStep(
+                (
+                    Discrepancy(
+                        "unexpected",
+                        position,
+                        position,
+                        event.event_type,
+                        f"{event.event_type} is a decision no recorded act led to",
+                        recorded=event,
+                    ),
+                )
+            )
+        self._act_position = position
+        self._group = [event.event_type]
+        job: CastProofJob | None = None
+        try:
+            if isinstance(command, CastBallot):
+                if self._check_proofs:
+                    verify_cast_proofs(self._state, command)
+                else:
+                    job = cast_proof_job(self._state, command)
+            produced = decide(self._state, command)
+        except Refusal as refusal:
+            self._after_refusal = True
+            return RederiveStep(
+                (
+                    Discrepancy(
+                        "refused",
+                        position,
+                        position,
+                        event.event_type,
+                        f"{event.event_type} would have been refused: {refusal}",
+                        refusal=refusal,
+                        recorded=event,
+                    ),
+                )
+            )
+        self._after_refusal = False
+        if not produced:
+            return RederiveStep(
+                (
+                    Discrepancy(
+                        "unexpected",
+                        position,
+                        position,
+                        event.event_type,
+                        f"the log has {[event.event_type]}, the rules give []",
+                        recorded=event,
+                    ),
+                ),
+                job,
+            )
+        first, *rest = produced
+        found: tuple[Discrepancy, ...] = ()
+        if first.event_type != event.event_type:
+            self._group, self._pending = [], list(produced)
+            found = (self._missing(event.event_type),)
+            for missing in self._pending:
+                self._fold(missing)
+            self._pending = []
+            return RederiveStep(found, job)
+        if first != event:
+            found = (self._differs(first, event),)
+        self._fold(first)
+        self._pending = rest
+        return RederiveStep(found, job)
+
+    def _differs(self, expected: Event, recorded: Event) -> Discrepancy:
+        return Discrepancy(
+            "differs",
+            self._position,
+            self._act_position,
+            recorded.event_type,
+            f"{recorded.event_type}: the log's content differs from the rules'",
+            expected=expected,
+            recorded=recorded,
+        )
+
+    def _missing(self, found_type: str | None) -> Discrepancy:
+        # ``_group``: the recorded events of the current act that matched the rules so far.
+        got = [*self._group, *([found_type] if found_type is not None else [])]
+        want = [*self._group, *(e.event_type for e in self._pending)]
+        expected = self._pending[0]
+        return Discrepancy(
+            "missing",
+            self._position if found_type is not None else self._position + 1,
+            self._act_position,
+            expected.event_type,
+            f"the log has {got}, the rules give {want}",
+            expected=expected,
+        )
+
+    def _fold(self, event: Event) -> None:
+        self._state = evolve(self._state, event)
+
+
 def rederive(events: Sequence[Event]) -> SessionState:
     """Check that every event of ``events`` follows from the rules; return the final state.
 
     Raises :class:`DecisionMismatch` at the first event that the rules would not have
-    produced (a refused act, a decision that differs or is missing, an extra event).
+    produced (a refused act, a decision that differs or is missing, an extra event), naming
+    the position of the recorded act whose consequences differ. :class:`Rederiver` does the
+    same one event at a time and goes on after a discrepancy.
     """
-    state = initial_state()
-    position = 0
-    while position < len(events):
-        event = events[position]
-        command = command_for(state, event)
-        if command is None:
-            raise DecisionMismatch(
-                position + 1, f"{event.event_type} is a decision no recorded act led to"
-            )
-        try:
-            if isinstance(command, CastBallot):
-                verify_cast_proofs(state, command)
-            produced = decide(state, command)
-        except Refusal as refusal:
-            raise DecisionMismatch(
-                position + 1, f"{event.event_type} would have been refused: {refusal}"
-            ) from None
-        recorded = list(events[position : position + len(produced)])
-        if not produced or recorded != produced:
-            got = [e.event_type for e in recorded]
-            want = [e.event_type for e in produced]
-            raise DecisionMismatch(
-                position + 1,
-                f"the log has {got}, the rules give {want}"
-                if got != want
-                else f"{event.event_type}: the log's content differs from the rules'",
-            )
-        for recorded_event in produced:
-            state = evolve(state, recorded_event)
-        position += len(produced)
-    return state
+    rederiver = Rederiver()
+    for event in events:
+        step = rederiver.feed(event)
+        if step.discrepancies:
+            raise step.discrepancies[0].mismatch()
+    rest = rederiver.finish()
+    if rest:
+        raise rest[0].mismatch()
+    return rederiver.state
