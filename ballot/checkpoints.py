@@ -1,0 +1,529 @@
+"""Checkpoints of a session's log, receipts, and the Merkle proofs that tie them together.
+
+**The log tree.** A session's log is summarised by an RFC 9162 Merkle tree whose leaf ``i``
+(0-based) is ``leaf_hash(hash of the event at position i + 1)`` — the 32-byte chain hash the
+export already carries. The tree of a prefix ``1..P`` has size ``P``.
+
+**A checkpoint** covers positions ``1..P``: ``(P, head_hash = hash of event P, log_root = root
+of the first P leaves)``, signed with the session's Ed25519 checkpoint key over
+``crypto.signing.checkpoint_message(P, head_hash, log_root)``. It enters the log through the
+domain command :class:`~ballot.domain.RecordCheckpoint` (event ``CheckpointSigned``); the
+public key is ``SessionConvened.checkpoint_key``.
+
+**A receipt** is a delegation's tracking code. It is checked in two steps: the ballot's
+tracking hash is a leaf of its round's ballot tree (``RoundClosed.ballots_root``, leaves
+``leaf_hash(tracking_hash)`` in log order), and the ``BallotCast`` event is a leaf of the log
+tree signed by the first checkpoint after it (an inclusion proof).
+
+Everything here is a pure function of hashes, except :func:`sign_checkpoint`, which reads a
+session's log and records a checkpoint through :class:`~ballot.service.SessionService`.
+Incremental helpers (:class:`LogTree`, :class:`InclusionWitness`) keep ``O(log n)`` state
+(plus an optional window of recent hashes), so a server and a streaming auditor never hold the
+whole log.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from ballot.domain import CheckpointSigned, RecordCheckpoint, Refusal
+from ballot.domain.values import b64decode, b64encode
+from ballot.service import Outcome, SessionService
+from crypto import merkle
+from crypto.signing import (
+    InvalidKey,
+    InvalidSignature,
+    SigningKey,
+    VerifyKey,
+    checkpoint_message,
+)
+from events import RecordedEvent
+
+HASH_BYTES: Final[int] = 32
+SIGNATURE_BYTES: Final[int] = 64
+#: How many recent positions a :class:`LogTree` keeps by default to answer ``root_at``.
+DEFAULT_WINDOW: Final[int] = 0
+
+
+class CheckpointError(ValueError):
+    """A checkpoint, receipt or proof does not verify, or cannot be built.
+
+    ``code`` is one of: ``checkpoint_position_invalid``, ``checkpoint_head_mismatch``,
+    ``checkpoint_root_mismatch``, ``checkpoint_signature_invalid``, ``checkpoint_key_invalid``,
+    ``checkpoint_inconsistent``, ``checkpoint_malformed``, ``receipt_not_included``,
+    ``ballot_set_mismatch``, ``position_out_of_window``.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+    def __reduce__(self) -> tuple[type[CheckpointError], tuple[str, str]]:
+        return (type(self), (self.code, str(self)))
+
+
+# -- the checkpoint value ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A signed checkpoint: the log up to ``position`` has head ``head_hash`` and root
+    ``log_root``. Its JSON form is the ``CheckpointSigned`` payload (base64url bytes)."""
+
+    position: int
+    head_hash: bytes
+    log_root: bytes
+    signature: bytes
+
+    def __post_init__(self) -> None:
+        if isinstance(self.position, bool) or not isinstance(self.position, int):
+            raise CheckpointError("checkpoint_malformed", "position must be an integer")
+        if self.position < 1:
+            raise CheckpointError("checkpoint_malformed", "positions start at 1")
+        for name, value, size in (
+            ("head_hash", self.head_hash, HASH_BYTES),
+            ("log_root", self.log_root, HASH_BYTES),
+            ("signature", self.signature, SIGNATURE_BYTES),
+        ):
+            if not isinstance(value, bytes) or len(value) != size:
+                raise CheckpointError("checkpoint_malformed", f"{name} must be {size} bytes")
+
+    @classmethod
+    def from_event(cls, event: CheckpointSigned | RecordCheckpoint) -> Checkpoint:
+        """The checkpoint recorded by a ``CheckpointSigned`` event (or carried by the command)."""
+        return cls(event.position, event.head_hash, event.log_root, event.signature)
+
+    def command(self) -> RecordCheckpoint:
+        """The domain command that records this checkpoint."""
+        return RecordCheckpoint(
+            position=self.position,
+            head_hash=self.head_hash,
+            log_root=self.log_root,
+            signature=self.signature,
+        )
+
+    def message(self) -> bytes:
+        """The signed bytes: ``checkpoint_message(position, head_hash, log_root)``."""
+        return checkpoint_message(self.position, self.head_hash, self.log_root)
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"position", "head_hash", "log_root", "signature"}``, bytes as base64url."""
+        return {
+            "position": self.position,
+            "head_hash": b64encode(self.head_hash),
+            "log_root": b64encode(self.log_root),
+            "signature": b64encode(self.signature),
+        }
+
+    @classmethod
+    def from_json(cls, obj: object) -> Checkpoint:
+        """Strict inverse of :meth:`to_json` (exactly those keys; canonical base64url)."""
+        keys = {"position", "head_hash", "log_root", "signature"}
+        if not isinstance(obj, Mapping) or set(obj) != keys:
+            raise CheckpointError(
+                "checkpoint_malformed", f"a checkpoint has exactly {sorted(keys)}"
+            )
+        position = obj["position"]
+        if isinstance(position, bool) or not isinstance(position, int):
+            raise CheckpointError("checkpoint_malformed", "position must be an integer")
+        try:
+            fields = [b64decode(_text(obj[k])) for k in ("head_hash", "log_root", "signature")]
+        except ValueError as exc:
+            raise CheckpointError("checkpoint_malformed", f"checkpoint: {exc}") from None
+        return cls(position, fields[0], fields[1], fields[2])
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("bytes must be base64url text")
+    return value
+
+
+# -- leaves and roots --------------------------------------------------------------------------
+
+
+def event_hash(item: RecordedEvent | bytes) -> bytes:
+    """The chain hash of a recorded event (or the hash itself)."""
+    value = item.hash if isinstance(item, RecordedEvent) else item
+    if not isinstance(value, bytes) or len(value) != HASH_BYTES:
+        raise CheckpointError("checkpoint_malformed", "an event hash is 32 bytes")
+    return value
+
+
+def log_leaves(records_or_hashes: Iterable[RecordedEvent | bytes]) -> list[bytes]:
+    """The log tree's leaf hashes, ``leaf_hash(event hash)``, in log order."""
+    return [merkle.leaf_hash(event_hash(item)) for item in records_or_hashes]
+
+
+def log_root(records_or_hashes: Iterable[RecordedEvent | bytes]) -> bytes:
+    """The RFC 9162 root of the log tree of the given events (positions ``1..n``)."""
+    acc = merkle.MerkleAccumulator()
+    for item in records_or_hashes:
+        acc.append(merkle.leaf_hash(event_hash(item)))
+    return acc.root()
+
+
+def _prefix(records_or_hashes: Sequence[RecordedEvent | bytes], position: int) -> list[bytes]:
+    if isinstance(position, bool) or not isinstance(position, int):
+        raise CheckpointError("checkpoint_position_invalid", "a position is an integer")
+    if not 1 <= position <= len(records_or_hashes):
+        raise CheckpointError(
+            "checkpoint_position_invalid",
+            f"position {position} is not in a log of {len(records_or_hashes)} events",
+        )
+    return [event_hash(item) for item in records_or_hashes[:position]]
+
+
+def make_checkpoint(
+    records_or_hashes: Sequence[RecordedEvent | bytes], position: int, signing_key: SigningKey
+) -> RecordCheckpoint:
+    """The signed checkpoint of positions ``1..position`` of a log (records, or their hashes
+    in log order from position 1), as the command that records it."""
+    hashes = _prefix(records_or_hashes, position)
+    return checkpoint_from_head(position, hashes[-1], log_root(hashes), signing_key).command()
+
+
+def checkpoint_from_head(
+    position: int, head_hash: bytes, root: bytes, signing_key: SigningKey
+) -> Checkpoint:
+    """Sign ``(position, head_hash, root)`` (already computed, e.g. by a :class:`LogTree`)."""
+    unsigned = checkpoint_message(position, head_hash, root)
+    return Checkpoint(position, head_hash, root, signing_key.sign(unsigned))
+
+
+def verify_checkpoint_signature(checkpoint: Checkpoint, public_key: bytes) -> None:
+    """Check the checkpoint's Ed25519 signature under the session's checkpoint key."""
+    try:
+        key = VerifyKey.decode(public_key)
+    except InvalidKey as exc:
+        raise CheckpointError("checkpoint_key_invalid", f"checkpoint key: {exc}") from None
+    try:
+        key.verify(checkpoint.message(), checkpoint.signature)
+    except InvalidSignature as exc:
+        raise CheckpointError(
+            "checkpoint_signature_invalid",
+            f"the checkpoint at position {checkpoint.position} is not signed by the "
+            f"checkpoint key: {exc}",
+        ) from None
+
+
+def verify_checkpoint(
+    checkpoint: Checkpoint,
+    public_key: bytes,
+    records_or_hashes: Sequence[RecordedEvent | bytes] | None = None,
+) -> None:
+    """Check a checkpoint: its signature and, given the log (records or hashes from position
+    1), that ``head_hash`` is the hash of event ``position`` and ``log_root`` the root of the
+    first ``position`` leaves. Raises :class:`CheckpointError`."""
+    if records_or_hashes is not None:
+        hashes = _prefix(records_or_hashes, checkpoint.position)
+        if not hmac.compare_digest(hashes[-1], checkpoint.head_hash):
+            raise CheckpointError(
+                "checkpoint_head_mismatch",
+                f"head_hash is not the hash of the event at position {checkpoint.position}",
+            )
+        if not hmac.compare_digest(log_root(hashes), checkpoint.log_root):
+            raise CheckpointError(
+                "checkpoint_root_mismatch",
+                f"log_root is not the root of positions 1..{checkpoint.position}",
+            )
+    verify_checkpoint_signature(checkpoint, public_key)
+
+
+# -- receipts and proofs ------------------------------------------------------------------------
+
+
+def receipt_proof(
+    records_or_hashes: Sequence[RecordedEvent | bytes], position: int, checkpoint_position: int
+) -> list[bytes]:
+    """Inclusion proof of the event at ``position`` (a ``BallotCast``) in the log tree of a
+    checkpoint at ``checkpoint_position`` (``position <= checkpoint_position``)."""
+    hashes = _prefix(records_or_hashes, checkpoint_position)
+    if not 1 <= position <= checkpoint_position:
+        raise CheckpointError(
+            "checkpoint_position_invalid",
+            f"position {position} is not covered by a checkpoint at {checkpoint_position}",
+        )
+    return merkle.inclusion_proof([merkle.leaf_hash(h) for h in hashes], position - 1)
+
+
+def verify_receipt(
+    event_hash_: bytes, position: int, checkpoint: Checkpoint, proof: Sequence[bytes]
+) -> None:
+    """Check that the event with hash ``event_hash_`` is at ``position`` in the log the
+    checkpoint signs (the checkpoint's own signature is checked separately)."""
+    try:
+        merkle.verify_inclusion(
+            merkle.leaf_hash(event_hash(event_hash_)),
+            position - 1,
+            checkpoint.position,
+            list(proof),
+            checkpoint.log_root,
+        )
+    except merkle.MerkleError as exc:
+        raise CheckpointError(
+            "receipt_not_included",
+            f"the event at position {position} is not in the log signed at "
+            f"{checkpoint.position}: {exc}",
+        ) from None
+
+
+def consistency_proof(
+    records_or_hashes: Sequence[RecordedEvent | bytes], old_position: int, new_position: int
+) -> list[bytes]:
+    """RFC 9162 consistency proof that the log of a checkpoint at ``old_position`` is a prefix
+    of the log of one at ``new_position``."""
+    hashes = _prefix(records_or_hashes, new_position)
+    if not 1 <= old_position <= new_position:
+        raise CheckpointError(
+            "checkpoint_position_invalid",
+            f"old position {old_position} is not within 1..{new_position}",
+        )
+    return merkle.consistency_proof([merkle.leaf_hash(h) for h in hashes], old_position)
+
+
+def verify_consistency(old: Checkpoint, new: Checkpoint, proof: Sequence[bytes]) -> None:
+    """Check that ``new`` extends ``old`` (both signatures are checked separately)."""
+    try:
+        merkle.verify_consistency(
+            old.position, new.position, old.log_root, new.log_root, list(proof)
+        )
+    except merkle.MerkleError as exc:
+        raise CheckpointError(
+            "checkpoint_inconsistent",
+            f"the log signed at {new.position} does not extend the one signed at "
+            f"{old.position}: {exc}",
+        ) from None
+    if old.position == new.position and not hmac.compare_digest(old.head_hash, new.head_hash):
+        raise CheckpointError("checkpoint_inconsistent", "two heads for one position")
+
+
+def ballot_set_proof(tracking_hashes: Sequence[bytes], index: int) -> list[bytes]:
+    """Inclusion proof of the ``index``-th ballot (0-based, log order) of a round in the round's
+    ballot tree, whose root ``RoundClosed.ballots_root`` commits to the counted set."""
+    return merkle.inclusion_proof([merkle.leaf_hash(h) for h in tracking_hashes], index)
+
+
+def verify_ballot_set_membership(
+    tracking_hash: bytes,
+    index: int,
+    ballot_count: int,
+    proof: Sequence[bytes],
+    ballots_root: bytes,
+) -> None:
+    """Check that a ballot's tracking hash is the ``index``-th of the ``ballot_count`` ballots
+    committed to by ``ballots_root``."""
+    try:
+        merkle.verify_inclusion(
+            merkle.leaf_hash(tracking_hash), index, ballot_count, list(proof), ballots_root
+        )
+    except merkle.MerkleError as exc:
+        raise CheckpointError(
+            "ballot_set_mismatch", f"the ballot is not in the round's committed set: {exc}"
+        ) from None
+
+
+# -- incremental trees ----------------------------------------------------------------------------
+
+
+def _subtree_root(leaves: Sequence[bytes], lo: int, hi: int) -> bytes:
+    acc = merkle.MerkleAccumulator()
+    for i in range(lo, hi):
+        acc.append(leaves[i])
+    return acc.root()
+
+
+def _split(n: int) -> int:
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+class InclusionWitness:
+    """Builds the inclusion proof of one leaf for any later tree size, in one pass.
+
+    The left siblings on a leaf's audit path tile the leaves before it exactly as the perfect
+    subtrees of the tree of that prefix do, so they are the accumulator's peaks at the time the
+    leaf is appended; only the leaves *after* it need keeping, until the proof is taken.
+    """
+
+    __slots__ = ("_index", "_leaves", "_left")
+
+    def __init__(self, index: int, left_peaks: Sequence[bytes], leaf: bytes) -> None:
+        self._index = index
+        self._left = tuple(left_peaks)
+        self._leaves: list[bytes] = [leaf]
+
+    @property
+    def index(self) -> int:
+        """The leaf's index (0-based)."""
+        return self._index
+
+    @property
+    def covers(self) -> int:
+        """The largest tree size a proof can be built for so far."""
+        return self._index + len(self._leaves)
+
+    def append(self, leaf: bytes) -> None:
+        """The next leaf hash of the tree."""
+        self._leaves.append(leaf)
+
+    def proof(self, tree_size: int) -> list[bytes]:
+        """``PATH(index, D[tree_size])`` of RFC 9162, leaf side first."""
+        if not self._index < tree_size <= self.covers:
+            raise CheckpointError(
+                "position_out_of_window",
+                f"cannot prove leaf {self._index} in a tree of size {tree_size}",
+            )
+        path: list[bytes] = []
+        peaks = iter(self._left)
+        lo, hi, m = 0, tree_size, self._index
+        while hi - lo > 1:
+            k = _split(hi - lo)
+            if m < lo + k:
+                path.append(_subtree_root(self._leaves, lo + k - m, hi - m))
+                hi = lo + k
+            else:
+                path.append(next(peaks))
+                lo += k
+        path.reverse()
+        return path
+
+
+class LogTree:
+    """The log tree, built one event hash at a time: ``O(log n)`` state for the current root,
+    plus the last ``window`` hashes so that the root and head of a recent earlier position can
+    be recomputed (a checkpoint may cover a head a few events old), plus any active
+    :class:`InclusionWitness`."""
+
+    __slots__ = ("_acc", "_base", "_recent", "_watching", "_window")
+
+    def __init__(self, window: int = DEFAULT_WINDOW) -> None:
+        self._acc = merkle.MerkleAccumulator()
+        self._base = merkle.MerkleAccumulator()
+        self._recent: deque[bytes] = deque()
+        self._window = window
+        self._watching: list[InclusionWitness] = []
+
+    @property
+    def size(self) -> int:
+        """Positions appended so far (the position of the head)."""
+        return self._acc.size
+
+    @property
+    def head_hash(self) -> bytes:
+        """The hash of the last event appended."""
+        if not self._recent:
+            raise CheckpointError("checkpoint_position_invalid", "the tree is empty")
+        return self._recent[-1]
+
+    def root(self) -> bytes:
+        """The root of the tree of every position appended so far."""
+        return self._acc.root()
+
+    def append(self, event_hash_: bytes, *, watch: bool = False) -> InclusionWitness | None:
+        """Append the next event's hash; with ``watch``, return a witness for its inclusion
+        proofs (fed with every later leaf until :meth:`unwatch`)."""
+        leaf = merkle.leaf_hash(event_hash(event_hash_))
+        witness: InclusionWitness | None = None
+        for active in self._watching:
+            active.append(leaf)
+        if watch:
+            witness = InclusionWitness(self._acc.size, self._acc.peaks, leaf)
+            self._watching.append(witness)
+        self._acc.append(leaf)
+        self._recent.append(event_hash_)
+        # One hash is kept beyond the window: the head, which ``head_hash`` needs.
+        while len(self._recent) > self._window + 1:
+            self._base.append(merkle.leaf_hash(self._recent.popleft()))
+        return witness
+
+    def unwatch(self, witness: InclusionWitness) -> None:
+        """Stop feeding ``witness``."""
+        self._watching = [w for w in self._watching if w is not witness]
+
+    def _check_recent(self, position: int) -> None:
+        if not self._base.size < position <= self.size:
+            raise CheckpointError(
+                "position_out_of_window",
+                f"position {position} is not among the last {self._window + 1} positions "
+                f"(1..{self.size} appended)",
+            )
+
+    def hash_at(self, position: int) -> bytes:
+        """The hash of the event at a recent ``position``."""
+        self._check_recent(position)
+        return self._recent[position - self._base.size - 1]
+
+    def root_at(self, position: int) -> bytes:
+        """The root of positions ``1..position`` for a recent ``position``."""
+        if position == self.size:
+            return self.root()
+        self._check_recent(position)
+        acc = self._base.copy()
+        for i in range(position - self._base.size):
+            acc.append(merkle.leaf_hash(self._recent[i]))
+        return acc.root()
+
+
+# -- signing a session's checkpoint ------------------------------------------------------------
+
+
+async def _nothing_new(service: SessionService, since: int | None) -> bool:
+    """Whether every event after position ``since`` is itself a checkpoint."""
+    if since is None:
+        return False
+    async for record in service.store.read_log(service.session_id, since):
+        if record.event_type != CheckpointSigned.event_type:
+            return False
+    return True
+
+
+async def sign_checkpoint(
+    service: SessionService,
+    signing_key: SigningKey,
+    *,
+    tree: LogTree | None = None,
+    attempts: int = 5,
+) -> Outcome:
+    """Sign and record a checkpoint of the session's log at its current head.
+
+    Reads the log (only the part ``tree`` has not seen, if a tree is kept between calls),
+    builds the checkpoint, and executes :class:`~ballot.domain.RecordCheckpoint`. Returns an
+    outcome with no events if nothing but checkpoints was appended since the last one. A
+    checkpoint recorded concurrently by someone else at a later head makes this one moot:
+    it then signs the new head (up to ``attempts`` times). Raises :class:`CheckpointError`
+    if ``signing_key`` is not the session's checkpoint key or the log is empty, and
+    :class:`~ballot.domain.Refusal` as the rules do (e.g. ``session_not_convened``).
+    """
+    tree = LogTree() if tree is None else tree
+    last_refusal: Refusal | None = None
+    for _ in range(attempts):
+        state = await service.catch_up()
+        expected_key = state.checkpoint_key
+        if expected_key is not None and signing_key.public_key().encode() != expected_key:
+            raise CheckpointError(
+                "checkpoint_key_invalid", "this is not the session's checkpoint key"
+            )
+        async for record in service.store.read_log(service.session_id, tree.size):
+            tree.append(record.hash)
+        if tree.size == 0:
+            raise CheckpointError("checkpoint_position_invalid", "the log is empty")
+        if await _nothing_new(service, state.last_checkpoint):
+            return Outcome((), None, state)
+        checkpoint = checkpoint_from_head(tree.size, tree.head_hash, tree.root(), signing_key)
+        try:
+            return await service.execute(
+                checkpoint.command(),
+                actor="checkpoint",
+                idempotency_key=f"checkpoint/{checkpoint.position}",
+            )
+        except Refusal as refusal:
+            # Someone else checkpointed this head (or a later one) first: sign the new head.
+            if refusal.code != "invalid_checkpoint":
+                raise
+            last_refusal = refusal
+    assert last_refusal is not None
+    raise last_refusal
