@@ -8,4 +8,5 @@ these report numbers.
 TARGETS: dict[str, str] = {
     "store": "ballot.bench.store",
     "crypto": "ballot.bench.crypto",
+    "audit": "ballot.bench.audit",
 }

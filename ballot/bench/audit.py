@@ -1,0 +1,120 @@
+"""``ballot bench audit``: how fast the independent auditor verifies a whole session.
+
+Generates a session with the in-process driver on a memory store (``--ballots`` ballots over
+3 options — two candidates and blank — in rounds of ``--members`` delegations, inconclusive
+until the last), exports it as JSON Lines, then times ``ballot audit`` of the export with
+``--workers`` proof-checking processes. Generation is not timed.
+
+Reports ``ballots_per_s`` and ``events_per_s`` (the whole audit, every check included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+from ballot.audit import AuditOptions, audit_file
+from ballot.domain import SessionSettings
+from ballot.simulation import RoundScript, Scenario, Simulation, export_lines
+from ballot.simulation.entropy import Entropy
+from events import MemoryEventStore
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``ballot bench audit``."""
+    parser.add_argument("--ballots", type=int, default=10_000, help="ballots in the session")
+    parser.add_argument("--members", type=int, default=200, help="delegations (ballots per round)")
+    parser.add_argument("--workers", type=int, default=2, help="proof-checking processes")
+    parser.add_argument("--seed", default="bench-audit", help="seed of the generated session")
+
+
+def scenario(ballots: int, members: int) -> Scenario:
+    """``ballots`` ballots in rounds of ``members``: inconclusive, then A elected."""
+    members = max(5, min(members, ballots))
+    rounds = max(1, math.ceil(ballots / members))
+    scripts: list[RoundScript] = []
+    for number in range(1, rounds + 1):
+        n = members if number < rounds else ballots - members * (rounds - 1)
+        n = max(n, 5)
+        if number < rounds:
+            a = n // 2
+            votes = {"A": a, "B": n - a - 1, "blank": 1}
+        else:
+            a = math.ceil(2 * n / 3)
+            votes = {"A": a, "B": n - a, "blank": 0}
+        scripts.append(RoundScript(votes))
+    return Scenario(
+        members=members,
+        candidates=("A", "B"),
+        rounds=tuple(scripts),
+        settings=SessionSettings(eliminate_after=0),
+        session_id="bench-audit",
+        title="Audit benchmark",
+    )
+
+
+async def _generate(args: argparse.Namespace) -> list[bytes]:
+    store = MemoryEventStore()
+    plan = scenario(args.ballots, args.members)
+    with ProcessPoolExecutor(max(1, args.workers)) as pool:
+        simulation = Simulation(
+            store,
+            plan.session_id,
+            settings=plan.settings,
+            entropy=Entropy(args.seed.encode()),
+            verify_ballots=False,  # the audit verifies them; generating is not what is timed
+            teller_verify_ballots=False,
+            ballot_pool=pool,
+        )
+        await simulation.run(plan)
+    return await export_lines(store, plan.session_id)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Generate, export, audit; print the rates."""
+    with tempfile.TemporaryDirectory(prefix="ballot-bench-audit-") as folder:
+        path = os.path.join(folder, "session.jsonl")
+        started = time.perf_counter()
+        exported = asyncio.run(_generate(args))
+        with open(path, "wb") as out:
+            out.writelines(exported)
+        lines = len(exported)
+        del exported
+        generation = time.perf_counter() - started
+        size = os.path.getsize(path)
+        started = time.perf_counter()
+        report = audit_file(path, AuditOptions(workers=args.workers))
+        seconds = time.perf_counter() - started
+    figures = {
+        "ballots_per_s": round(report.ballots / seconds, 1),
+        "events_per_s": round(report.events / seconds, 1),
+        "ballots": report.ballots,
+        "events": report.events,
+        "rounds": len(report.rounds),
+        "export_bytes": size,
+        "audit_seconds": round(seconds, 3),
+        "generation_seconds": round(generation, 3),
+        "workers": args.workers,
+        "verified": report.verified,
+    }
+    if lines != report.events:
+        figures["verified"] = False
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print(
+            f"audit of {report.events} events ({report.ballots} ballots, {len(report.rounds)} rounds, {size / 1e6:.1f} MB)"
+        )
+        print(f"  {figures['ballots_per_s']:>10,.1f} ballots/s")
+        print(f"  {figures['events_per_s']:>10,.1f} events/s")
+        print(
+            f"  {seconds:>10.2f} s audit, {generation:.1f} s generation (not timed), {args.workers} workers"
+        )
+        print(f"  verified: {report.verified}")
+    return 0 if figures["verified"] else 1
