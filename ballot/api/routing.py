@@ -252,6 +252,15 @@ def _adapt(
             raise Problem(
                 "forbidden", f"a {principal.role.value} may not {endpoint.summary.lower()}"
             )
+        session_id = request.match_info.get("sid")
+        if (
+            principal.role in (Role.DELEGATION, Role.TELLER)
+            and Role.PUBLIC not in endpoint.roles
+            and session_id is not None
+            and principal.session_id != session_id
+        ):
+            # A participant's token is good in its own session only.
+            raise Problem("forbidden", "this token belongs to another session")
         body: BaseModel = Empty()
         if endpoint.request_model is not None and endpoint.request_model is not Empty:
             body = await _parse_body(request, endpoint.request_model)
