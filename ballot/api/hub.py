@@ -74,7 +74,15 @@ def feed_message(event: Event, state: SessionState) -> dict[str, Any] | None:
         }
     if isinstance(event, RoundTallied):
         tallied = next(r for r in state.rounds if r.number == event.round_number)
-        return {"kind": "result", **round_result(tallied).model_dump(mode="json")}
+        result = round_result(tallied).model_dump(mode="json")
+        # The round's own "kind" (election, tiebreak, confirmation) becomes "round_kind", as in
+        # "round_opened"; "kind" is the message's.
+        return {
+            **result,
+            "round": event.round_number,
+            "round_kind": result["kind"],
+            "kind": "result",
+        }
     if isinstance(event, CandidateElected):
         return {"kind": "elected", **event.to_payload()}
     if isinstance(event, CandidateEliminated):

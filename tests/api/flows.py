@@ -41,12 +41,15 @@ class HttpSession:
         return await self.sec.board()
 
 
-def client_of(api: Api, token: str | None = None) -> Client:
+def client_of(api: Api | Client, token: str | None = None) -> Client:
+    """A client of the test server (or of the server another client talks to)."""
+    if isinstance(api, Client):
+        return Client(api.base_url, api.session, token)
     return Client(str(api.client.make_url("")), api.client.session, token)
 
 
 async def setup_session(
-    api: Api,
+    api: Api | Client,
     members: int,
     candidates: tuple[str, ...] = ("A", "B", "C"),
     *,
