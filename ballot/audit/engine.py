@@ -146,6 +146,7 @@ class Auditor:
         self._checkpoints: list[CheckpointResult] = []
         self._last_checkpoint: Checkpoint | None = None
         self._key_checked = False
+        self._convened_key: bytes | None = None
         self._known = sorted(self.options.checkpoints, key=lambda c: c.position)
         self._receipts = {
             normalize_code(c): _Receipt(normalize_code(c)) for c in self.options.receipts
@@ -188,12 +189,18 @@ class Auditor:
             return
         if not isinstance(event, CheckpointSigned):
             self._last_fact = at
-        own_checkpoint_failed = False
         if isinstance(event, SessionConvened):
             self._check_key(event, at)
-        elif isinstance(event, CheckpointSigned):
-            own_checkpoint_failed = self._check_checkpoint(event, at)
-        self._rules(event, at, skip_checkpoint_refusal=own_checkpoint_failed)
+        if isinstance(event, CheckpointSigned):
+            # The rules first (a decision missing here is the root cause), then the
+            # checkpoint's own checks, which say more precisely what the rules refuse.
+            own: list[Failure] = []
+            self._check_checkpoint(event, at, own)
+            self._rules(event, at, skip_checkpoint_refusal=bool(own))
+            for failure in own:
+                self._fail(failure.position, failure.event_type, failure.check, failure.message)
+        else:
+            self._rules(event, at, skip_checkpoint_refusal=False)
         watch = False
         if isinstance(event, BallotCast):
             self.ballots += 1
@@ -290,6 +297,7 @@ class Auditor:
     # -- checkpoints -------------------------------------------------------------------------------
 
     def _check_key(self, event: SessionConvened, at: int) -> None:
+        self._convened_key = event.checkpoint_key
         expected = self.options.checkpoint_key
         if event.checkpoint_key is None:
             self._fail(
@@ -332,36 +340,34 @@ class Auditor:
                 )
 
     def _key(self) -> bytes | None:
-        return self.options.checkpoint_key or self._rederiver.state.checkpoint_key
+        return self.options.checkpoint_key or self._convened_key
 
-    def _check_checkpoint(self, event: CheckpointSigned, at: int) -> bool:
-        failures_before = len(self._failures)
+    def _check_checkpoint(self, event: CheckpointSigned, at: int, own: list[Failure]) -> None:
+        """Position, head, root and signature of a checkpoint; failures go to ``own``."""
         etype = event.event_type
+
+        def fail(check: str, message: str) -> None:
+            own.append(Failure(at, etype, check, message))
+
         try:
             checkpoint = Checkpoint.from_event(event)
         except CheckpointError as exc:
-            self._fail(at, etype, "checkpoint.position", str(exc))
-            return True
+            fail("checkpoint.position", str(exc))
+            return
         last = self._last_checkpoint
         if checkpoint.position >= at:
-            self._fail(
-                at,
-                etype,
+            fail(
                 "checkpoint.position",
                 f"covers position {checkpoint.position}, which is not before its own ({at})",
             )
         elif last is not None and checkpoint.position <= last.position:
-            self._fail(
-                at,
-                etype,
+            fail(
                 "checkpoint.position",
                 f"covers position {checkpoint.position}, not after the previous checkpoint "
                 f"({last.position})",
             )
         elif self._tree.size != at - 1:
-            self._fail(
-                at,
-                etype,
+            fail(
                 "checkpoint.root",
                 "cannot be recomputed: lines before it could not be read",
             )
@@ -370,38 +376,33 @@ class Auditor:
                 head = self._tree.hash_at(checkpoint.position)
                 root = self._tree.root_at(checkpoint.position)
             except CheckpointError as exc:
-                self._fail(at, etype, "checkpoint.position", f"too far behind its head: {exc}")
+                fail("checkpoint.position", f"too far behind its head: {exc}")
             else:
                 if not hmac.compare_digest(head, checkpoint.head_hash):
-                    self._fail(
-                        at,
-                        etype,
+                    fail(
                         "checkpoint.head",
                         f"head_hash is not the hash of the event at position {checkpoint.position}",
                     )
                 if not hmac.compare_digest(root, checkpoint.log_root):
-                    self._fail(
-                        at,
-                        etype,
+                    fail(
                         "checkpoint.root",
                         f"log_root is not the Merkle root of positions 1..{checkpoint.position}",
                     )
         key = self._key()
         if key is None:
-            self._fail(at, etype, "checkpoint.key", "no checkpoint key to verify it with")
+            fail("checkpoint.key", "no checkpoint key to verify it with")
         else:
             try:
                 verify_checkpoint_signature(checkpoint, key)
             except CheckpointError as exc:
-                self._fail(at, etype, "checkpoint.signature", str(exc))
-        verified = len(self._failures) == failures_before
+                fail("checkpoint.signature", str(exc))
+        verified = not own
         self._checkpoints.append(
             CheckpointResult(at, checkpoint.position, checkpoint.log_root.hex(), verified)
         )
         if verified:
             self._last_checkpoint = checkpoint
             self._receipt_checkpoint(checkpoint, at)
-        return not verified
 
     # -- the rules ---------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ decision that follows it. Any difference raises :class:`DecisionMismatch`, with 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -72,7 +73,7 @@ from ballot.domain.events import (
     TellersAppointed,
     VotingRightsChanged,
 )
-from ballot.domain.evolve import evolve
+from ballot.domain.evolve import InconsistentLog, evolve
 from ballot.domain.state import SessionState, initial_state
 
 
@@ -256,12 +257,15 @@ class Rederiver:
     """:func:`rederive`, one event at a time, continuing after a discrepancy.
 
     Memory is the session state (members, rounds, the running aggregates), never the events.
-    The state always follows the *rules*: an act the rules refuse is not folded, a decision
-    that differs is folded as the rules give it, a missing decision is folded anyway and an
-    unexplained one is not. So each departure from the rules is reported once, where it
-    appears, and everything after it is still checked against what the rules allow. Decision
-    events that directly follow a refused act are its consequences: they are not reported
-    again (the refusal already is) and not folded.
+    After a discrepancy the state goes on so that each departure from the rules is reported
+    once, where it appears, and what follows is still checked:
+
+    * a decision that differs is folded as the rules give it, a missing one is folded anyway,
+      an unexplained one is not folded;
+    * a refused ballot is not folded (it must not count), but any other refused act is folded
+      as recorded if it can be, with the decisions that directly follow it (they are its
+      consequences: not reported again) — the session went on from there, and later acts are
+      judged from where it went.
 
     With ``check_proofs=False`` the zero-knowledge check of each cast ballot is not run here:
     :meth:`feed` returns its :class:`CastProofJob`, built from the state the ballot was cast
@@ -324,7 +328,8 @@ class Rederiver:
         command = command_for(self._state, event)
         if command is None:
             if self._after_refusal:
-                return RederiveStep()  # a consequence of the refused act, already reported
+                self._fold_as_recorded(event)  # a consequence of the refused act, reported
+                return RederiveStep()
             return RederiveStep(
                 (
                     Discrepancy(
@@ -349,6 +354,8 @@ class Rederiver:
             produced = decide(self._state, command)
         except Refusal as refusal:
             self._after_refusal = True
+            if not isinstance(command, CastBallot):
+                self._fold_as_recorded(event)
             return RederiveStep(
                 (
                     Discrepancy(
@@ -419,6 +426,12 @@ class Rederiver:
 
     def _fold(self, event: Event) -> None:
         self._state = evolve(self._state, event)
+
+    def _fold_as_recorded(self, event: Event) -> None:
+        # Follow the log past a refused act where the fold itself allows it; where it does
+        # not (e.g. a ballot for a round that is not open), the event simply has no effect.
+        with contextlib.suppress(InconsistentLog, Refusal, ValueError, KeyError):
+            self._state = evolve(self._state, event)
 
 
 def rederive(events: Sequence[Event]) -> SessionState:
