@@ -19,6 +19,7 @@ from ballot.bench import TARGETS
 COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("ballot.commands.serve", "run the HTTP server (API, live feed, web client)"),
     "migrate": ("ballot.commands.migrate", "create or upgrade the database schema, then exit"),
+    "simulate": ("ballot.commands.simulate", "rehearse a whole session from a TOML scenario"),
     "audit": ("ballot.audit.cli", "verify an exported log (or a live server's log) offline"),
 }
 

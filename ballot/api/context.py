@@ -8,6 +8,7 @@ refusals into problem documents.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets as pysecrets
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from ballot.api.auth import SecretariatToken, TokenStore
 from ballot.api.hub import SessionHub
 from ballot.api.problems import Problem
 from ballot.api.routing import Principal, Role
+from ballot.checkpoints import LogTree, sign_checkpoint
 from ballot.domain import CastBallot, Command, Refusal, cast_proof_job, check_cast_proof_job
 from ballot.service import CommandConflict, Outcome, SessionService
 from crypto.signing import SigningKey
@@ -44,6 +46,9 @@ class Context:
     clock: Callable[[], datetime] = utc_now
     workers: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     _pool: ProcessPoolExecutor | None = None
+    #: Per session: the log's Merkle tree kept between checkpoints (so signing one reads only
+    #: the events since the last), and the lock that keeps two signings from sharing it.
+    _trees: dict[str, tuple[asyncio.Lock, LogTree]] = field(default_factory=dict)
 
     @property
     def pool(self) -> ProcessPoolExecutor:
@@ -116,6 +121,17 @@ class Context:
         """Create (or fetch, if another process won) the session's checkpoint key."""
         seed = await self.keep_secret(session_id, "checkpoint-key", pysecrets.token_bytes(32))
         return SigningKey.from_seed(seed)
+
+    async def sign_checkpoint(self, service: SessionService) -> None:
+        """Sign a checkpoint of the log as it stands (after every round close, tally,
+        acclamation and adjournment, and on demand)."""
+        key = await self.checkpoint_key(service.session_id)
+        if key is None:
+            return
+        lock, tree = self._trees.setdefault(service.session_id, (asyncio.Lock(), LogTree()))
+        async with lock:
+            with contextlib.suppress(Refusal):  # another process signed this head first
+                await sign_checkpoint(service, key, tree=tree)
 
     async def close(self) -> None:
         """Stop background work."""

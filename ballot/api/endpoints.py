@@ -7,7 +7,6 @@ exists, so a refused call is recorded nowhere.
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 from collections.abc import Sequence
 from typing import Any, TypeVar
@@ -104,17 +103,6 @@ def round_of(service: SessionService, number: int) -> RoundState:
         if r.number == number:
             return r
     raise Problem("not_found", f"no round {number} in session {service.session_id}")
-
-
-async def sign_checkpoint(ctx: Context, service: SessionService) -> None:
-    """Sign a checkpoint of the log as it stands (after every round close and tally)."""
-    from ballot.checkpoints import sign_checkpoint as sign
-
-    key = await ctx.checkpoint_key(service.session_id)
-    if key is None:
-        return
-    with contextlib.suppress(Refusal):  # another process signed this position first
-        await sign(service, key)
 
 
 # -- secretariat ----------------------------------------------------------------------------
@@ -405,7 +393,7 @@ async def close_round(call: Call[Empty]) -> m.Accepted:
         command(CloseRound, round_number=number, closed_at=ctx.clock(), lots_seed=seed),
         call.principal,
     )
-    await sign_checkpoint(ctx, service)
+    await ctx.sign_checkpoint(service)
     return m.Accepted(**accepted(outcome))
 
 
@@ -452,9 +440,12 @@ async def withdraw_candidate(call: Call[m.NoteRequest]) -> m.Accepted:
     problems=["not_sole_candidate", "confirmation_required"],
 )
 async def acclaim(call: Call[m.AcclamationRequest]) -> m.Accepted:
-    return await _simple(
+    reply = await _simple(
         call, command(DeclareElectedByAcclamation, candidate_id=call.body.candidate_id)
     )
+    ctx = context(call.request)
+    await ctx.sign_checkpoint(await ctx.session(call.path("sid")))  # the session's result
+    return reply
 
 
 @api.route(
@@ -469,9 +460,11 @@ async def acclaim(call: Call[m.AcclamationRequest]) -> m.Accepted:
 )
 async def adjourn(call: Call[m.NoteRequest]) -> m.Accepted:
     ctx = context(call.request)
-    return await _simple(
+    reply = await _simple(
         call, command(AdjournSession, adjourned_at=ctx.clock(), reason=call.body.reason)
     )
+    await ctx.sign_checkpoint(await ctx.session(call.path("sid")))  # the log's last words
+    return reply
 
 
 @api.route(
@@ -486,7 +479,7 @@ async def adjourn(call: Call[m.NoteRequest]) -> m.Accepted:
 async def checkpoint_now(call: Call[Empty]) -> m.Checkpoints:
     ctx = context(call.request)
     service = await ctx.session(call.path("sid"))
-    await sign_checkpoint(ctx, service)
+    await ctx.sign_checkpoint(service)
     return await _checkpoints(ctx, service)
 
 
@@ -738,7 +731,7 @@ async def post_decryption_share(call: Call[m.ShareRequest]) -> m.Accepted:
         call.principal,
     )
     if any(isinstance(e, RoundTallied) for e in outcome.events):
-        await sign_checkpoint(ctx, service)
+        await ctx.sign_checkpoint(service)
     return m.Accepted(**accepted(outcome))
 
 

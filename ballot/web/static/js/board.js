@@ -1,0 +1,224 @@
+// The public results board (/): pick a session; every round's figures and bar chart with the
+// two-thirds line; the open round's turnout live; the outcome; receipts; audit downloads.
+
+import { api, path } from './api.js';
+import { roundChart } from './chart.js';
+import { Feed } from './feed.js';
+import { byId, debounce, focus, h, param, replace, setParam } from './dom.js';
+import { formatDate, formatNumber, onLanguageChange, t } from './i18n.js';
+import { announce, candidateMap, errorBox, fillSessionPicker, initPage, liveIndicator, optionLabel, showError } from './ui.js';
+
+const state = { sessionId: null, view: null, board: null, feed: null, live: null, turnout: null };
+
+function figure(label, value, key) {
+  return h('div', { dataset: { figure: key } }, h('dt', { text: label }), h('dd', { text: value === null || value === undefined ? '—' : formatNumber(value) }));
+}
+
+function decisionText(r, names) {
+  if (r.status === 'voided') return t('decision.voided', { reason: t(`void.${r.void_reason || 'declared'}`) });
+  if (!r.decision) return t(`status.${r.status}`);
+  const params = {
+    elected: r.elected ? names(r.elected) : '',
+    eliminated: r.eliminated ? names(r.eliminated) : '',
+    tied: (r.tied || []).map(names).join(', '),
+    by: r.eliminated_by ? t(`eliminated_by.${r.eliminated_by}`) : '',
+  };
+  return t(`decision.${r.decision}`, params);
+}
+
+function renderRound(r, names) {
+  const heading = t('board.round_heading', { n: r.round_number, kind: t(`kind.${r.kind}`) });
+  const section = h(
+    'section',
+    { class: 'round', id: `round-${r.round_number}`, 'aria-label': heading, dataset: { status: r.status } },
+    h('h3', { text: heading }),
+    h('p', { class: 'round-meta' }, `${t(`status.${r.status}`)} · ${t('board.opened_at', { at: formatDate(r.opened_at) })}`, r.closed_at ? ` · ${t('board.closed_at', { at: formatDate(r.closed_at) })}` : ''),
+  );
+  if (r.status === 'tallied' && r.votes) {
+    section.append(roundChart(r, names));
+  }
+  section.append(
+    h(
+      'dl',
+      { class: 'figures' },
+      figure(t('figures.eligible'), r.eligible, 'eligible'),
+      figure(t('figures.present'), r.present, 'present'),
+      figure(t('figures.deposited'), r.deposited, 'deposited'),
+      figure(t('figures.blank'), r.blank, 'blank'),
+      figure(t('figures.valid'), r.valid, 'valid'),
+      figure(t('figures.required'), r.required, 'required'),
+    ),
+    h('p', { class: 'decision', dataset: { decision: r.decision || r.status } }, h('strong', { text: `${t('figures.decision')}: ` }), decisionText(r, names)),
+  );
+  if (r.status === 'tallied' && r.votes) {
+    // The exact figures as a table too (screen readers, print, copy-paste).
+    const rows = Object.entries(r.votes).map(([o, v]) => h('tr', {}, h('th', { scope: 'row', text: names(o) }), h('td', { class: 'num', text: formatNumber(v) })));
+    if (r.blank !== null) rows.push(h('tr', {}, h('th', { scope: 'row', text: t('option.blank') }), h('td', { class: 'num', text: formatNumber(r.blank) })));
+    section.append(
+      h(
+        'details',
+        {},
+        h('summary', { text: t('board.table_summary') }),
+        h(
+          'div',
+          { class: 'table-wrap' },
+          h('table', {}, h('caption', { text: t('chart.title', { n: r.round_number }) }), h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('board.option') }), h('th', { scope: 'col', class: 'num', text: t('board.votes') }))), h('tbody', {}, rows)),
+        ),
+      ),
+    );
+  }
+  return section;
+}
+
+function renderCurrent() {
+  const el = byId('current');
+  const open = (state.board?.rounds || []).find((r) => r.status === 'open');
+  if (!open) {
+    replace(el);
+    return;
+  }
+  const deposited = state.turnout && state.turnout.round === open.round_number ? state.turnout.deposited : open.deposited;
+  replace(
+    el,
+    h(
+      'div',
+      { class: 'panel', id: 'open-round' },
+      h('h2', { text: t('board.open_heading', { n: open.round_number }) }),
+      h('label', { for: 'turnout-bar', text: t('board.turnout', { deposited, eligible: open.eligible }) }),
+      h('progress', { id: 'turnout-bar', max: Math.max(1, open.eligible), value: deposited }),
+    ),
+  );
+}
+
+function render() {
+  if (!state.view || !state.board) return;
+  const view = state.view.session;
+  const candidates = candidateMap(view);
+  const names = (o) => optionLabel(o, candidates);
+  byId('session-view').hidden = false;
+  byId('session-title').textContent = view.title;
+  byId('session-meta').textContent = `${t(`phase.${view.phase}`)} · ${t('board.members', { members: view.members, present: view.present })} · ${t('board.majority', { num: view.settings.majority_numerator, den: view.settings.majority_denominator })}`;
+  const outcome = state.board.outcome;
+  replace(
+    byId('outcome'),
+    outcome &&
+      h(
+        'div',
+        { class: 'outcome', role: 'region', 'aria-label': t('board.outcome_label') },
+        h('p', {}, h('strong', { text: t('board.elected', { name: outcome.name }) })),
+        h('p', { text: outcome.by === 'acclamation' ? t('by.acclamation') : t('board.elected_detail', { round: outcome.round_number ?? '', votes: outcome.votes ?? 0, valid: outcome.valid ?? 0, required: outcome.required ?? 0, by: t(`by.${outcome.by}`) }) }),
+      ),
+  );
+  renderCurrent();
+  const rounds = [...state.board.rounds].reverse();
+  replace(
+    byId('rounds'),
+    h('h2', { text: t('board.rounds_heading') }),
+    rounds.length ? rounds.map((r) => renderRound(r, names)) : h('p', { text: t('board.no_rounds') }),
+  );
+  byId('download-events').href = path`/api/v1/sessions/${state.sessionId}/events`;
+  byId('download-events').setAttribute('download', `${state.sessionId}-events.jsonl`);
+  byId('download-checkpoints').href = path`/api/v1/sessions/${state.sessionId}/checkpoints`;
+  byId('download-checkpoints').setAttribute('download', `${state.sessionId}-checkpoints.json`);
+}
+
+async function refresh() {
+  if (!state.sessionId) return;
+  try {
+    const [view, board] = await Promise.all([api(path`/api/v1/sessions/${state.sessionId}`), api(path`/api/v1/sessions/${state.sessionId}/board`)]);
+    state.view = view;
+    state.board = board;
+    replace(byId('errors'));
+    render();
+  } catch (error) {
+    showError(byId('errors'), error);
+  }
+}
+const refreshSoon = debounce(refresh, 250);
+
+function onMessage(message) {
+  if (message.kind === 'turnout') {
+    state.turnout = message;
+    const open = (state.board?.rounds || []).find((r) => r.round_number === message.round);
+    if (open) open.deposited = message.deposited;
+    renderCurrent();
+    return;
+  }
+  if (message.kind === 'result') announce(t('board.announce_result', { n: message.round_number }));
+  if (message.kind === 'round_opened') announce(t('board.announce_opened', { n: message.round }));
+  if (message.kind === 'elected') announce(t('board.announce_elected'));
+  refreshSoon();
+}
+
+async function pick(sessionId) {
+  if (state.feed) state.feed.stop();
+  Object.assign(state, { sessionId: sessionId || null, view: null, board: null, feed: null, turnout: null });
+  setParam('session', sessionId);
+  byId('session-view').hidden = true;
+  replace(byId('receipt-result'));
+  if (!sessionId) return;
+  try {
+    state.view = await api(path`/api/v1/sessions/${sessionId}`);
+  } catch (error) {
+    showError(byId('errors'), error);
+    return;
+  }
+  await refresh();
+  state.feed = new Feed(sessionId, { after: state.view.position, onMessage, onStatus: state.live }).start();
+}
+
+async function checkReceipt(event) {
+  event.preventDefault();
+  const out = byId('receipt-result');
+  const code = byId('receipt-code').value.trim().toUpperCase();
+  if (!code || !state.sessionId) return;
+  try {
+    const proof = await api(path`/api/v1/sessions/${state.sessionId}/receipts/${code}`);
+    const counted = proof.counted === null ? t('receipt.counted_pending') : proof.counted ? t('receipt.counted_yes') : t('receipt.counted_no');
+    replace(
+      out,
+      h(
+        'div',
+        { class: 'success', role: 'status', id: 'receipt-found' },
+        h('p', {}, h('strong', { text: t('receipt.found', { code: proof.tracking_code }) })),
+        h('ul', {},
+          h('li', { text: t('receipt.round', { n: proof.round_number }) }),
+          h('li', { text: t('receipt.delegation', { id: proof.delegation_id }) }),
+          h('li', { text: t('receipt.position', { position: proof.position }) }),
+          h('li', { text: counted }),
+          h('li', { text: proof.checkpoint ? t('receipt.checkpoint', { position: proof.checkpoint.position, hashes: proof.inclusion_proof.length }) : t('receipt.no_checkpoint') }),
+        ),
+      ),
+    );
+  } catch (error) {
+    replace(out, errorBox(error.code === 'not_found' ? Object.assign(error, { code: 'receipt_not_found' }) : error));
+  }
+}
+
+async function main() {
+  await initPage();
+  state.live = liveIndicator(byId('live'));
+  byId('receipt-form').addEventListener('submit', checkReceipt);
+  onLanguageChange(() => {
+    render();
+    fillSessionPicker(byId('session'), state.sessionId, pick).catch(() => {});
+  });
+  const wanted = param('session');
+  let sessions = [];
+  try {
+    sessions = await fillSessionPicker(byId('session'), wanted, pick);
+  } catch (error) {
+    showError(byId('errors'), error);
+  }
+  const initial = wanted || (sessions.length ? sessions[sessions.length - 1].session_id : null);
+  if (initial) byId('session').value = initial;
+  await pick(initial);
+  const hash = new URLSearchParams(location.hash.slice(1));
+  if (hash.get('receipt')) {
+    byId('receipt-code').value = hash.get('receipt');
+    byId('receipt-form').requestSubmit();
+    focus(byId('receipt-heading'));
+  }
+}
+
+main();

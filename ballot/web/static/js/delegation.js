@@ -1,0 +1,405 @@
+// The delegation page (/delegation): enroll this browser with the one-time code, follow the
+// session, and cast one secret ballot per round — encrypted, proved and signed here — then show
+// the receipt (tracking code) and check it on the bulletin board.
+//
+// Secrecy on this page: the choice exists only in the form and in local variables while the
+// ballot is made; it is never stored, sent in clear, logged, or shown on the receipt.
+
+import { ApiError, api, path } from './api.js';
+import {
+  BallotContext,
+  b64d,
+  b64e,
+  ballotToJSON,
+  encryptBallot,
+  signingMessage,
+  trackingCode,
+  verifyBallotSignature,
+} from './crypto/index.js';
+import { byId, debounce, focus, h, newId, param, replace, setParam } from './dom.js';
+import { Feed } from './feed.js';
+import { formatDate, onLanguageChange, t } from './i18n.js';
+import { deleteCredentials, loadCredentials, newSigningKey, saveCredentials, sign, storageWorks } from './keystore.js';
+import { announce, busy, candidateMap, confirmDialog, errorBox, fillSessionPicker, initPage, liveIndicator, optionLabel, showError } from './ui.js';
+
+const ROLE = 'delegation';
+const state = {
+  sessionId: null,
+  cred: null,
+  member: null,
+  view: null,
+  round: null, // the open round's definition
+  onRoll: true,
+  receipt: null, // {tracking_code, round_number, position, local}
+  step: 'idle', // choose | review | casting
+  choice: null, // index into round.options while choosing/reviewing; cleared after
+  error: null, // the last refusal, re-rendered on language change
+  receiptCheck: null,
+  feed: null,
+  live: null,
+};
+
+// -- enrollment -----------------------------------------------------------------------------
+async function enroll(event) {
+  event.preventDefault();
+  const button = event.submitter;
+  await busy(button, byId('enroll-errors'), async () => {
+    const code = byId('enroll-code').value.trim();
+    if (!(await storageWorks())) throw new ApiError(0, { code: 'storage_unavailable' });
+    const key = await newSigningKey();
+    const enrolled = await api(path`/api/v1/sessions/${state.sessionId}/enrollment`, {
+      method: 'POST',
+      body: { code, public_key: b64e(key.publicKey) },
+    });
+    if (enrolled.role !== 'delegation') {
+      // A teller's code: the teller page and the command-line client are the way for tellers.
+      throw new ApiError(0, { code: 'teller_code_on_delegation_page' });
+    }
+    const record = {
+      role: ROLE,
+      sessionId: state.sessionId,
+      subject: enrolled.subject,
+      token: enrolled.token,
+      key,
+      publicKey: b64e(key.publicKey),
+      enrolledAt: new Date().toISOString(),
+    };
+    await saveCredentials(record);
+    if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
+    byId('enroll-code').value = '';
+    state.cred = record;
+    announce(t('enroll.done', { id: record.subject }));
+    await showDelegation(true);
+  });
+}
+
+async function forget() {
+  if (!(await confirmDialog(t('delegation.forget_confirm'), { confirm: t('delegation.forget'), danger: true }))) return;
+  await deleteCredentials(ROLE, state.sessionId);
+  state.cred = null;
+  await pick(state.sessionId);
+}
+
+// -- the round ------------------------------------------------------------------------------
+async function loadRound() {
+  const sid = state.sessionId;
+  const token = state.cred.token;
+  const view = await api(path`/api/v1/sessions/${sid}`);
+  state.view = view;
+  const s = view.session;
+  const previous = state.round ? state.round.round_number : null;
+  state.round = null;
+  state.receipt = null;
+  state.onRoll = true;
+  if (s.current_round && s.current_round_status === 'open') {
+    const n = s.current_round;
+    const [round, turnout] = await Promise.all([api(path`/api/v1/sessions/${sid}/rounds/${n}`), api(path`/api/v1/sessions/${sid}/rounds/${n}/turnout`)]);
+    state.round = round;
+    const me = state.cred.subject;
+    const deposited = turnout.turnout.deposited_by.includes(me);
+    state.onRoll = deposited || turnout.turnout.not_yet.includes(me);
+    if (deposited) {
+      const receipt = await api(path`/api/v1/sessions/${sid}/rounds/${n}/ballots/mine`, { token });
+      state.receipt = { ...receipt, local: null };
+    }
+    if (previous !== n) {
+      state.step = 'choose';
+      state.choice = null;
+      state.receiptCheck = null;
+      if (!deposited) announce(t('ballot.announce_open', { n }));
+    }
+  } else {
+    state.step = 'idle';
+    state.choice = null;
+  }
+}
+
+async function refresh() {
+  if (!state.cred) return;
+  try {
+    await loadRound();
+    replace(byId('errors'));
+  } catch (error) {
+    showError(byId('errors'), error);
+  }
+  renderRound();
+}
+const refreshSoon = debounce(refresh, 300);
+
+function ballotForm(round, names) {
+  const legendId = newId('legend');
+  const items = round.options.map((option, index) => {
+    const id = `option-${index}`;
+    return h(
+      'li',
+      { class: option === 'blank' ? 'blank-option' : '' },
+      h(
+        'label',
+        { for: id },
+        h('input', {
+          type: 'radio',
+          id,
+          name: 'choice',
+          value: index,
+          required: true,
+          checked: state.choice === index,
+          onchange: () => {
+            state.choice = index;
+          },
+        }),
+        h('span', { text: names(option) }),
+      ),
+    );
+  });
+  const kind = round.kind === 'confirmation' ? t('ballot.confirmation_question', { name: names(round.candidate) }) : t('ballot.instructions');
+  const form = h(
+    'form',
+    { id: 'ballot-form', 'aria-labelledby': legendId },
+    h(
+      'fieldset',
+      {},
+      h('legend', { id: legendId, text: t('ballot.legend', { n: round.round_number }) }),
+      h('p', { class: 'hint', text: kind }),
+      h('ul', { class: 'options' }, items),
+    ),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', text: t('ballot.review') })),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const picked = form.querySelector('input[name="choice"]:checked');
+    if (!picked) return;
+    state.choice = Number(picked.value);
+    state.step = 'review';
+    renderRound();
+    focus(document.getElementById('review-heading'));
+  });
+  return form;
+}
+
+function reviewPanel(round, names) {
+  const cast = h('button', { type: 'button', id: 'cast', text: t('ballot.cast') });
+  const back = h('button', { type: 'button', class: 'secondary', id: 'change', text: t('ballot.change') });
+  back.addEventListener('click', () => {
+    state.step = 'choose';
+    renderRound();
+    const checked = document.querySelector('#ballot-form input:checked');
+    focus(checked || document.getElementById('ballot-form'));
+  });
+  cast.addEventListener('click', () => castBallot(cast));
+  return h(
+    'div',
+    { class: 'panel', id: 'review' },
+    h('h3', { id: 'review-heading', text: t('ballot.review_heading') }),
+    h('p', {}, t('ballot.review_text'), ' ', h('strong', { id: 'review-choice', text: names(round.options[state.choice]) })),
+    h('p', { class: 'hint', text: t('ballot.review_final') }),
+    h('div', { class: 'actions' }, cast, back),
+  );
+}
+
+function receiptPanel(receipt) {
+  const sid = state.sessionId;
+  const code = receipt.tracking_code;
+  const boardLink = `/?session=${encodeURIComponent(sid)}#receipt=${encodeURIComponent(code)}`;
+  const check = h('button', { type: 'button', class: 'secondary', id: 'check-receipt', text: t('receipt.check_now') });
+  const result = h('div', { id: 'receipt-check', 'aria-live': 'polite' });
+  if (state.receiptCheck) result.append(state.receiptCheck());
+  check.addEventListener('click', () =>
+    busy(check, result, async () => {
+      const proof = await api(path`/api/v1/sessions/${sid}/receipts/${code}`);
+      state.receiptCheck = () =>
+        h('p', { class: 'success', role: 'status' }, t('receipt.on_board', { n: proof.round_number, position: proof.position }), ' ', proof.counted === null ? t('receipt.counted_pending') : proof.counted ? t('receipt.counted_yes') : t('receipt.counted_no'));
+      replace(result, state.receiptCheck());
+    }),
+  );
+  return h(
+    'section',
+    { class: 'panel', id: 'receipt', 'aria-labelledby': 'receipt-heading' },
+    h('h3', { id: 'receipt-heading', text: t('receipt.cast_heading', { n: receipt.round_number }) }),
+    h('p', { text: t('receipt.your_code') }),
+    h('p', {}, h('span', { class: 'tracking-code', id: 'tracking-code', text: code })),
+    h('p', { class: 'hint', text: t('receipt.explain') }),
+    h('p', { class: 'hint', text: t('receipt.position', { position: receipt.position }) }),
+    receipt.local && receipt.local !== code ? h('p', { class: 'error', role: 'alert', text: t('receipt.mismatch', { local: receipt.local }) }) : null,
+    h('div', { class: 'actions no-print' }, h('a', { class: 'button secondary', href: boardLink, text: t('receipt.open_board') }), check),
+    result,
+  );
+}
+
+function renderRound() {
+  const el = byId('round');
+  const view = state.view?.session;
+  if (!view) return;
+  const names = (o) => optionLabel(o, candidateMap(view));
+  const parts = [];
+  if (state.error) parts.push(errorBox(state.error));
+  const round = state.round;
+  if (view.outcome) {
+    parts.push(h('div', { class: 'outcome' }, h('p', {}, h('strong', { text: t('board.elected', { name: view.outcome.name }) }))));
+  }
+  if (!round) {
+    parts.push(h('div', { class: 'panel', id: 'no-round' }, h('h3', { text: t('ballot.no_round_heading') }), h('p', { text: view.phase === 'convened' ? t('ballot.no_round') : t(`phase.${view.phase}`) })));
+  } else if (state.receipt) {
+    parts.push(receiptPanel(state.receipt));
+  } else if (!state.onRoll) {
+    parts.push(h('div', { class: 'warning', id: 'not-on-roll' }, t('ballot.not_on_roll', { n: round.round_number })));
+  } else if (state.step === 'review' || state.step === 'casting') {
+    parts.push(reviewPanel(round, names));
+  } else {
+    parts.push(ballotForm(round, names));
+  }
+  replace(el, parts);
+  if (state.step === 'casting') {
+    for (const b of el.querySelectorAll('#review button')) b.disabled = true;
+    el.querySelector('#review').setAttribute('aria-busy', 'true');
+    el.querySelector('#review').append(h('p', { role: 'status', id: 'casting-status', text: t('ballot.casting') }));
+  }
+}
+
+async function castBallot() {
+  const round = state.round;
+  const cred = state.cred;
+  const choice = state.choice;
+  state.step = 'casting';
+  state.error = null;
+  renderRound();
+  // Let the browser paint the "encrypting" status before the CPU-bound work.
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  try {
+    const ctx = new BallotContext({
+      sessionId: state.sessionId,
+      roundNumber: round.round_number,
+      electionKey: b64d(round.election_key, 32, 'election key'),
+      delegationId: cred.subject,
+      options: round.options,
+    });
+    const ballot = encryptBallot(ctx, choice);
+    const signature = await sign(cred.key, signingMessage(ctx, ballot));
+    // A signature the server would refuse is caught here, before anything is sent.
+    verifyBallotSignature(ctx, ballot, b64d(cred.publicKey, 32, 'public key'), signature);
+    const local = trackingCode(ctx, ballot, signature);
+    const receipt = await api(path`/api/v1/sessions/${state.sessionId}/rounds/${round.round_number}/ballots`, {
+      method: 'POST',
+      token: cred.token,
+      body: { ballot: ballotToJSON(ballot), signature: b64e(signature) },
+    });
+    state.receipt = { ...receipt, local };
+    state.step = 'idle';
+    state.choice = null;
+    renderRound();
+    announce(t('receipt.cast_heading', { n: round.round_number }));
+    focus(document.getElementById('receipt-heading'));
+  } catch (error) {
+    state.error = error;
+    state.step = 'choose';
+    state.choice = null;
+    if (error.code === 'already_voted' || error.code === 'round_not_open' || error.code === 'not_eligible') {
+      try {
+        await loadRound();
+      } catch {
+        // keep the refusal on screen; the next feed message refreshes
+      }
+    }
+    renderRound();
+    const alert = document.querySelector('#round .error');
+    if (alert) focus(alert);
+  }
+}
+
+// -- page states ----------------------------------------------------------------------------
+async function showDelegation(fresh = false) {
+  byId('enroll').hidden = true;
+  byId('delegation').hidden = false;
+  const cred = state.cred;
+  try {
+    await api(path`/api/v1/sessions/${state.sessionId}/me`, { token: cred.token });
+  } catch (error) {
+    if (error.status === 401) {
+      replace(byId('round'), h('div', { class: 'warning', role: 'alert', id: 'revoked' }, t('delegation.revoked')));
+      state.view = null;
+      return;
+    }
+    showError(byId('errors'), error);
+  }
+  try {
+    const roll = await api(path`/api/v1/sessions/${state.sessionId}/roll`);
+    state.member = roll.members.find((m) => m.member_id === cred.subject) || null;
+  } catch {
+    state.member = null;
+  }
+  renderIdentity();
+  await refresh();
+  if (fresh) focus(byId('delegation-heading'));
+}
+
+function renderIdentity() {
+  if (!state.cred) return;
+  const name = state.member ? state.member.name : state.cred.subject;
+  byId('delegation-heading').textContent = t('delegation.of', { name, id: state.cred.subject });
+  byId('delegation-meta').textContent = t('delegation.enrolled_at', { at: formatDate(state.cred.enrolledAt) });
+  byId('key-storage').textContent = state.cred.key.kind === 'webcrypto' ? t('delegation.key_webcrypto') : t('delegation.key_seed');
+}
+
+function onMessage(message) {
+  // Turnout messages (one per ballot anyone casts) are not needed here.
+  if (message.kind === 'turnout' || message.kind === 'presence' || message.kind === 'checkpoint') return;
+  if (state.step === 'casting') return;
+  // While the delegation is choosing or reviewing, re-draw only if the round ends under it, so
+  // the form does not change (or lose focus) unexpectedly.
+  const ends = ['round_closed', 'round_voided', 'adjourned'].includes(message.kind);
+  if ((state.step === 'choose' || state.step === 'review') && state.round && !ends) return;
+  refreshSoon();
+}
+
+async function pick(sessionId) {
+  if (state.feed) state.feed.stop();
+  Object.assign(state, { sessionId: sessionId || null, cred: null, view: null, round: null, receipt: null, error: null, step: 'idle', choice: null, feed: null });
+  setParam('session', sessionId);
+  byId('enroll').hidden = true;
+  byId('delegation').hidden = true;
+  replace(byId('errors'));
+  if (!sessionId) return;
+  try {
+    state.cred = await loadCredentials(ROLE, sessionId);
+  } catch {
+    state.cred = null;
+  }
+  if (!state.cred || !state.cred.token) {
+    byId('enroll').hidden = false;
+    return;
+  }
+  await showDelegation();
+  state.feed = new Feed(sessionId, { after: state.view ? state.view.position : 0, onMessage, onStatus: state.live }).start();
+}
+
+async function main() {
+  await initPage();
+  state.live = liveIndicator(byId('live'));
+  byId('enroll-form').addEventListener('submit', async (event) => {
+    await enroll(event);
+    if (state.cred && !state.feed) {
+      state.feed = new Feed(state.sessionId, { after: state.view ? state.view.position : 0, onMessage, onStatus: state.live }).start();
+    }
+  });
+  byId('forget').addEventListener('click', forget);
+  onLanguageChange(() => {
+    renderIdentity();
+    renderRound();
+    fillSessionPicker(byId('session'), state.sessionId, pick).catch(() => {});
+  });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible' && state.step !== 'casting' && state.step !== 'review') refreshSoon();
+  });
+  const wanted = param('session');
+  let sessions = [];
+  try {
+    sessions = await fillSessionPicker(byId('session'), wanted, pick);
+  } catch (error) {
+    showError(byId('errors'), error);
+  }
+  const convened = sessions.filter((s) => s.phase === 'convened');
+  const initial = wanted || (convened.length === 1 ? convened[0].session_id : null);
+  if (initial) byId('session').value = initial;
+  await pick(initial);
+}
+
+main();
