@@ -48,6 +48,8 @@ from events.exchange import record_from_line
 
 #: Lines read before deciding that an input with no JSON at all is not an export.
 _SNIFF_LINES: Final[int] = 16
+#: Failures kept in a report; later ones are only counted.
+MAX_FAILURES: Final[int] = 10_000
 #: Recent positions whose hashes are kept to check a checkpoint that lags the head.
 DEFAULT_WINDOW: Final[int] = 65_536
 _CROCKFORD_ALIASES: Final[dict[str, str]] = {"I": "1", "L": "1", "O": "0"}
@@ -128,12 +130,14 @@ class Auditor:
         self._tree = LogTree(self.options.window)
         self._failures: list[tuple[float, int, Failure]] = []
         self._warnings: list[Failure] = []
+        self.suppressed = 0
         self._seq = 0
         # the chain
         self._expected = 1
         self._prev_hash: bytes | None = GENESIS_HASH
         self._log_id: str | None = None
         self._streams: dict[str, int] = {}
+        self._ballot_streams: dict[int, list[str]] = {}
         self._streams_exact = True
         self._head_hash: bytes | None = None
         # counts
@@ -155,6 +159,9 @@ class Auditor:
     # -- failures ------------------------------------------------------------------------------
 
     def _fail(self, position: int | None, event_type: str | None, check: str, message: str) -> None:
+        if len(self._failures) >= MAX_FAILURES:
+            self.suppressed += 1  # a log that is garbage throughout must not exhaust memory
+            return
         self._seq += 1
         key = float("inf") if position is None else float(position)
         self._failures.append((key, self._seq, Failure(position, event_type, check, message)))
@@ -207,6 +214,11 @@ class Auditor:
             watch = self._receipt_cast(event, record, at)
         elif isinstance(event, RoundClosed):
             self._receipt_closed(event, at)
+            # Memory stays bounded by a round's ballots, not the log's: a later event in one
+            # of these streams is still caught (as a stream not starting at 1, or by the rules
+            # as a ballot for a closed round).
+            for stream in self._ballot_streams.pop(event.round_number, ()):
+                self._streams.pop(stream, None)
         witness = self._tree.append(record.hash, watch=watch)
         if witness is not None:
             for receipt in self._receipts.values():
@@ -266,6 +278,11 @@ class Auditor:
                 f"stream {record.stream_id!r}: version {record.stream_version} after {last}",
             )
         self._streams[record.stream_id] = record.stream_version
+        if last is None and record.stream_id.startswith("ballot-"):
+            # One stream per ballot: forget them when their round closes (see below).
+            round_part = record.stream_id.split("-", 2)[1]
+            if round_part.isdigit():
+                self._ballot_streams.setdefault(int(round_part), []).append(record.stream_id)
         # A wrong position on an event that does follow its predecessor is a wrong number
         # (count on); one that does not follow is a gap (re-synchronise on its number).
         self._expected = at + 1 if follows or record.position <= at else record.position + 1
@@ -563,7 +580,8 @@ class Auditor:
             failures=tuple(f for _, _, f in self._failures),
             warnings=tuple(self._warnings),
             seconds=time.perf_counter() - self._started,
-            checks=tuple(failed),
+            failed_checks=tuple(failed),
+            suppressed=self.suppressed,
         )
 
     def _receipt_results(self, end: int) -> tuple[ReceiptResult, ...]:

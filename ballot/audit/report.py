@@ -106,12 +106,13 @@ class AuditReport:
     failures: tuple[Failure, ...]
     warnings: tuple[Failure, ...] = ()
     seconds: float = 0.0
-    checks: tuple[str, ...] = field(default_factory=tuple)
+    failed_checks: tuple[str, ...] = field(default_factory=tuple)
+    suppressed: int = 0
 
     @property
     def verified(self) -> bool:
         """No check failed."""
-        return not self.failures
+        return not self.failures and not self.suppressed
 
     @property
     def first_failure(self) -> Failure | None:
@@ -136,7 +137,8 @@ class AuditReport:
             "first_failure": None if first is None else first.to_json(),
             "failures": [f.to_json() for f in self.failures],
             "warnings": [w.to_json() for w in self.warnings],
-            "checks": list(self.checks),
+            "failed_checks": list(self.failed_checks),
+            "failures_not_listed": self.suppressed,
             "seconds": round(self.seconds, 3),
         }
 
@@ -150,7 +152,7 @@ class AuditReport:
                 f"{sum(c.verified for c in self.checkpoints)} signed checkpoints"
             )
         else:
-            lines.append(f"NOT VERIFIED: {len(self.failures)} failed checks")
+            lines.append(f"NOT VERIFIED: {len(self.failures) + self.suppressed} failed checks")
             first = self.first_failure
             assert first is not None
             lines.append(f"first failure: {first.describe()}")

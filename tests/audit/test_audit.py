@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ballot.audit import CHECKS, Failure
+from ballot.audit import CHECKS, AuditReport, Failure
 from ballot.audit.engine import normalize_code
 from ballot.checkpoints import Checkpoint
 from ballot.domain import CiphertextPair, RoundClosed, event_from_payload
@@ -42,7 +42,7 @@ from tests.audit.kit import (
 )
 
 
-def first(report: Any) -> Failure:
+def first(report: AuditReport) -> Failure:
     failure = report.first_failure
     assert failure is not None, "the forgery went unnoticed"
     assert failure.check in CHECKS
