@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("ballot.commands.serve", "run the HTTP server (API, live feed, web client)"),
     "migrate": ("ballot.commands.migrate", "create or upgrade the database schema, then exit"),
     "simulate": ("ballot.commands.simulate", "rehearse a whole session from a TOML scenario"),
+    "teller": ("ballot.commands.teller", "run a teller: key ceremony, then decryption shares"),
+    "demo": ("ballot.commands.demo", "serve a ready demo session to try in a browser"),
     "audit": ("ballot.audit.cli", "verify an exported log (or a live server's log) offline"),
 }
 

@@ -9,6 +9,7 @@ posted to the matching endpoints. ``ballot teller`` and ``ballot simulate`` run 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -218,3 +219,29 @@ async def round_definition(client: Client, round_number: int) -> RoundDefinition
         tuple(data["options"]),
         data["kind"],
     )
+
+
+async def watch_rounds(
+    tellers: list[RemoteTeller], *, poll: float = 0.5, stop: asyncio.Event | None = None
+) -> None:
+    """Keep tellers working: finish the key ceremony, then decrypt every round that closes.
+
+    Each teller re-checks a closed round against its own fold of the log before sending a
+    share (see :meth:`RemoteTeller.decrypt`), and never decrypts a round twice.
+    """
+    done: set[tuple[str, int]] = set()
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
+        for teller in tellers:
+            if not teller.view.state.ceremony.published:
+                await teller.ceremony_step()
+                continue
+            await teller.follower.sync()
+            current = teller.view.state.current_round
+            if current is not None and current.status == "closed":
+                key = (teller.agent.teller_id, current.number)
+                if key not in done:
+                    done.add(key)
+                    await teller.decrypt(current.number)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), poll)
