@@ -11,9 +11,10 @@ decryption share. How the view is fed and the commands sent is the transport's b
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from ballot.domain import (
     AnswerKeyComplaint,
@@ -38,6 +39,7 @@ from ballot.domain import (
     initial_state,
     verify_cast_proofs,
 )
+from ballot.domain.values import b64decode, b64encode
 from ballot.simulation.delegation import SimulationError, json_copy
 from ballot.simulation.entropy import Entropy, code_digest
 from crypto import dkg
@@ -144,6 +146,47 @@ class TellerAgent:
     def public_key(self) -> bytes:
         """The Ed25519 public key it enrolls."""
         return self.signing_key.public_key().encode()
+
+    def export_secrets(self) -> dict[str, Any]:
+        """Everything a restarted teller needs (its signing seed, dealer secrets, commitment,
+        shares received, complaints filed) as JSON. Secret: keep it only sealed
+        (``crypto.signing.seal_with_passphrase``)."""
+        return {
+            "format": "ballot-teller/1",
+            "teller_id": self.teller_id,
+            "signing_seed": b64encode(self.signing_key.encode()),
+            "dealer_secrets": None if self._secrets is None else b64encode(self._secrets.encode()),
+            "commitment": None
+            if self._commitment is None
+            else json_copy(dkg.dealer_commitment_to_json(self._commitment)),
+            "received": {str(k): b64encode(v.encode()) for k, v in sorted(self._received.items())},
+            "complained": sorted(self._complained),
+        }
+
+    @classmethod
+    def restore(cls, exported: Mapping[str, Any], entropy: Entropy | None = None) -> TellerAgent:
+        """The teller :meth:`export_secrets` saved (raises ``SimulationError`` if malformed)."""
+        try:
+            if exported["format"] != "ballot-teller/1":
+                raise ValueError("unknown format")
+            agent = cls(
+                str(exported["teller_id"]),
+                SigningKey.from_seed(b64decode(exported["signing_seed"])),
+                entropy if entropy is not None else Entropy(),
+            )
+            if exported["dealer_secrets"] is not None:
+                agent._secrets = dkg.DealerSecrets.decode(b64decode(exported["dealer_secrets"]))
+            if exported["commitment"] is not None:
+                agent._commitment = dkg.dealer_commitment_from_json(exported["commitment"])
+            agent._received = {
+                int(k): Scalar.decode(b64decode(v)) for k, v in exported["received"].items()
+            }
+            agent._complained = {int(i) for i in exported["complained"]}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SimulationError(
+                "teller_secrets_invalid", f"cannot restore a teller: {exc}"
+            ) from None
+        return agent
 
     def enroll(self, code: str, at: datetime) -> EnrollDelegation:
         """Redeem the enrollment code handed over at the appointment."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import replace
 
 import pytest
@@ -17,6 +18,7 @@ from ballot.simulation import (
     Scenario,
     Simulation,
     SimulationError,
+    TellerAgent,
     TellerRefusal,
     make_ballot,
 )
@@ -157,6 +159,13 @@ def test_a_teller_rechecks_the_committed_ballot_set_before_decrypting() -> None:
     with pytest.raises(TellerRefusal) as info:
         teller.decrypt(simulation.view, 2)
     assert info.value.code == "round_not_closed"
+    # A teller restarted from its exported (sealed, in practice) secrets has the same key share.
+    exported = json.loads(json.dumps(teller.export_secrets()))
+    restored = TellerAgent.restore(exported)
+    assert restored.key_share(simulation.view) == teller.key_share(simulation.view)
+    assert "signing_seed" not in repr(restored)
+    with pytest.raises(SimulationError):
+        TellerAgent.restore({**exported, "signing_seed": "!"})
 
 
 def test_a_public_view_reads_the_export_in_order() -> None:
