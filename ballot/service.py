@@ -201,9 +201,8 @@ class SessionService:
     state: SessionState = field(default_factory=initial_state)
     position: int = 0
     versions: dict[str, int] = field(default_factory=dict)
-    listeners: list[Callable[[RecordedEvent, Event, SessionState], None]] = field(
-        default_factory=list
-    )
+    #: Called with (position, event, state after it) for every event folded.
+    listeners: list[Callable[[int, Event, SessionState], None]] = field(default_factory=list)
     _catching_up: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def catch_up(self) -> SessionState:
@@ -229,11 +228,32 @@ class SessionService:
         if record.position != self.position + 1:
             raise RuntimeError(f"expected position {self.position + 1}, got {record.position}")
         event = event_from_payload(record.event_type, record.payload(), record.schema_version)
+        self._fold(record.position, record.stream_id, record.stream_version, event)
+
+    def _fold(self, position: int, stream_id: str, stream_version: int, event: Event) -> None:
         self.state = evolve(self.state, event)
-        self.position = record.position
-        self.versions[record.stream_id] = record.stream_version
+        self.position = position
+        self.versions[stream_id] = stream_version
         for listener in self.listeners:
-            listener(record, event, self.state)
+            listener(position, event, self.state)
+
+    async def _fold_own(self, events: Sequence[Event], result: AppendResult) -> None:
+        """Fold events this process just appended without reading them back, when nothing
+        else landed before them (else catch up from the log)."""
+        async with self._catching_up:
+            if self.position == result.first_position - 1 and result.positions == tuple(
+                range(result.first_position, result.last_position + 1)
+            ):
+                first_version = result.stream_version - len(events) + 1
+                for offset, event in enumerate(events):
+                    self._fold(
+                        result.first_position + offset,
+                        result.stream_id,
+                        first_version + offset,
+                        event,
+                    )
+                return
+        await self.catch_up()
 
     async def execute(
         self,
@@ -270,5 +290,6 @@ class SessionService:
                 )
             except (WrongExpectedVersion, WrongExpectedPosition):
                 continue  # someone else moved the log first: decide again on the new state
-            return Outcome(tuple(events), result, await self.catch_up())
+            await self._fold_own(events, result)
+            return Outcome(tuple(events), result, self.state)
         raise CommandConflict(f"{type(command).__name__} lost {MAX_ATTEMPTS} races in a row")

@@ -595,8 +595,17 @@ async def cast_ballot(call: Call[m.BallotRequest]) -> m.Receipt:
         signature=call.body.signature,
     )
     await ctx.check_ballot_proofs(service, cast)
-    await ctx.run(service, cast, call.principal)
-    return await _receipt(ctx, service, number, delegation_id)
+    outcome = await ctx.run(service, cast, call.principal)
+    for event in outcome.events:
+        if isinstance(event, BallotCast) and outcome.result is not None:
+            return m.Receipt(
+                session_id=service.session_id,
+                round_number=number,
+                delegation_id=delegation_id,
+                tracking_code=event.tracking_code,
+                position=outcome.result.first_position,
+            )
+    return await _receipt(ctx, service, number, delegation_id)  # an identical re-send
 
 
 @api.route(

@@ -36,7 +36,7 @@ from ballot.domain import (
     round_result,
 )
 from ballot.service import SessionService
-from events import EventStore, RecordedEvent
+from events import EventStore
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ class SessionHub:
         service = SessionService(self.store, session_id)
         entry = _Session(service)
         service.listeners.append(
-            lambda record, event, state: self._broadcast(entry, record, event, state)
+            lambda position, event, state: self._broadcast(entry, position, event, state)
         )
         entry.follower = asyncio.create_task(self._follow(entry), name=f"follow:{session_id}")
         self._sessions[session_id] = entry
@@ -155,9 +155,7 @@ class SessionHub:
                 log.exception("following session %s failed; retrying", service.session_id)
                 await asyncio.sleep(1)
 
-    def _broadcast(
-        self, entry: _Session, record: RecordedEvent, event: Event, state: SessionState
-    ) -> None:
+    def _broadcast(self, entry: _Session, position: int, event: Event, state: SessionState) -> None:
         if not entry.clients:
             return
         message = feed_message(event, state)
@@ -169,7 +167,7 @@ class SessionHub:
                 entry.clients.discard(queue)
                 queue.put_nowait(None)  # too slow: end its stream; it may reconnect
             else:
-                queue.put_nowait((record.position, text))
+                queue.put_nowait((position, text))
 
     async def feed(self, session_id: str, after: int) -> AsyncIterator[tuple[int, str]]:
         """Feed messages after log position ``after``: the backlog first, then live ones."""

@@ -8,5 +8,6 @@ these report numbers.
 TARGETS: dict[str, str] = {
     "store": "ballot.bench.store",
     "crypto": "ballot.bench.crypto",
+    "cast": "ballot.bench.cast",
     "audit": "ballot.bench.audit",
 }

@@ -1,0 +1,438 @@
+"""``ballot bench cast``: casting over HTTP against a real server, and close → tallied.
+
+A ``ballot serve`` process (its own process, so the client's work is not counted) runs on the
+configured PostgreSQL (embedded by default) in a throw-away schema. Measured:
+
+* ``cast_rate``: N delegations, ballots encrypted beforehand (client cost excluded), all cast
+  at once over HTTP; accepted ballots per second, and the latency of each cast
+  (``burst_p50_ms``/``burst_p99_ms``: under a burst every request queues behind the others'
+  proof checks);
+* ``p50_ms``/``p99_ms``: the same delegations casting in a second round as a council does,
+  arriving over a few seconds — the latency one delegation sees;
+* ``crypto_rate``: the same ballots' proof checks alone on the same cores (2 processes);
+* ``close_to_tallied_s``: from the close request until ``RoundTallied`` is in the log, with
+  automated tellers that followed the log while ballots arrived (each re-checks the committed
+  aggregate, then sends its share): for N = 175 and, unless ``--quick``, for 100 000 ballots
+  (that session is generated directly into the log — real encrypted ballots — because
+  enrolling 100 000 delegations one request at a time would measure something else).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import socket
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+from ballot.client import Client
+from ballot.domain import (
+    BallotCast,
+    CastProofJob,
+    CredentialsAccepted,
+    DelegationEnrolled,
+    MemberStateRegistered,
+    PresenceRecorded,
+    SessionSettings,
+    check_cast_proof_job,
+)
+from ballot.domain.values import b64decode
+from ballot.rehearsal import Rehearsal, Rehearser
+from ballot.remote import RemoteTeller
+from ballot.service import (
+    SESSION_STREAM,
+    ballot_stream,
+    delegation_stream,
+    to_new_events,
+)
+from ballot.simulation import (
+    BallotJob,
+    DelegationAgent,
+    Entropy,
+    RoundDefinition,
+    SignedBallot,
+    make_ballot,
+)
+from crypto.signing import SigningKey
+from events import Expect
+from events.database import open_database
+from events.postgres import PostgresEventStore
+
+TOKEN = "bench-" + secrets.token_hex(8)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``ballot bench cast``."""
+    parser.add_argument(
+        "--delegations", type=int, default=175, help="delegations casting over HTTP"
+    )
+    parser.add_argument(
+        "--ballots", type=int, default=100_000, help="ballots for the large close → tallied"
+    )
+    parser.add_argument("--quick", action="store_true", help="175 ballots only (no large session)")
+    parser.add_argument(
+        "--spread", type=float, default=5.0, help="seconds over which round 2 arrives"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@asynccontextmanager
+async def _server(dsn: str, schema: str) -> AsyncIterator[str]:
+    port = _free_port()
+    env = dict(
+        os.environ,
+        BALLOT_DATABASE_URL=dsn,
+        BALLOT_SCHEMA=schema,
+        BALLOT_SECRETARIAT_TOKEN=TOKEN,
+        BALLOT_STATE_DIR=os.environ.get("BALLOT_STATE_DIR", ".ballot"),
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "ballot.cli",
+        "serve",
+        "--port",
+        str(port),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(600):
+                try:
+                    async with http.get(url + "/api/v1/health") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
+
+
+async def _encrypt(
+    pool: ProcessPoolExecutor,
+    agents: dict[str, DelegationAgent],
+    definition: RoundDefinition,
+    choice: str,
+) -> dict[str, SignedBallot]:
+    loop = asyncio.get_running_loop()
+    jobs = {m: agents[m].job(definition, choice) for m in agents}
+    done = await asyncio.gather(
+        *(loop.run_in_executor(pool, make_ballot, j) for j in jobs.values())
+    )
+    return dict(zip(jobs, done, strict=True))
+
+
+async def _tallied(sec: Client, number: int) -> None:
+    async with asyncio.timeout(300):
+        while True:
+            board = await sec.board()
+            if any(
+                r["round_number"] == number and r["status"] == "tallied" for r in board["rounds"]
+            ):
+                return
+            await asyncio.sleep(0.005)
+
+
+async def _close_to_tallied(sec: Client, tellers: list[RemoteTeller], number: int) -> float:
+    for teller in tellers:  # tellers follow the log while ballots arrive
+        await teller.follower.sync()
+    start = time.perf_counter()
+    await sec.close_round(number)
+    await asyncio.gather(*(t.decrypt(number) for t in tellers[:2]))
+    await _tallied(sec, number)
+    return time.perf_counter() - start
+
+
+async def _http_part(url: str, n: int, spread: float, pool: ProcessPoolExecutor) -> dict[str, Any]:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        rehearsal = Rehearsal(
+            title="bench",
+            members=tuple(f"M{i:06d}" for i in range(1, n + 1)),
+            lost_vote=0,
+            absent=0,
+            settings=SessionSettings(eliminate_after=0),
+            candidates=(("a", "A"), ("b", "B")),
+            steps=(),
+        )
+        rehearser = Rehearser(Client(url, http, TOKEN), rehearsal, "bench")
+        await rehearser.setup()
+        agents = {m: d.agent for m, d in rehearser.delegations.items()}
+        sec = rehearser.sec
+        rounds: list[tuple[RoundDefinition, dict[str, SignedBallot]]] = []
+        latencies: list[list[float]] = [[], []]
+        for number in (1, 2):
+            opened = await sec.open_round()
+            definition = RoundDefinition(
+                "bench", number, b64decode(opened["election_key"]), tuple(opened["options"])
+            )
+            ballots = await _encrypt(pool, agents, definition, "blank")
+            rounds.append((definition, ballots))
+
+            async def cast(
+                member: str,
+                delay: float,
+                slot: list[float],
+                ballots: dict[str, SignedBallot] = ballots,
+            ) -> None:
+                await asyncio.sleep(delay)
+                body = ballots[member].to_json()
+                t0 = time.perf_counter()
+                await rehearser.delegations[member].client.cast(
+                    ballots[member].round_number, body["ballot"], body["signature"]
+                )
+                slot.append((time.perf_counter() - t0) * 1000)
+
+            start = time.perf_counter()
+            if number == 1:
+                await asyncio.gather(*(cast(m, 0.0, latencies[0]) for m in ballots))
+                cast_seconds = time.perf_counter() - start
+                close_s = await _close_to_tallied(sec, rehearser.tellers, number)
+            else:
+                step = spread / max(1, len(ballots))
+                await asyncio.gather(
+                    *(cast(m, i * step, latencies[1]) for i, m in enumerate(ballots))
+                )
+                await sec.close_round(number)
+    # The same ballots' proof checks alone, on both cores, with the server idle.
+    definition, first = rounds[0]
+    jobs = [CastProofJob(definition.context(m), b.ballot) for m, b in first.items()]
+    loop = asyncio.get_running_loop()
+    t0 = time.perf_counter()
+    await asyncio.gather(*(loop.run_in_executor(pool, check_cast_proof_job, j) for j in jobs))
+    crypto_seconds = time.perf_counter() - t0
+    return {
+        "cast_rate": round(n / cast_seconds, 1),
+        "crypto_rate": round(n / crypto_seconds, 1),
+        "burst_p50_ms": round(_percentile(latencies[0], 0.5), 1),
+        "burst_p99_ms": round(_percentile(latencies[0], 0.99), 1),
+        "p50_ms": round(_percentile(latencies[1], 0.5), 1),
+        "p99_ms": round(_percentile(latencies[1], 0.99), 1),
+        "close_to_tallied_small": round(close_s, 3),
+    }
+
+
+async def _generate_large(dsn: str, schema: str, n: int) -> None:
+    """Write the roll of ``n`` enrolled, present delegations straight into the log."""
+    store = await PostgresEventStore.open(dsn, schema=schema, max_connections=8)
+    try:
+        at = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+        members = [f"M{i:06d}" for i in range(1, n + 1)]
+        keys = {
+            m: SigningKey.from_seed(uuid.uuid5(uuid.NAMESPACE_OID, m).bytes * 2) for m in members
+        }
+        # Bulk roll: registration, credentials and presence, 5000 events per append.
+        events: list[Any] = []
+        for m in members:
+            events.append(MemberStateRegistered(member_id=m, name=m))
+            events.append(
+                CredentialsAccepted(
+                    member_id=m,
+                    enrollment_code_digest=bytes(32),
+                    accepted_at=at,
+                    expires_at=at + timedelta(days=1),
+                )
+            )
+            events.append(PresenceRecorded(member_id=m, present=True))
+        for i in range(0, len(events), 4998):
+            await store.append(
+                "large", SESSION_STREAM, to_new_events(events[i : i + 4998], {}, None, "large")
+            )
+        del events
+        await asyncio.gather(
+            *(
+                store.append(
+                    "large",
+                    delegation_stream(m),
+                    to_new_events(
+                        [
+                            DelegationEnrolled(
+                                delegation_id=m,
+                                role="member",
+                                public_key=keys[m].public_key().encode(),
+                                enrolled_at=at,
+                            )
+                        ],
+                        {},
+                        None,
+                        "large",
+                    ),
+                    Expect.NO_STREAM,
+                )
+                for m in members
+            )
+        )
+    finally:
+        await store.close()
+
+
+async def _large_part(dsn: str, n: int, pool: ProcessPoolExecutor) -> float:
+    """close → tallied for a session of ``n`` ballots (generated; see module docstring)."""
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    try:
+        # 1. A session convened over HTTP with tellers and candidates (few requests)...
+        async with _server(dsn, schema) as url, aiohttp.ClientSession() as http:
+            rehearsal = Rehearsal(
+                title="bench large",
+                members=(),
+                lost_vote=0,
+                absent=0,
+                settings=SessionSettings(eliminate_after=0, min_tally=1),
+                candidates=(("a", "A"), ("b", "B")),
+                steps=(),
+            )
+            rehearser = Rehearser(Client(url, http, TOKEN), rehearsal, "large")
+            # 2. ...whose roll of n delegations is written straight into the log.
+            await rehearser.sec.convene(
+                "bench large", rehearsal.settings.model_dump(mode="json"), "large"
+            )
+            await _generate_large(dsn, schema, n)
+            await _finish_setup(rehearser)
+            opened = await rehearser.sec.open_round()
+            definition = RoundDefinition(
+                "large", 1, b64decode(opened["election_key"]), tuple(opened["options"])
+            )
+            # 3. n real ballots, encrypted and signed in the pool, appended as the server would.
+            await _cast_large(dsn, schema, n, definition, pool)
+            return await _close_to_tallied(rehearser.sec, rehearser.tellers, 1)
+    finally:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        finally:
+            await conn.close()
+
+
+async def _finish_setup(rehearser: Rehearser) -> None:
+    from ballot.remote import RemoteTeller, run_ceremony
+    from ballot.simulation import TellerAgent
+
+    sec = rehearser.sec
+    for cid, name in rehearser.rehearsal.candidates:
+        await sec.nominate(cid, name)
+    appointed = await sec.appoint_tellers([(f"T{i}", f"Teller {i}") for i in range(1, 4)])
+    anonymous = rehearser.server.as_token(None).for_session("large")
+    for code in appointed["codes"]:
+        teller = RemoteTeller(TellerAgent.create(code["subject"], Entropy()), anonymous)
+        await teller.enroll(code["code"])
+        rehearser.tellers.append(teller)
+    await run_ceremony(rehearser.tellers)
+    await sec.publish_election_key()
+
+
+async def _cast_large(
+    dsn: str, schema: str, n: int, definition: RoundDefinition, pool: ProcessPoolExecutor
+) -> None:
+    loop = asyncio.get_running_loop()
+    store = await PostgresEventStore.open(
+        dsn, schema=schema, max_connections=8, run_migrations=False
+    )
+    try:
+        members = [f"M{i:06d}" for i in range(1, n + 1)]
+        for start in range(0, n, 2000):
+            chunk = members[start : start + 2000]
+            jobs = [
+                BallotJob(
+                    uuid.uuid5(uuid.NAMESPACE_OID, m).bytes * 2,
+                    m,
+                    definition,
+                    "a" if i % 3 else "b",
+                )
+                for i, m in enumerate(chunk, start=start)
+            ]
+            ballots = await asyncio.gather(
+                *(loop.run_in_executor(pool, make_ballot, j) for j in jobs)
+            )
+            events = [
+                BallotCast(
+                    round_number=1,
+                    delegation_id=b.delegation_id,
+                    ballot=b.ballot,
+                    signature=b.signature,
+                    tracking_code=b.tracking_code,
+                )
+                for b in ballots
+            ]
+            await asyncio.gather(
+                *(
+                    store.append(
+                        "large",
+                        ballot_stream(1, e.delegation_id),
+                        to_new_events([e], {}, None, "large"),
+                        Expect.NO_STREAM,
+                    )
+                    for e in events
+                )
+            )
+    finally:
+        await store.close()
+
+
+async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the measurements; return the JSON report."""
+    database = open_database()
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    pool = ProcessPoolExecutor(max_workers=2)
+    try:
+        async with _server(database.dsn, schema) as url:
+            report = await _http_part(url, args.delegations, args.spread, pool)
+        report["close_to_tallied_s"] = {"175": report.pop("close_to_tallied_small")}
+        if not args.quick:
+            report["close_to_tallied_s"][str(args.ballots)] = round(
+                await _large_part(database.dsn, args.ballots, pool), 3
+            )
+        report["delegations"] = args.delegations
+        return report
+    finally:
+        pool.shutdown()
+        conn = await asyncpg.connect(database.dsn)
+        try:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        finally:
+            await conn.close()
+        database.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point of ``ballot bench cast``."""
+    report = asyncio.run(measure(args))
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(f"{args.delegations} delegations over HTTP, ballots encrypted beforehand")
+    print(f"  cast rate (burst)             {report['cast_rate']:>10,.1f} ballots/s")
+    print(f"  crypto-only proof checks      {report['crypto_rate']:>10,.1f} ballots/s")
+    print(
+        f"  latency, burst  p50 / p99     {report['burst_p50_ms']:>7} / {report['burst_p99_ms']} ms"
+    )
+    print(f"  latency, spread p50 / p99     {report['p50_ms']:>7} / {report['p99_ms']} ms")
+    for size, seconds in report["close_to_tallied_s"].items():
+        print(f"  close -> tallied, {size:>7} ballots  {seconds:>8.3f} s")
+    return 0
