@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -79,7 +80,13 @@ async def serve(host: str, port: int, *, announce: bool = True) -> None:
                 # Printed once, never logged: only its digest is kept in the state folder.
                 print(f"secretariat token (shown once): {backend.secretariat.announce}")
             sys.stdout.flush()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            # A clean stop on Ctrl-C and on a service manager's SIGTERM: connections close,
+            # the embedded PostgreSQL is released.
+            loop.add_signal_handler(signum, stop.set)
         try:
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
             await runner.cleanup()

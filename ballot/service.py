@@ -27,6 +27,7 @@ Stream layout of a session's log:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ from ballot.domain import (
     Event,
     OpenRound,
     RecordCheckpoint,
+    Refusal,
     SessionState,
     SubmitDecryptionShare,
     VoidRound,
@@ -65,6 +67,8 @@ SESSION_STREAM = "session"
 CHECKPOINT_STREAM = "checkpoints"
 #: How many times a command is re-decided after losing a race before giving up.
 MAX_ATTEMPTS = 50
+#: How long a command waits for the log's follower to fold its events before reading itself.
+FOLLOWER_GRACE_S = 0.25
 
 _EVENT_ID_NAMESPACE = uuid.UUID("6f1c2f43-8a53-4b0c-9a8e-3d8f52c1b8a1")
 
@@ -204,6 +208,9 @@ class SessionService:
     #: Called with (position, event, state after it) for every event folded.
     listeners: list[Callable[[int, Event, SessionState], None]] = field(default_factory=list)
     _catching_up: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: Set (and replaced) every time an event is folded: lets a command wait for the
+    #: follower to fold up to its own events instead of reading the log itself.
+    _moved: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def catch_up(self) -> SessionState:
         """Fold every event after the last one seen; return the current state."""
@@ -236,11 +243,19 @@ class SessionService:
         self.versions[stream_id] = stream_version
         for listener in self.listeners:
             listener(position, event, self.state)
+        self._moved.set()
+        self._moved = asyncio.Event()
 
     async def _fold_own(self, events: Sequence[Event], result: AppendResult) -> None:
-        """Fold events this process just appended without reading them back, when nothing
-        else landed before them (else catch up from the log)."""
+        """Fold events this process just appended, without reading them back when possible.
+
+        If they are next, they are folded at once; if other events landed before them, the
+        log's follower (woken by the commit's notification) folds them all — we wait for it
+        briefly, and read the log ourselves only if it is slow.
+        """
         async with self._catching_up:
+            if self.position >= result.last_position:
+                return
             if self.position == result.first_position - 1 and result.positions == tuple(
                 range(result.first_position, result.last_position + 1)
             ):
@@ -253,7 +268,14 @@ class SessionService:
                         event,
                     )
                 return
-        await self.catch_up()
+        deadline = asyncio.get_running_loop().time() + FOLLOWER_GRACE_S
+        while self.position < result.last_position:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                await self.catch_up()
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._moved.wait(), remaining)
 
     async def execute(
         self,
@@ -262,14 +284,28 @@ class SessionService:
         actor: str = "system",
         idempotency_key: str | None = None,
     ) -> Outcome:
-        """Decide ``command`` on the current state and append its events.
+        """Decide ``command`` and append its events.
+
+        Optimistic: it first decides on the state this process already holds (kept current
+        by the log's follower) without reading the log — the append's expected versions
+        reject a decision made on stale state. Only a failed append, or a refusal, makes it
+        catch up and decide again: nothing is ever refused on a stale view.
 
         Raises :class:`~ballot.domain.Refusal` (nothing appended) or :class:`CommandConflict`.
         """
+        fresh = False
         for _ in range(MAX_ATTEMPTS):
-            state = await self.catch_up()
-            position, versions = self.position, dict(self.versions)
-            events = decide(state, command)
+            if fresh:
+                await self.catch_up()
+            # state, position and versions change together (no await between): one snapshot.
+            state, position, versions = self.state, self.position, dict(self.versions)
+            try:
+                events = decide(state, command)
+            except Refusal:
+                if fresh:
+                    raise
+                fresh = True
+                continue
             if not events:
                 return Outcome((), None, state)
             path = route(command, state, versions, position)
@@ -289,7 +325,8 @@ class SessionService:
                     expected_position=path.expected_position,
                 )
             except (WrongExpectedVersion, WrongExpectedPosition):
-                continue  # someone else moved the log first: decide again on the new state
+                fresh = True  # the log moved: decide again on the state it now holds
+                continue
             await self._fold_own(events, result)
             return Outcome(tuple(events), result, self.state)
         raise CommandConflict(f"{type(command).__name__} lost {MAX_ATTEMPTS} races in a row")

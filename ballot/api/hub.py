@@ -123,13 +123,15 @@ class SessionHub:
     async def service(self, session_id: str, *, create: bool = False) -> SessionService | None:
         """The session's service (caught up), or ``None`` if no such session exists."""
         entry = self._sessions.get(session_id)
-        if entry is None:
-            async with self._loading:
-                entry = self._sessions.get(session_id)
-                if entry is None:
-                    if not create and (await self.store.head(session_id)).position == 0:
-                        return None
-                    entry = self._start(session_id)
+        if entry is not None:
+            # Kept current by its follower; commands re-check with the log themselves.
+            return entry.service
+        async with self._loading:
+            entry = self._sessions.get(session_id)
+            if entry is None:
+                if not create and (await self.store.head(session_id)).position == 0:
+                    return None
+                entry = self._start(session_id)
         await entry.service.catch_up()
         return entry.service
 
