@@ -26,16 +26,13 @@ from ballot.domain import (
 from ballot.domain.values import b64decode, b64encode
 from ballot.simulation import (
     DelegationAgent,
-    Entropy,
     PublicView,
     RoundDefinition,
     SignedBallot,
     TellerAgent,
     TellerRefusal,
 )
-from crypto import dkg
-from crypto.group import Scalar
-from crypto.signing import SigningKey, open_with_passphrase, seal_with_passphrase
+from crypto.signing import open_with_passphrase, seal_with_passphrase
 from events.exchange import record_from_line
 
 
@@ -126,20 +123,11 @@ class RemoteTeller:
     # -- the teller's local file (``ballot teller``) ---------------------------------------
     def save(self, path: Path, passphrase: str, server: str, session_id: str) -> None:
         """Keep this teller's secrets in a passphrase-sealed file (written atomically)."""
-        agent = self.agent
-        secrets = agent._secrets
         state = {
             "server": server,
             "session_id": session_id,
-            "teller_id": agent.teller_id,
             "token": self.client.token,
-            "signing_seed": b64encode(agent.signing_key.encode()),
-            "dealer_secrets": b64encode(secrets.encode()) if secrets is not None else None,
-            "commitment": dkg.dealer_commitment_to_json(agent._commitment)
-            if agent._commitment
-            else None,
-            "received": {str(k): b64encode(v.encode()) for k, v in agent._received.items()},
-            "complained": sorted(agent._complained),
+            "agent": self.agent.export_secrets(),
         }
         sealed = seal_with_passphrase(json.dumps(state).encode(), passphrase)
         tmp = path.with_suffix(path.suffix + ".tmp")
@@ -151,20 +139,11 @@ class RemoteTeller:
     def load(
         cls, path: Path, passphrase: str, client: Client
     ) -> tuple[RemoteTeller, dict[str, Any]]:
-        """Re-open a teller's sealed file (raises on a wrong passphrase)."""
+        """Re-open a teller's sealed file (raises ``WrongPassphrase`` on a wrong passphrase)."""
         state = json.loads(open_with_passphrase(path.read_bytes(), passphrase))
-        agent = TellerAgent(
-            state["teller_id"], SigningKey.from_seed(b64decode(state["signing_seed"])), Entropy()
-        )
-        if state["dealer_secrets"]:
-            agent._secrets = dkg.DealerSecrets.decode(b64decode(state["dealer_secrets"]))
-        if state["commitment"]:
-            agent._commitment = dkg.dealer_commitment_from_json(state["commitment"])
-        agent._received = {
-            int(k): Scalar.decode(b64decode(v)) for k, v in state["received"].items()
-        }
-        agent._complained = set(state["complained"])
-        bound = client.for_session(state["session_id"]).as_token(state["token"], state["teller_id"])
+        agent = TellerAgent.restore(state["agent"])
+        state["teller_id"] = agent.teller_id
+        bound = client.for_session(state["session_id"]).as_token(state["token"], agent.teller_id)
         return cls(agent, bound), state
 
 
