@@ -224,7 +224,14 @@ class Rehearser:
         choices = [(next(voters), option) for option, n in counts.items() for _ in range(n)]
         ballots = [await self.delegations[m].ballot_for(number, option) for m, option in choices]
         for chunk in _chunks(list(zip(choices, ballots, strict=True)), 100):
-            await asyncio.gather(*(self.delegations[m].cast(b) for (m, _), b in chunk))
+            # Let every cast of the chunk finish before reporting a refusal: no request is
+            # left running behind the run's back.
+            outcomes = await asyncio.gather(
+                *(self.delegations[m].cast(b) for (m, _), b in chunk), return_exceptions=True
+            )
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
         await self.sec.close_round(number)
         info = await self.sec.info()
         if info["session"]["current_round_status"] == "closed":
