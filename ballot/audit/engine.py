@@ -180,11 +180,19 @@ class Auditor:
         self.lines += 1
         try:
             record = record_from_line(line, at)
+            if len(record.hash) != 32 or len(record.prev_hash) != 32:
+                raise ValueError("hash and prev_hash must be 32 bytes (64 hex digits)")
         except Exception as exc:  # a hostile line must be a finding, never a traceback
             self._lost_line(line, at, exc)
             return
         self._json_lines += 1
         self.events += 1
+        try:
+            self._feed_record(record, at)
+        except Exception as exc:  # last resort: an unforeseen input is a failure, not a crash
+            self._fail(at, record.event_type, "rules.error", f"{type(exc).__name__}: {exc}")
+
+    def _feed_record(self, record: RecordedEvent, at: int) -> None:
         self._check_chain(record, at)
         self._head_hash = record.hash
         try:

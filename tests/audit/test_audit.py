@@ -7,10 +7,11 @@ checkpoints, which the attacker cannot re-sign) can tell.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ballot.audit import CHECKS, AuditReport, Failure
@@ -102,6 +103,37 @@ def test_a_flipped_byte_anywhere_is_caught_at_its_event(data: st.DataObject) -> 
     line = bytearray(lines[index])
     line[offset] = new
     lines[index] = bytes(line)
+    report = audit(lines)
+    assert not report.verified
+    assert first(report).position == index + 1
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=70),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_value_in_any_field_is_a_finding_never_a_crash(data: st.DataObject) -> None:
+    """Canonical lines with hostile content (types, lengths, nesting) anywhere."""
+    lines = list(council().lines)
+    index = data.draw(st.integers(0, len(lines) - 1), label="line")
+    obj = json.loads(lines[index])
+    if data.draw(st.booleans(), label="in payload") and obj["payload"]:
+        target, key = obj["payload"], data.draw(st.sampled_from(sorted(obj["payload"])))
+    else:
+        target, key = obj, data.draw(st.sampled_from(sorted(obj)))
+    value = data.draw(JSON_VALUES, label="value")
+    assume(target[key] != value)
+    target[key] = value
+    lines[index] = (
+        json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+    )
     report = audit(lines)
     assert not report.verified
     assert first(report).position == index + 1
