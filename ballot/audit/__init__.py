@@ -41,6 +41,8 @@ def audit_lines(
             read += len(line)
             if progress is not None and auditor.lines % 256 == 0:
                 progress(auditor, read)
+        if progress is not None:
+            progress(auditor, read)
         return auditor.finish()
 
 
@@ -67,6 +69,8 @@ async def audit_server(
             read += len(line)
             if progress is not None and auditor.lines % 256 == 0:
                 progress(auditor, read)
+        if progress is not None:
+            progress(auditor, read)
         return auditor.finish()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import threading
 from collections.abc import Iterator, Sequence
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from ballot.audit import audit_server
+from ballot.audit import AuditOptions, audit_server
 from ballot.cli import main
 from tests.audit.kit import council, dump, edit, payload, positions, rechain
 
@@ -175,3 +176,24 @@ def test_a_stream_broken_off_is_resumed_after_the_last_whole_line() -> None:
     with serve(session.lines, drop_after=50) as url:
         report = asyncio.run(audit_server(url, "council-2026"))
     assert report.verified and report.events == len(session.lines)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_draws_only_on_a_terminal() -> None:
+    from ballot.audit import audit_lines
+    from ballot.audit.cli import Progress
+
+    lines = council().lines
+    terminal, pipe = _Terminal(), io.StringIO()
+    for stream in (terminal, pipe):
+        progress = Progress(sum(map(len, lines)), stream)
+        progress._last = -1.0  # draw at the first call
+        progress.started -= 1.0
+        audit_lines(lines, AuditOptions(workers=0), progress)
+        progress.done()
+    assert "events" in terminal.getvalue() and "%" in terminal.getvalue()
+    assert pipe.getvalue() == ""
