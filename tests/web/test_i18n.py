@@ -21,12 +21,13 @@ WEB = Path(__file__).resolve().parents[2] / "ballot" / "web"
 LANGUAGES = ("en", "fr", "es")
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 # Keys are "area.name"; these are the areas (a storage key like "ballot-web.lang" is not one).
-AREAS = (
-    "audit board by ballot candidate_status chart codes common crypto decision decision_short "
-    "delegation eliminated_by enroll figures kind live nav option phase problem receipt sec "
-    "secretariat session settings status teller void"
-).split()
-KEY_LITERAL = re.compile(r"""['"]((?:%s)\.[a-z_.]+)['"]""" % "|".join(AREAS))
+AREAS = [
+    *("audit", "board", "by", "ballot", "candidate_status", "chart", "codes", "common"),
+    *("crypto", "decision", "decision_short", "delegation", "eliminated_by", "enroll"),
+    *("figures", "kind", "live", "nav", "option", "phase", "problem", "receipt", "sec"),
+    *("secretariat", "session", "settings", "status", "teller", "void"),
+]
+KEY_LITERAL = re.compile(r"""['"]((?:""" + "|".join(AREAS) + r""")\.[a-z_.]+)['"]""")
 
 
 def strings(lang: str) -> dict[str, str]:
@@ -112,9 +113,7 @@ def test_keys_built_at_run_time_exist() -> None:
             assert f"{family}.{value}" in english, f"{family}.{value}"
     for name in SessionSettings.model_fields:
         shown = (
-            "enrollment_code_lifetime_hours"
-            if name == "enrollment_code_lifetime_seconds"
-            else name
+            "enrollment_code_lifetime_hours" if name == "enrollment_code_lifetime_seconds" else name
         )
         assert f"settings.{shown}" in english, name
         assert f"settings.{shown}.hint" in english, name

@@ -38,9 +38,10 @@ export async function api(url, { method = 'GET', body, token, signal } = {}) {
     if (e && e.name === 'AbortError') throw e;
     throw new ApiError(0, { code: 'network_error', detail: String((e && e.message) || e) });
   }
-  const type = response.headers.get('Content-Type') || '';
+  const type = (response.headers.get('Content-Type') || '').split(';')[0].trim().toLowerCase();
   let data = null;
-  if (type.includes('json')) {
+  // application/json and application/problem+json; not application/jsonl (the event log).
+  if (type === 'application/json' || type.endsWith('+json')) {
     try {
       data = await response.json();
     } catch {

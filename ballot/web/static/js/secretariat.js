@@ -125,7 +125,7 @@ function buildConveneForm() {
     h('input', { id: 'convene-title', name: 'title', type: 'text', required: true, maxlength: 200 }),
     h('label', { for: 'convene-id', text: t('sec.session_id') }),
     h('span', { class: 'hint', id: 'convene-id-hint', text: t('sec.session_id_hint') }),
-    h('input', { id: 'convene-id', name: 'session_id', type: 'text', pattern: '[a-z0-9][a-z0-9-]{0,62}', 'aria-describedby': 'convene-id-hint', autocomplete: 'off', spellcheck: 'false' }),
+    h('input', { id: 'convene-id', name: 'session_id', type: 'text', pattern: '[a-z0-9][a-z0-9\\-]{0,62}', 'aria-describedby': 'convene-id-hint', autocomplete: 'off', spellcheck: 'false' }),
     h('fieldset', {}, h('legend', { text: t('sec.settings') }), h('div', { class: 'settings' }, settings)),
     h('div', { class: 'actions' }, h('button', { type: 'submit', text: t('sec.convene') }), h('button', { type: 'button', class: 'secondary', id: 'cancel-convene', text: t('common.cancel'), onclick: () => hideConvene() })),
   );
@@ -174,10 +174,10 @@ function buildConsole() {
       'nav',
       { class: 'subnav no-print', 'aria-label': t('sec.sections') },
       h('ul', {}, [
+        ['rounds', 'sec.rounds_heading'],
         ['members', 'sec.members_heading'],
         ['candidates', 'sec.candidates_heading'],
         ['tellers', 'sec.tellers_heading'],
-        ['rounds', 'sec.rounds_heading'],
         ['closing', 'sec.closing_heading'],
       ].map(([id, key]) => h('li', {}, h('a', { href: `#${id}`, text: t(key) })))),
     ),
@@ -598,7 +598,8 @@ function renderCandidates() {
   const open = s.phase === 'convened' && s.nominations_open;
   for (const el of byId('nominate-form').elements) el.disabled = !open;
   const standing = s.candidates.filter((c) => c.status === 'standing');
-  const canAcclaim = s.phase === 'convened' && standing.length === 1 && s.settings.sole_candidate === 'acclamation' && !s.current_round_status?.match(/^(open|closed)$/);
+  const roundInProgress = s.current_round_status === 'open' || s.current_round_status === 'closed';
+  const canAcclaim = s.phase === 'convened' && standing.length === 1 && s.settings.sole_candidate === 'acclamation' && !roundInProgress;
   const rows = s.candidates.map((c) =>
     h(
       'tr',
@@ -610,7 +611,7 @@ function renderCandidates() {
       h(
         'td',
         {},
-        c.status === 'standing' && s.phase === 'convened'
+        c.status === 'standing' && s.phase === 'convened' && !roundInProgress
           ? h('button', { type: 'button', class: 'small secondary', id: `withdraw-${c.candidate_id}`, text: t('sec.withdraw'), 'aria-label': `${t('sec.withdraw')} — ${c.name}`, onclick: (e) => withdraw(c, e.currentTarget) })
           : null,
         c.status === 'standing' && canAcclaim
@@ -769,7 +770,7 @@ function renderRounds() {
           'table',
           { id: 'rounds-table' },
           h('caption', { text: t('sec.rounds_caption') }),
-          h('thead', {}, h('tr', {}, ['sec.col_round', 'sec.col_kind', 'sec.col_status', 'figures.deposited', 'figures.valid', 'figures.required', 'figures.decision'].map((k) => h('th', { scope: 'col', text: t(k) })))),
+          h('thead', {}, h('tr', {}, ['sec.col_round', 'sec.col_kind', 'sec.col_status', 'figures.deposited', 'figures.valid', 'figures.required', 'figures.decision'].map((k) => h('th', { scope: 'col', class: k.startsWith('figures.') && k !== 'figures.decision' ? 'num' : '', text: t(k) })))),
           h(
             'tbody',
             {},
