@@ -8,6 +8,7 @@ import { byId, debounce, focus, h, param, replace, setParam } from './dom.js';
 import { formatDate, formatNumber, onLanguageChange, t } from './i18n.js';
 import { announce, candidateMap, errorBox, fillSessionPicker, initPage, liveIndicator, optionLabel, showError } from './ui.js';
 
+const NARROW = window.matchMedia('(max-width: 40rem)');
 const state = { sessionId: null, view: null, board: null, feed: null, live: null, turnout: null };
 
 function figure(label, value, key) {
@@ -35,7 +36,7 @@ function renderRound(r, names) {
     h('p', { class: 'round-meta' }, `${t(`status.${r.status}`)} · ${t('board.opened_at', { at: formatDate(r.opened_at) })}`, r.closed_at ? ` · ${t('board.closed_at', { at: formatDate(r.closed_at) })}` : ''),
   );
   if (r.status === 'tallied' && r.votes) {
-    section.append(roundChart(r, names));
+    section.append(roundChart(r, names, { compact: NARROW.matches }));
   }
   section.append(
     h(
@@ -199,6 +200,7 @@ async function main() {
   await initPage();
   state.live = liveIndicator(byId('live'));
   byId('receipt-form').addEventListener('submit', checkReceipt);
+  NARROW.addEventListener('change', () => render());
   onLanguageChange(() => {
     render();
     fillSessionPicker(byId('session'), state.sessionId, pick).catch(() => {});

@@ -5,9 +5,12 @@
 import { newId, s } from './dom.js';
 import { formatNumber, t } from './i18n.js';
 
-const WIDTH = 720;
-const LABEL = 220; // left column: option names
-const PLOT = 420; // bar area
+// Two layouts in SVG user units; the compact one keeps labels readable on a phone (the SVG is
+// scaled to the width of its container).
+const LAYOUTS = {
+  wide: { width: 720, label: 220, plot: 420, name: 28 },
+  compact: { width: 400, label: 150, plot: 205, name: 18 },
+};
 const ROW = 40;
 const BAR = 26;
 const TOP = 34; // room for the threshold label
@@ -23,7 +26,7 @@ function niceTicks(max) {
   return ticks;
 }
 
-function shorten(text, max = 28) {
+function shorten(text, max) {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
@@ -31,8 +34,10 @@ function shorten(text, max = 28) {
  * The chart of a tallied round.
  * @param {object} result a RoundResult from /board (votes, blank, valid, required, …)
  * @param {(option: string) => string} labelOf option id → display name
+ * @param {{compact?: boolean}} [options] compact: the narrow-screen layout
  */
-export function roundChart(result, labelOf) {
+export function roundChart(result, labelOf, { compact = false } = {}) {
+  const { width: WIDTH, label: LABEL, plot: PLOT, name: NAME } = compact ? LAYOUTS.compact : LAYOUTS.wide;
   const options = result.options.filter((o) => o !== 'blank');
   const rows = options.map((o) => ({ option: o, votes: result.votes?.[o] ?? 0 }));
   const withBlank = result.options.includes('blank');
@@ -56,7 +61,7 @@ export function roundChart(result, labelOf) {
       viewBox: `0 0 ${WIDTH} ${height}`,
       role: 'img',
       'aria-labelledby': `${titleId} ${descId}`,
-      dataset: { round: result.round_number },
+      dataset: { round: result.round_number, layout: compact ? 'compact' : 'wide' },
     },
     s('title', { id: titleId, text: t('chart.title', { n: result.round_number }) }),
     s('desc', { id: descId, text: summary }),
@@ -82,7 +87,7 @@ export function roundChart(result, labelOf) {
         'text',
         { x: LABEL - 10, y: y + BAR / 2 + 5, 'text-anchor': 'end' },
         s('title', { text: name }),
-        shorten(name),
+        shorten(name, NAME),
       ),
       s('rect', {
         class: classes.join(' '),
