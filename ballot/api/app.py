@@ -121,8 +121,14 @@ def create_app(store: PostgresEventStore, secretariat: SecretariatToken) -> web.
     else:
         install_web(app)
 
+    async def end_feeds(_: web.Application) -> None:
+        # Live-feed handlers wait for their next message; end them first so that shutdown
+        # does not wait out their timeout.
+        await hub.close()
+
     async def shutdown(_: web.Application) -> None:
         await ctx.close()
 
+    app.on_shutdown.append(end_feeds)
     app.on_cleanup.append(shutdown)
     return app

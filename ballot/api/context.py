@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 import os
 import secrets as pysecrets
 from collections.abc import Callable
@@ -54,7 +55,12 @@ class Context:
     def pool(self) -> ProcessPoolExecutor:
         """Process pool for ballot-proof checks, so the event loop stays responsive."""
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+            # Workers come from a fork server, not a fork of this process: a forked worker
+            # would keep copies of every open descriptor (listening socket, client sockets,
+            # database connections) and outlive the server holding them.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["ballot.domain"])
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
         return self._pool
 
     async def session(self, session_id: str) -> SessionService:

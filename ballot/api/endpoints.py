@@ -493,7 +493,12 @@ async def checkpoint_now(call: Call[Empty]) -> m.Checkpoints:
     response=m.Enrolled,
     status=201,
     tag="participants",
-    problems=["enrollment_code_unknown", "enrollment_code_expired", "invalid_public_key"],
+    problems=[
+        "enrollment_code_unknown",
+        "enrollment_role_mismatch",
+        "enrollment_code_expired",
+        "invalid_public_key",
+    ],
 )
 async def enroll(call: Call[m.EnrollRequest]) -> m.Enrolled:
     ctx = context(call.request)
@@ -502,6 +507,13 @@ async def enroll(call: Call[m.EnrollRequest]) -> m.Enrolled:
     holder = enrollment_holder(service.state, code_digest)
     if holder is None:
         raise Problem("enrollment_code_unknown", "no delegation or teller holds this code")
+    is_teller = holder in service.state.tellers
+    if call.body.role is not None and call.body.role != ("teller" if is_teller else "delegation"):
+        # Refused before redeeming: a teller's code typed into the delegation page stays valid.
+        raise Problem(
+            "enrollment_role_mismatch",
+            f"this code enrolls a {'teller' if is_teller else 'delegation'}, not a {call.body.role}",
+        )
     try:
         public_key = b64decode(call.body.public_key)
     except ValueError:

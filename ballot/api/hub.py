@@ -211,11 +211,13 @@ class SessionHub:
                 yield record.position, json.dumps(message, separators=(",", ":"))
 
     async def close(self) -> None:
-        """Stop every follower."""
+        """Stop every follower and end every live feed (idempotent)."""
         for entry in self._sessions.values():
             if entry.follower is not None:
                 entry.follower.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await entry.follower
-            for queue in entry.clients:
+                entry.follower = None
+            for queue in list(entry.clients):
                 queue.put_nowait(None)
+            entry.clients.clear()

@@ -113,6 +113,10 @@ class Accepted(Reply):
 class EnrollRequest(Body):
     code: str = Field(min_length=10, max_length=64)
     public_key: str = Field(description="Ed25519 public key, base64url (32 bytes)")
+    role: Literal["delegation", "teller"] | None = Field(
+        default=None,
+        description="who the caller expects to be; a code of the other kind is refused unused",
+    )
 
 
 class Enrolled(Reply):

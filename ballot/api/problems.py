@@ -29,6 +29,7 @@ API_CODES: Final[Mapping[str, tuple[int, str]]] = {
     "unsupported_media_type": (415, "Send application/json"),
     "conflict_retry": (409, "The session changed concurrently; retry the request"),
     "enrollment_code_unknown": (404, "No delegation holds this enrollment code"),
+    "enrollment_role_mismatch": (409, "This code is for another kind of participant"),
     "teller_refused": (409, "The teller refuses to decrypt this aggregate"),
     "internal_error": (500, "Internal error"),
 }

@@ -107,3 +107,22 @@ async def test_security_headers(api: Api) -> None:
     assert "default-src 'self'" in csp
     assert "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_a_code_of_the_other_kind_is_refused_unused(api: Api) -> None:
+    await api.sec("POST", "/api/v1/sessions", {"title": "Council", "session_id": "c2"})
+    await api.sec("POST", "/api/v1/sessions/c2/members", {"member_id": "PRT", "name": "Portugal"})
+    code = (await api.sec("POST", "/api/v1/sessions/c2/members/PRT/credentials"))["code"]
+    key = b64(SigningKey.generate().public_key().encode())
+    status, problem = await api.call(
+        "POST",
+        "/api/v1/sessions/c2/enrollment",
+        {"code": code, "public_key": key, "role": "teller"},
+    )
+    assert (status, problem["code"]) == (409, "enrollment_role_mismatch")
+    status, enrolled = await api.call(
+        "POST",
+        "/api/v1/sessions/c2/enrollment",
+        {"code": code, "public_key": key, "role": "delegation"},
+    )
+    assert (status, enrolled["subject"]) == (201, "PRT")

@@ -49,10 +49,11 @@ async function enroll(event) {
     const key = await newSigningKey();
     const enrolled = await api(path`/api/v1/sessions/${state.sessionId}/enrollment`, {
       method: 'POST',
-      body: { code, public_key: b64e(key.publicKey) },
+      // With the role stated, a teller's code is refused before it is used up
+      // (problem enrollment_role_mismatch); tellers enroll with `ballot teller`.
+      body: { code, public_key: b64e(key.publicKey), role: 'delegation' },
     });
     if (enrolled.role !== 'delegation') {
-      // A teller's code: the teller page and the command-line client are the way for tellers.
       throw new ApiError(0, { code: 'teller_code_on_delegation_page' });
     }
     const record = {
