@@ -91,10 +91,15 @@ async def test_bad_ballots_are_refused_with_their_problem_types(api: Api) -> Non
     assert await log_size(session) == before  # nothing was appended by any refusal
 
     receipt = await session.delegations["M001"].client.cast(1, good["ballot"], good["signature"])
-    # Cross-round replay: the same ballot in the next round does not verify there.
-    await session.vote(1, {f"M00{i}": "A" for i in range(2, 8)})
-    await session.close_and_tally(1)
     assert receipt["round_number"] == 1
+    await session.vote(1, {"M002": "A", "M003": "B", "M004": "B", "M005": "C"})
+    board = await session.close_and_tally(1)
+    assert board["rounds"][0]["decision"] == "inconclusive"
+    # Cross-round replay: M001's round-1 ballot sent again in round 2 is bound to round 1.
+    await session.sec.open_round()
+    before = await log_size(session)
+    assert await refused(session, "M001", 2, good) == "invalid_ballot"
+    assert await log_size(session) == before
 
 
 async def test_retry_is_idempotent_and_a_second_ballot_is_refused(api: Api) -> None:
