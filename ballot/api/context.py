@@ -25,7 +25,14 @@ from ballot.api.hub import SessionHub
 from ballot.api.problems import Problem
 from ballot.api.routing import Principal, Role
 from ballot.checkpoints import LogTree, sign_checkpoint
-from ballot.domain import CastBallot, Command, Refusal, cast_proof_job, check_cast_proof_job
+from ballot.domain import (
+    CastBallot,
+    Command,
+    Refusal,
+    cast_proof_job,
+    check_cast_proof_job,
+    crypto_port,
+)
 from ballot.service import CommandConflict, Outcome, SessionService
 from crypto.signing import SigningKey
 from events.postgres import PostgresEventStore
@@ -91,7 +98,11 @@ class Context:
         """The expensive zero-knowledge check, in the process pool (refusal → problem)."""
         try:
             job = cast_proof_job(service.state, command)
-            await asyncio.get_running_loop().run_in_executor(self.pool, check_cast_proof_job, job)
+            ballot = await asyncio.get_running_loop().run_in_executor(
+                self.pool, check_cast_proof_job, job
+            )
+            # The worker decoded (and validated) the ballot already: decide need not again.
+            crypto_port.remember_ballot(command.ballot, ballot)
         except Refusal as refusal:
             raise Problem.from_refusal(refusal) from None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
@@ -56,12 +57,41 @@ def ballot_context(
     return cb.BallotContext(session_id, round_number, election_key, delegation_id, options)
 
 
-@functools.lru_cache(maxsize=4096)
-def _decode_ballot(text: str) -> cb.EncryptedBallot | cb.InvalidBallot:
+#: Decoded ballots by their JSON text (bounded, least recently used first out).
+_DECODED: OrderedDict[str, cb.EncryptedBallot | cb.InvalidBallot] = OrderedDict()
+_DECODED_MAX = 4096
+
+
+def _ballot_text(ballot_json: Mapping[str, Any]) -> str:
     try:
-        return cb.ballot_from_json(json.loads(text))
+        return json.dumps(ballot_json, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        raise Refusal("malformed_ballot", f"not JSON: {exc}", reason="ballot_malformed") from None
+
+
+def _decode_ballot(text: str) -> cb.EncryptedBallot | cb.InvalidBallot:
+    found = _DECODED.get(text)
+    if found is not None:
+        _DECODED.move_to_end(text)
+        return found
+    try:
+        decoded: cb.EncryptedBallot | cb.InvalidBallot = cb.ballot_from_json(json.loads(text))
     except cb.InvalidBallot as exc:
-        return exc
+        decoded = exc
+    _remember(text, decoded)
+    return decoded
+
+
+def _remember(text: str, decoded: cb.EncryptedBallot | cb.InvalidBallot) -> None:
+    _DECODED[text] = decoded
+    if len(_DECODED) > _DECODED_MAX:
+        _DECODED.popitem(last=False)
+
+
+def remember_ballot(ballot_json: Mapping[str, Any], ballot: cb.EncryptedBallot) -> None:
+    """Record a decoding made elsewhere (the API's proof-check worker decodes the ballot it
+    verifies and hands it back), so this process does not decode the same text again."""
+    _remember(_ballot_text(ballot_json), ballot)
 
 
 def parse_ballot(ballot_json: Mapping[str, Any], n_options: int) -> cb.EncryptedBallot:
@@ -71,10 +101,7 @@ def parse_ballot(ballot_json: Mapping[str, Any], n_options: int) -> cb.Encrypted
     and again by ``evolve`` (and by the auditor's two passes), so decodings are memoized by
     the ballot's JSON text. Pure: the result depends on the text alone.
     """
-    try:
-        text = json.dumps(ballot_json, sort_keys=True, separators=(",", ":"))
-    except (TypeError, ValueError) as exc:
-        raise Refusal("malformed_ballot", f"not JSON: {exc}", reason="ballot_malformed") from None
+    text = _ballot_text(ballot_json)
     decoded = _decode_ballot(text)
     if isinstance(decoded, cb.InvalidBallot):
         raise Refusal("malformed_ballot", str(decoded), reason=decoded.code) from None

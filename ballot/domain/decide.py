@@ -89,7 +89,7 @@ from ballot.domain.rules import (
 )
 from ballot.domain.state import RoundState, SessionState, TellerState
 from ballot.domain.values import NO, YES
-from crypto.ballot import BallotContext
+from crypto.ballot import BallotContext, EncryptedBallot
 from crypto.dkg import CeremonyContext
 from crypto.group import Point
 
@@ -690,11 +690,13 @@ def cast_proof_job(state: SessionState, command: CastBallot) -> CastProofJob:
     return CastProofJob(ctx, command.ballot)
 
 
-def check_cast_proof_job(job: CastProofJob) -> None:
+def check_cast_proof_job(job: CastProofJob) -> EncryptedBallot:
     """Decode the ballot and verify its zero-knowledge proofs in the job's context (raises
-    ``malformed_ballot`` or ``invalid_ballot``). Pure; run it anywhere."""
+    ``malformed_ballot`` or ``invalid_ballot``); return the decoded ballot, which the caller
+    may hand to :func:`crypto_port.remember_ballot`. Pure; run it anywhere."""
     ballot = crypto_port.parse_ballot(job.ballot, len(job.context.options))
     crypto_port.check_ballot_proofs(job.context, ballot)
+    return ballot
 
 
 def verify_cast_proofs(state: SessionState, command: CastBallot) -> None:

@@ -14,6 +14,7 @@ from ballot.domain import (
     Refusal,
     cast_proof_job,
     check_cast_proof_job,
+    crypto_port,
     decide,
     replay,
     verify_cast_proofs,
@@ -67,7 +68,9 @@ def test_proof_check_runs_in_a_process_pool() -> None:
     jobs = [cast_proof_job(kit.state, good), cast_proof_job(kit.state, stolen)]
     with ProcessPoolExecutor(max_workers=1) as pool:
         futures = [pool.submit(check_cast_proof_job, job) for job in jobs]
-        assert futures[0].result() is None
+        # The worker hands back the ballot it decoded and verified (it crosses processes).
+        decoded = futures[0].result()
+        assert decoded == crypto_port.parse_ballot(good.ballot, len(jobs[0].context.options))
         with pytest.raises(Refusal) as info:
             futures[1].result()
     assert info.value.code == "invalid_ballot"
