@@ -129,6 +129,10 @@ def create_app(store: PostgresEventStore, secretariat: SecretariatToken) -> web.
     async def shutdown(_: web.Application) -> None:
         await ctx.close()
 
+    async def warm(_: web.Application) -> None:
+        await ctx.warm_pool()
+
+    app.on_startup.append(warm)
     app.on_shutdown.append(end_feeds)
     app.on_cleanup.append(shutdown)
     return app

@@ -94,6 +94,11 @@ class Context:
         except CommandConflict as conflict:
             raise Problem("conflict_retry", str(conflict)) from None
 
+    async def warm_pool(self) -> None:
+        """Start the proof-check workers now, not on the first ballot of a burst."""
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(self.pool, _warm) for _ in range(self.workers)))
+
     async def check_ballot_proofs(self, service: SessionService, command: CastBallot) -> None:
         """The expensive zero-knowledge check, in the process pool (refusal → problem)."""
         try:
@@ -155,6 +160,11 @@ class Context:
         await self.hub.close()
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
+
+
+def _warm() -> int:
+    """A no-op run in each worker to start it (its modules are preloaded by the fork server)."""
+    return os.getpid()
 
 
 CONTEXT: web.AppKey[Context] = web.AppKey("ballot.context", Context)
