@@ -9,12 +9,10 @@ and its own session ids.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,12 +99,6 @@ async def web_server(pg_dsn: str) -> AsyncIterator[WebServer]:
     await migrate_all(pg_dsn, schema)
     store = await PostgresEventStore.open(pg_dsn, schema=schema, run_migrations=False)
     app = create_app(store, SecretariatToken(digest(SECRETARIAT_TOKEN)))
-    # The server's ballot-proof pool would fork this process, and forked workers keep copies
-    # of every open descriptor — among them Playwright's pipe to its driver, which then never
-    # sees end-of-file and never exits. Workers from a fork server inherit nothing.
-    app[CONTEXT]._pool = ProcessPoolExecutor(
-        max_workers=2, mp_context=multiprocessing.get_context("forkserver")
-    )
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     http = aiohttp.ClientSession()
