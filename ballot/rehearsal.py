@@ -34,8 +34,8 @@ from pydantic import ValidationError
 
 from ballot.client import ApiProblem, Client
 from ballot.domain import SessionSettings
-from ballot.remote import RemoteDelegation, RemoteTeller, run_ceremony
-from ballot.simulation import DelegationAgent, Entropy, TellerAgent
+from ballot.remote import RemoteDelegation, RemoteTeller, automated_tellers
+from ballot.simulation import DelegationAgent, Entropy
 
 
 class ScenarioError(ValueError):
@@ -192,16 +192,7 @@ class Rehearser:
         for candidate_id, name in r.candidates:
             await self.sec.nominate(candidate_id, name)
         n = r.settings.tellers
-        appointed = await self.sec.appoint_tellers(
-            [(f"T{i}", f"Teller {i}") for i in range(1, n + 1)]
-        )
-        for code in appointed["codes"]:
-            teller = RemoteTeller(TellerAgent.create(code["subject"], self.entropy), anonymous)
-            await teller.enroll(code["code"])
-            self.tellers.append(teller)
-        async with asyncio.timeout(120):
-            await run_ceremony(self.tellers)
-        await self.sec.publish_election_key()
+        self.tellers.extend(await automated_tellers(self.sec, n, self.entropy))
 
     async def ballot_round(self, counts: Mapping[str, int], expect_kind: str | None = None) -> None:
         """Open the round the rules call for, cast ``counts``, close, tally."""

@@ -26,6 +26,7 @@ from ballot.domain import (
 from ballot.domain.values import b64decode, b64encode
 from ballot.simulation import (
     DelegationAgent,
+    Entropy,
     PublicView,
     RoundDefinition,
     SignedBallot,
@@ -224,3 +225,25 @@ async def watch_rounds(
                     await teller.decrypt(current.number)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), poll)
+
+
+async def automated_tellers(
+    secretariat: Client, count: int, entropy: Entropy | None = None
+) -> list[RemoteTeller]:
+    """Appoint ``count`` tellers, enroll each as an in-process agent, run the key ceremony and
+    publish the election key (demos, rehearsals, benchmarks and tests: it holds every
+    teller's secrets in one process, which a live session never does)."""
+    entropy = entropy or Entropy()
+    appointed = await secretariat.appoint_tellers(
+        [(f"T{i}", f"Teller {i}") for i in range(1, count + 1)]
+    )
+    anonymous = secretariat.as_token(None)
+    tellers: list[RemoteTeller] = []
+    for item in appointed["codes"]:
+        teller = RemoteTeller(TellerAgent.create(item["subject"], entropy), anonymous)
+        await teller.enroll(item["code"])
+        tellers.append(teller)
+    async with asyncio.timeout(120):
+        await run_ceremony(tellers)
+    await secretariat.publish_election_key()
+    return tellers

@@ -8,7 +8,6 @@ exists, so a refused call is recorded nowhere.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -350,7 +349,7 @@ async def open_round(call: Call[Empty]) -> m.RoundDefinition:
             service.session_id, f"lots-seed-{plan.round_number}", secrets.token_bytes(32)
         )
         commitment = lots_commitment(service.session_id, plan.round_number, seed)
-    outcome = await ctx.run(
+    await ctx.run(
         service,
         command(
             OpenRound,
@@ -360,13 +359,7 @@ async def open_round(call: Call[Empty]) -> m.RoundDefinition:
         ),
         call.principal,
     )
-    return _definition(
-        outcome.state.session_id, round_of_state(outcome.state.rounds, plan.round_number)
-    )
-
-
-def round_of_state(rounds: Sequence[RoundState], number: int) -> RoundState:
-    return next(r for r in rounds if r.number == number)
+    return _definition(service.session_id, round_of(service, plan.round_number))
 
 
 @api.route(

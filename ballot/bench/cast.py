@@ -50,7 +50,7 @@ from ballot.domain import (
 )
 from ballot.domain.values import b64decode
 from ballot.rehearsal import Rehearsal, Rehearser
-from ballot.remote import RemoteTeller
+from ballot.remote import RemoteTeller, automated_tellers
 from ballot.service import (
     SESSION_STREAM,
     ballot_stream,
@@ -60,7 +60,6 @@ from ballot.service import (
 from ballot.simulation import (
     BallotJob,
     DelegationAgent,
-    Entropy,
     RoundDefinition,
     SignedBallot,
     make_ballot,
@@ -331,20 +330,11 @@ async def _large_part(dsn: str, n: int, pool: ProcessPoolExecutor) -> float:
 
 
 async def _finish_setup(rehearser: Rehearser) -> None:
-    from ballot.remote import RemoteTeller, run_ceremony
-    from ballot.simulation import TellerAgent
 
     sec = rehearser.sec
     for cid, name in rehearser.rehearsal.candidates:
         await sec.nominate(cid, name)
-    appointed = await sec.appoint_tellers([(f"T{i}", f"Teller {i}") for i in range(1, 4)])
-    anonymous = rehearser.server.as_token(None).for_session("large")
-    for code in appointed["codes"]:
-        teller = RemoteTeller(TellerAgent.create(code["subject"], Entropy()), anonymous)
-        await teller.enroll(code["code"])
-        rehearser.tellers.append(teller)
-    await run_ceremony(rehearser.tellers)
-    await sec.publish_election_key()
+    rehearser.tellers.extend(await automated_tellers(sec, 3))
 
 
 async def _cast_large(

@@ -21,9 +21,8 @@ from aiohttp import web
 from ballot.api.app import create_app
 from ballot.api.auth import SecretariatToken, digest
 from ballot.client import Client
-from ballot.remote import RemoteTeller, run_ceremony, watch_rounds
+from ballot.remote import RemoteTeller, automated_tellers, watch_rounds
 from ballot.server import open_backend
-from ballot.simulation import Entropy, TellerAgent
 
 MEMBERS = [
     ("ARG", "Argentina"),
@@ -61,15 +60,7 @@ async def prepare(url: str, token: str) -> tuple[str, dict[str, str], list[Remot
         await sec.presence(code, True)
     for cid, name in CANDIDATES:
         await sec.nominate(cid, name)
-    appointed = await sec.appoint_tellers([(f"T{i}", f"Teller {i}") for i in range(1, 4)])
-    anonymous = Client(url, http).for_session(session_id)
-    tellers = []
-    for item in appointed["codes"]:
-        teller = RemoteTeller(TellerAgent.create(item["subject"], Entropy()), anonymous)
-        await teller.enroll(item["code"])
-        tellers.append(teller)
-    await run_ceremony(tellers)
-    await sec.publish_election_key()
+    tellers = await automated_tellers(sec, 3)
     await sec.open_round()
     return session_id, codes, tellers
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ballot.client import Client
-from ballot.remote import RemoteDelegation, RemoteTeller, run_ceremony
-from ballot.simulation import DelegationAgent, Entropy, TellerAgent
+from ballot.remote import RemoteDelegation, RemoteTeller, automated_tellers
+from ballot.simulation import DelegationAgent, Entropy
 from tests.api.conftest import SECRETARIAT_TOKEN, Api
 
 
@@ -83,11 +83,5 @@ async def setup_session(
     for cid in candidates:
         await sec.nominate(cid, f"Candidate {cid}")
     n = (settings or {}).get("tellers", 3)
-    teller_codes = await sec.appoint_tellers([(f"T{i}", f"Teller {i}") for i in range(1, n + 1)])
-    for code in teller_codes["codes"]:
-        teller = RemoteTeller(TellerAgent.create(code["subject"], entropy), anonymous)
-        await teller.enroll(code["code"])
-        session.tellers.append(teller)
-    await run_ceremony(session.tellers)
-    await sec.publish_election_key()
+    session.tellers.extend(await automated_tellers(sec, n, entropy))
     return session
