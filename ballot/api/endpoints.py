@@ -60,7 +60,7 @@ from ballot.domain import (
 )
 from ballot.domain.state import RoundState
 from ballot.domain.values import b64decode, b64encode
-from ballot.service import SessionService, ballot_stream
+from ballot.service import SessionService, ballot_stream, round_stream
 from crypto import dkg, merkle
 from events.exchange import record_to_line
 
@@ -887,11 +887,13 @@ async def get_aggregate(call: Call[Empty]) -> m.Aggregate:
     r = round_of(service, number)
     if r.status == "open" or r.ballots_root is None:
         raise Problem("round_not_closed", f"round {number} is not closed")
-    position = 0
-    async for record in ctx.store.read_log(service.session_id):
-        if record.event_type == "RoundClosed" and record.payload()["round_number"] == number:
-            position = record.position
-            break
+    # RoundClosed lives in the round's own stream: a few events, not the whole log.
+    closed = [
+        record
+        for record in await ctx.store.read_stream(service.session_id, round_stream(number))
+        if record.event_type == "RoundClosed"
+    ]
+    position = closed[0].position if closed else 0
     return m.Aggregate(
         round_number=number,
         ballot_count=r.ballot_count,

@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
+from ballot.checkpoints import Checkpoint, CheckpointError, verify_receipt
 from ballot.client import ApiProblem
-from ballot.domain.values import b64encode
+from ballot.domain.values import b64decode, b64encode
 from ballot.simulation import DelegationAgent, Entropy
+from events.exchange import record_from_line
 from tests.api.conftest import Api
 from tests.api.flows import HttpSession, setup_session
 
@@ -174,3 +176,46 @@ async def test_enrolling_twice_and_unknown_codes(api: Api) -> None:
     with pytest.raises(ApiProblem) as info:
         await session.sec.enroll("AAAAA-BBBBB-CCCCC-DDDDD-EEEEE-F", b64encode(agent.public_key))
     assert (info.value.status, info.value.code) == (404, "enrollment_code_unknown")
+
+
+async def test_aggregate_and_receipt_proofs_are_published(api: Api) -> None:
+    session = await setup_session(api, 7)
+    await session.sec.open_round()
+    receipts = await session.vote(1, {f"M00{i}": "A" for i in range(1, 7)})
+    with pytest.raises(ApiProblem) as info:
+        await session.sec.aggregate(1)
+    assert info.value.code == "round_not_closed"
+    await session.sec.close_round(1)
+    aggregate = await session.sec.aggregate(1)
+    lines = [line async for line in session.sec.event_lines()]
+    records = [record_from_line(line, i) for i, line in enumerate(lines, start=1)]
+    closed = next(r for r in records if r.event_type == "RoundClosed")
+    assert aggregate["position"] == closed.position
+    assert aggregate["ballot_count"] == 6
+    assert aggregate["aggregate"] == closed.payload()["aggregate"]
+    # A receipt is found on the board, counted, and provably in a signed checkpoint.
+    found = await session.sec.receipt(receipts[2]["tracking_code"])
+    assert (found["delegation_id"], found["counted"]) == ("M003", True)
+    checkpoint = Checkpoint(
+        found["checkpoint"]["position"],
+        bytes.fromhex(found["checkpoint"]["head_hash"]),
+        bytes.fromhex(found["checkpoint"]["log_root"]),
+        b64decode(found["checkpoint"]["signature"]),
+    )
+    cast = records[found["position"] - 1]
+    verify_receipt(
+        cast.hash,
+        found["position"],
+        checkpoint,
+        [bytes.fromhex(p) for p in found["inclusion_proof"]],
+    )
+    with pytest.raises(CheckpointError):
+        verify_receipt(
+            records[0].hash,
+            found["position"],
+            checkpoint,
+            [bytes.fromhex(p) for p in found["inclusion_proof"]],
+        )
+    with pytest.raises(ApiProblem) as missing:
+        await session.sec.receipt("AAAA-BBBB-CCCC-DDDD")
+    assert missing.value.code == "not_found"
