@@ -66,8 +66,9 @@ async def two_servers(pg_dsn: str, pg_schema: str, tmp_path: Path) -> AsyncItera
         yield urls
     finally:
         for process in processes:
+            # SIGTERM is a clean stop: feeds end, connections close, exit status 0, promptly.
             process.terminate()
-            await process.wait()
+            assert await asyncio.wait_for(process.wait(), 20) == 0
         conn = await asyncpg.connect(pg_dsn)
         try:
             await conn.execute(f'DROP SCHEMA IF EXISTS "{pg_schema}" CASCADE')
