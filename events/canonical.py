@@ -50,6 +50,10 @@ def _acceptable(value: object) -> bool:
         for key, item in value.items():
             if type(key) is not str or (not key.isascii() and any(ord(c) > 0xFFFF for c in key)):
                 return False
+            # Leaves inline: most payload values are strings, and a call per leaf is most
+            # of the cost of this check.
+            if type(item) is str or item is None or type(item) is bool:
+                continue
             if not _acceptable(item):
                 return False
         return True
@@ -92,7 +96,8 @@ def canonical_json(value: object) -> str:
     _check(value)
     try:
         text = _ENCODER.encode(value)
-        text.encode("utf-8")  # lone surrogates cannot be encoded: refuse them here
+        if not text.isascii():
+            text.encode("utf-8")  # lone surrogates cannot be encoded: refuse them here
     except (ValueError, UnicodeEncodeError) as exc:
         raise InvalidPayload(f"$: not encodable as canonical JSON: {exc}") from exc
     return text
@@ -100,6 +105,8 @@ def canonical_json(value: object) -> str:
 
 def canonical_object_json(value: Mapping[str, object], what: str) -> str:
     """Like :func:`canonical_json` but the value must be a JSON object."""
+    if type(value) is dict:  # the common case: skip the (slow) abstract-class check and copy
+        return canonical_json(value)
     if not isinstance(value, Mapping):
         raise InvalidPayload(f"{what} must be a JSON object")
     return canonical_json(dict(value))

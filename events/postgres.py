@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, TypeAlias
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from events.batch import AppendRequest, plan
+from events.batch import AppendRequest, Plan, plan
 from events.canonical import GENESIS_HASH, format_timestamp, parse_timestamp
 from events.chain import ChainVerifier
 from events.errors import ImportRefused, StoreError
@@ -95,6 +95,44 @@ WITH appended AS (
 SELECT pg_notify($17, $18)
 """
 
+#: The optimistic append: one statement, one round trip, committed on its own. It moves the
+#: head only if the head is still exactly where this process left it ($19, $20) and none of
+#: the streams the plan assumed new ($21) exists; otherwise it writes nothing and returns no
+#: row. In READ COMMITTED the UPDATE waits for a concurrent appender's row lock and then
+#: re-checks its condition against the row as that appender committed it, so a stale plan
+#: can never be written. The inserts read ``moved``, so they run after the lock is taken and
+#: only if it moved; the unique indexes stay the last line of defence.
+_WRITE_IF_HEAD = """
+WITH moved AS (
+    UPDATE log_heads SET position = $15, head_hash = $16
+     WHERE log_id = $1 AND position = $19 AND head_hash = $20
+       AND NOT EXISTS (SELECT FROM streams WHERE log_id = $1 AND stream_id = ANY ($21::text[]))
+    RETURNING log_id
+), appended AS (
+    INSERT INTO events (log_id, position, stream_id, stream_version, event_id, event_type,
+                        schema_version, payload, metadata, recorded_at, prev_hash, hash)
+    SELECT $1, u.* FROM moved,
+           unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[]::uuid[],
+                  $6::text[], $7::integer[], $8::json[], $9::json[],
+                  $10::timestamptz[], $11::bytea[], $12::bytea[]) AS u
+), versions AS (
+    INSERT INTO streams (log_id, stream_id, version)
+    SELECT $1, t.s, t.v FROM moved, unnest($13::text[], $14::bigint[]) AS t(s, v)
+    ON CONFLICT (log_id, stream_id) DO UPDATE SET version = EXCLUDED.version
+)
+SELECT pg_notify($17, $18) FROM moved
+"""
+
+#: Stream versions remembered per log for optimistic appends; past this many the memory is
+#: dropped (a forgotten stream is assumed new, which the database checks).
+MAX_KNOWN_STREAMS = 100_000
+
+
+async def _keep_session(_conn: asyncpg.Connection[asyncpg.Record]) -> None:
+    """Release a pooled connection without asyncpg's reset query (one round trip saved per
+    use). The store never changes session state on a pooled connection — no SET, no LISTEN,
+    no session advisory lock — and asyncpg still rolls back an open transaction first."""
+
 
 def _to_record(row: asyncpg.Record) -> RecordedEvent:
     return RecordedEvent._make(row)
@@ -107,13 +145,45 @@ class _Pending:
 
 
 @dataclass(slots=True)
+class _Known:
+    """What this process knows of a log since its own last append: the head it left, and the
+    versions of the streams it read or wrote. Valid exactly as long as nobody else appended,
+    which the optimistic write checks in the database."""
+
+    head: LogHead
+    versions: dict[str, int]
+
+    def learn(self, head: LogHead, versions: Mapping[str, int]) -> None:
+        self.head = head
+        if len(self.versions) + len(versions) > MAX_KNOWN_STREAMS:
+            self.versions.clear()
+        self.versions.update(versions)
+
+
+#: Called once a group's records are decided: (head before, stream versions before, plan).
+OnPlanned: TypeAlias = Callable[[LogHead, Mapping[str, int], Plan], None]
+
+
+@dataclass(slots=True)
 class _LogWriter:
     """The group-commit queue of one log in this process.
 
-    Up to :data:`PIPELINE_DEPTH` group transactions are in flight: the next group is started
-    as soon as the previous one holds the log lock, so it queues on that lock inside the
-    server and proceeds the moment the previous commit lands — Python prepares one group
-    while PostgreSQL writes and syncs the other.
+    A group is written in one of two ways:
+
+    * **optimistic** (the steady state of a process that appends alone): decided in Python
+      against :class:`_Known` — the head this process left and the stream versions it knows,
+      streams it never saw assumed new — and written by one self-committing statement that
+      checks those assumptions under the head row's lock. One round trip, and the lock is
+      held only while PostgreSQL inserts and syncs.
+    * **locked** (the first group, after another process appended, or when the optimistic
+      decision refuses a request — a retry, a wrong version): ``BEGIN``, take the head row
+      lock and read the versions, decide, write, ``COMMIT``.
+
+    A failed optimistic write changed nothing; its group simply goes the locked way.
+
+    Up to :data:`PIPELINE_DEPTH` groups are in flight: the next group is decided as soon as
+    the previous one is (on top of its predicted head), so Python prepares one group while
+    PostgreSQL writes and syncs the other, and groups commit in the order they were taken.
     """
 
     store: PostgresEventStore
@@ -121,6 +191,7 @@ class _LogWriter:
     queue: deque[_Pending] = field(default_factory=deque)
     task: asyncio.Task[None] | None = None
     in_flight: set[asyncio.Task[None]] = field(default_factory=set)
+    known: _Known | None = None
 
     def submit(self, request: AppendRequest) -> asyncio.Future[AppendResult]:
         future: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
@@ -145,23 +216,72 @@ class _LogWriter:
             if not self.queue or len(self.in_flight) >= PIPELINE_DEPTH:
                 await asyncio.wait(self.in_flight, return_when=asyncio.FIRST_COMPLETED)
                 continue
-            locked = asyncio.Event()
-            task = asyncio.create_task(self._run_group(self._take_group(), locked))
+            planned = asyncio.Event()
+            task = asyncio.create_task(self._run_group(self._take_group(), planned))
             self.in_flight.add(task)
             task.add_done_callback(self.in_flight.discard)
-            # Start the next group only once this one holds the lock, so groups commit in
-            # the order their requests arrived.
-            lock_wait = asyncio.create_task(locked.wait())
-            await asyncio.wait({task, lock_wait}, return_when=asyncio.FIRST_COMPLETED)
-            lock_wait.cancel()
+            # Take the next group only once this one is decided: it is decided on top of
+            # this one's outcome, and commits after it.
+            planned_wait = asyncio.create_task(planned.wait())
+            await asyncio.wait({task, planned_wait}, return_when=asyncio.FIRST_COMPLETED)
+            planned_wait.cancel()
 
-    async def _run_group(self, group: list[_Pending], locked: asyncio.Event) -> None:
+    def _plan_optimistic(
+        self, requests: Sequence[AppendRequest]
+    ) -> tuple[Plan, LogHead, list[str]] | None:
+        """Decide against what this process knows; ``None`` if that cannot settle it."""
+        known = self.known
+        if known is None:
+            return None
+        stream_ids = set().union(*(r.stream_ids() for r in requests))
+        assumed_new = sorted(s for s in stream_ids if s not in known.versions)
+        versions = {s: known.versions.get(s, 0) for s in stream_ids}
+        decided = plan(requests, known.head, versions, {}, format_timestamp(datetime.now(UTC)))
+        if not decided.records or any(isinstance(o, StoreError) for o in decided.outcomes):
+            return None  # a refusal may be a retry of a stored append: look ids up, locked
+        before = known.head
+        assert decided.head is not None
+        known.learn(decided.head, decided.versions)
+        return decided, before, assumed_new
+
+    def _planned_locked(self, before: LogHead, versions: Mapping[str, int], decided: Plan) -> None:
+        known = self.known
+        if known is None or known.head != before:
+            # Someone else appended since this process last did: forget all it knew.
+            known = self.known = _Known(before, {})
+        known.learn(before, versions)
+        known.learn(decided.head or before, decided.versions)
+
+    async def _run_group(self, group: list[_Pending], planned: asyncio.Event) -> None:
+        requests = [p.request for p in group]
+        try:
+            optimistic = self._plan_optimistic(requests)
+        except Exception:
+            self.known = None
+            optimistic = None
+        if optimistic is not None:
+            decided, before, assumed_new = optimistic
+            planned.set()
+            try:
+                written = await self.store._write_if_head(decided, before, assumed_new)
+            except Exception as exc:  # e.g. a unique index: a retry of a stored append
+                log.debug("optimistic append to %s not written (%s)", self.log_id, exc)
+                written = False
+            self.store.group_counts["optimistic" if written else "stale"] += 1
+            if written:
+                for pending, outcome in zip(group, decided.outcomes, strict=True):
+                    _resolve(pending, outcome)
+                return
+            # Nothing was written. Later groups decided on top of this one fail the same way.
+            self.known = None
+        self.store.group_counts["locked"] += 1
         try:
             outcomes = await self.store._commit_group(
-                self.log_id, [p.request for p in group], on_locked=locked.set
+                self.log_id, requests, on_planned=self._on_planned(planned)
             )
         except Exception as exc:
-            locked.set()
+            self.known = None
+            planned.set()
             if len(group) == 1:
                 _resolve(group[0], exc)
                 return
@@ -178,6 +298,13 @@ class _LogWriter:
             return
         for pending, outcome in zip(group, outcomes, strict=True):
             _resolve(pending, outcome)
+
+    def _on_planned(self, planned: asyncio.Event) -> OnPlanned:
+        def on_planned(before: LogHead, versions: Mapping[str, int], decided: Plan) -> None:
+            self._planned_locked(before, versions, decided)
+            planned.set()
+
+        return on_planned
 
 
 def _resolve(pending: _Pending, outcome: AppendResult | BaseException) -> None:
@@ -239,6 +366,9 @@ class PostgresEventStore(EventStore):
         self.channel = f"ballot_events_{schema}"
         self._writers: dict[str, _LogWriter] = {}
         self._notifier = _Notifier(self)
+        #: How groups were written: ``optimistic`` (one round trip), ``locked`` (the head row
+        #: lock taken first), ``stale`` (optimistic attempts that found the log moved on).
+        self.group_counts: Counter[str] = Counter()
 
     @classmethod
     async def open(
@@ -262,6 +392,7 @@ class PostgresEventStore(EventStore):
             dsn,
             min_size=min_connections,
             max_size=max_connections,
+            reset=_keep_session,
             server_settings={"search_path": schema, "application_name": application_name},
         )
         return cls(pool, dsn, schema)
@@ -317,14 +448,32 @@ class PostgresEventStore(EventStore):
         self, conn: Connection, records: Sequence[RecordedEvent], head: LogHead
     ) -> None:
         """Insert the records, move stream versions and the head, and notify: one statement."""
+        await conn.execute(_WRITE, *self._write_arguments(records, head))
+
+    async def _write_if_head(self, decided: Plan, before: LogHead, assumed_new: list[str]) -> bool:
+        """The optimistic write of a group decided without the lock (see ``_LogWriter``):
+        ``True`` if it committed, ``False`` if the log had moved on (nothing written)."""
+        assert decided.head is not None
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                _WRITE_IF_HEAD,
+                *self._write_arguments(decided.records, decided.head),
+                before.position,
+                before.hash,
+                assumed_new,
+            )
+        return bool(rows)
+
+    def _write_arguments(
+        self, records: Sequence[RecordedEvent], head: LogHead
+    ) -> tuple[object, ...]:
         versions: dict[str, int] = {}
         moments: dict[str, datetime] = {}
         for record in records:
             versions[record.stream_id] = record.stream_version
             if record.recorded_at not in moments:
                 moments[record.recorded_at] = parse_timestamp(record.recorded_at)
-        await conn.execute(
-            _WRITE,
+        return (
             head.log_id,
             [r.position for r in records],
             [r.stream_id for r in records],
@@ -352,7 +501,7 @@ class PostgresEventStore(EventStore):
         requests: Sequence[AppendRequest],
         *,
         lookup: bool = False,
-        on_locked: Callable[[], None] | None = None,
+        on_planned: OnPlanned | None = None,
     ) -> list[AppendResult | StoreError]:
         """Decide and write one group in one transaction.
 
@@ -364,8 +513,6 @@ class PostgresEventStore(EventStore):
             async with self._pool.acquire() as conn, conn.transaction():
                 stream_ids = sorted(set().union(*(r.stream_ids() for r in requests)))
                 head, versions = await self._lock(conn, log_id, stream_ids)
-                if on_locked is not None:
-                    on_locked()
                 # Timestamp taken under the lock, so recorded_at never decreases along a log.
                 now = format_timestamp(datetime.now(UTC))
                 decided = plan(requests, head, versions, {}, now)
@@ -378,13 +525,15 @@ class PostgresEventStore(EventStore):
                     )
                     existing = {record.event_id: record for record in map(_to_record, rows)}
                     decided = plan(requests, head, versions, existing, now)
+                if on_planned is not None:
+                    on_planned(head, versions, decided)
                 if decided.records:
                     assert decided.head is not None
                     await self._write(conn, decided.records, decided.head)
         except asyncpg.UniqueViolationError:
             if lookup:
                 raise
-            return await self._commit_group(log_id, requests, lookup=True)
+            return await self._commit_group(log_id, requests, lookup=True, on_planned=on_planned)
         return decided.outcomes
 
     # -- reading -------------------------------------------------------------------------

@@ -378,3 +378,77 @@ async def test_projection_rows_and_checkpoint_move_together(pg_store: PostgresEv
     fixed = ProjectionRunner(pg_store, CountsProjection(), "log")
     assert await fixed.catch_up() == 10
     assert (await _rows(pg_store))[0] == ("log", "A", 10)
+
+
+async def test_optimistic_appends_take_one_round_trip_and_stay_exact(
+    pg_store: PostgresEventStore,
+) -> None:
+    # The first group takes the lock; afterwards a process appending alone writes each group
+    # with one self-checking statement, and the log is exactly what the locked way gives.
+    for i in range(20):
+        result = await pg_store.append("log", "s", [NewEvent("E", {"i": i})], i)
+        assert result.positions == (i + 1,) and result.stream_version == i + 1
+    assert pg_store.group_counts["locked"] == 1
+    assert pg_store.group_counts["optimistic"] == 19
+    assert pg_store.group_counts["stale"] == 0
+    await pg_store.verify_chain("log")
+
+
+async def test_optimistic_appends_notice_another_process(
+    pg_dsn: str, pg_store: PostgresEventStore
+) -> None:
+    # Two stores on one log ("two processes") take turns: each turn finds the log moved by
+    # the other, so the optimistic write must refuse itself and the locked way must decide —
+    # expected versions included — on the real state. Nothing may be written twice or lost.
+    other = await PostgresEventStore.open(pg_dsn, schema=pg_store.schema, run_migrations=False)
+    try:
+        await pg_store.append("log", "warm-a", [NewEvent("W", {})])
+        await other.append("log", "warm-b", [NewEvent("W", {})])
+        for i in range(10):
+            store = pg_store if i % 2 == 0 else other
+            result = await store.append(
+                "log", "shared", [NewEvent("S", {"i": i})], i or Expect.NO_STREAM
+            )
+            assert result.stream_version == i + 1
+            with pytest.raises(WrongExpectedVersion):  # a stale cache must not let this through
+                await store.append(
+                    "log", "shared", [NewEvent("S", {"late": i})], i or Expect.NO_STREAM
+                )
+        # A stream created by the other process is not "new" to this one.
+        await other.append("log", "made-by-other", [NewEvent("M", {})])
+        result = await pg_store.append("log", "made-by-other", [NewEvent("M", {})])
+        assert result.stream_version == 2
+        assert pg_store.group_counts["stale"] + other.group_counts["stale"] > 0
+    finally:
+        await other.close()
+    head = await pg_store.verify_chain("log")
+    assert head.position == 14  # 2 warm-ups, 10 turns, 2 on the other's stream
+    assert await positions(pg_store, "log") == list(range(1, 15))
+
+
+async def test_stream_unknown_to_this_process_is_checked_in_the_database(
+    pg_dsn: str, pg_store: PostgresEventStore
+) -> None:
+    # A stream written before this process started is assumed new by the optimistic plan;
+    # the database refuses that assumption and the append gets the stream's real version.
+    await pg_store.append("log", "old", [NewEvent("O", {}), NewEvent("O", {})])
+    later = await PostgresEventStore.open(pg_dsn, schema=pg_store.schema, run_migrations=False)
+    try:
+        await later.append("log", "fresh", [NewEvent("F", {})])  # locked: learns the head
+        result = await later.append("log", "old", [NewEvent("O", {})])
+        assert result.stream_version == 3 and result.positions == (4,)
+        assert later.group_counts["stale"] == 1
+        with pytest.raises(WrongExpectedVersion):
+            await later.append("log", "old", [NewEvent("O", {})], Expect.NO_STREAM)
+        await later.verify_chain("log")
+    finally:
+        await later.close()
+
+
+async def test_optimistic_retry_is_idempotent(pg_store: PostgresEventStore) -> None:
+    await pg_store.append("log", "warm", [NewEvent("W", {})])
+    event = NewEvent("R", {"x": 1}, event_id="6f1c2e1e-8f5b-4a4e-9b43-2f7c1d9e0a11")
+    first = await pg_store.append("log", "r", [event])
+    again = await pg_store.append("log", "r", [event])
+    assert again.positions == first.positions
+    assert await positions(pg_store, "log") == [1, 2]
