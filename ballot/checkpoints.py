@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import hmac
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ballot.domain import CheckpointSigned, RecordCheckpoint, Refusal
+from ballot.domain import BallotCast, CheckpointSigned, RecordCheckpoint, Refusal
 from ballot.domain.values import b64decode, b64encode
 from ballot.service import Outcome, SessionService
 from crypto import merkle
@@ -41,7 +41,8 @@ from crypto.signing import (
     VerifyKey,
     checkpoint_message,
 )
-from events import RecordedEvent
+from events import ChainBroken, RecordedEvent
+from events.exchange import record_from_line
 
 HASH_BYTES: Final[int] = 32
 SIGNATURE_BYTES: Final[int] = 64
@@ -55,7 +56,8 @@ class CheckpointError(ValueError):
     ``code`` is one of: ``checkpoint_position_invalid``, ``checkpoint_head_mismatch``,
     ``checkpoint_root_mismatch``, ``checkpoint_signature_invalid``, ``checkpoint_key_invalid``,
     ``checkpoint_inconsistent``, ``checkpoint_malformed``, ``receipt_not_included``,
-    ``ballot_set_mismatch``, ``position_out_of_window``.
+    ``receipt_record_invalid``, ``receipt_code_mismatch``, ``ballot_set_mismatch``,
+    ``position_out_of_window``.
     """
 
     def __init__(self, code: str, message: str) -> None:
@@ -272,6 +274,43 @@ def verify_receipt(
         ) from None
 
 
+def verify_published_receipt(
+    tracking_code: str,
+    record_line: str | bytes,
+    checkpoint: Checkpoint,
+    proof: Sequence[bytes],
+    public_key: bytes,
+) -> RecordedEvent:
+    """Check a receipt look-up end to end, trusting nothing but the checkpoint key: the
+    ``BallotCast`` event's exported record (its JSON Lines line, strictly canonical) hashes to
+    the ``hash`` it carries, its payload holds ``tracking_code``, the proof includes that hash
+    at the record's position in the log the checkpoint signs, and the checkpoint is signed by
+    ``public_key``. Returns the record. Raises :class:`CheckpointError`
+    (``receipt_record_invalid``, ``receipt_code_mismatch``, ``receipt_not_included``,
+    ``checkpoint_signature_invalid``, ``checkpoint_key_invalid``).
+
+    The browser's ``static/js/crypto/receipt.js`` makes exactly these checks.
+    """
+    line = record_line.encode() if isinstance(record_line, str) else record_line
+    try:
+        record = record_from_line(line, 0)
+    except ChainBroken as exc:
+        raise CheckpointError("receipt_record_invalid", f"the event record: {exc}") from None
+    if not hmac.compare_digest(record.computed_hash(), record.hash):
+        raise CheckpointError(
+            "receipt_record_invalid", "the event record does not hash to the hash it carries"
+        )
+    payload = record.payload()
+    wanted = tracking_code.strip().upper()
+    if record.event_type != BallotCast.event_type or payload.get("tracking_code") != wanted:
+        raise CheckpointError(
+            "receipt_code_mismatch", f"the event record is not the ballot with code {wanted}"
+        )
+    verify_receipt(record.hash, record.position, checkpoint, proof)
+    verify_checkpoint_signature(checkpoint, public_key)
+    return record
+
+
 def consistency_proof(
     records_or_hashes: Sequence[RecordedEvent | bytes], old_position: int, new_position: int
 ) -> list[bytes]:
@@ -396,21 +435,35 @@ class LogTree:
     """The log tree, built one event hash at a time: ``O(log n)`` state for the current root,
     plus the last ``window`` hashes so that the root and head of a recent earlier position can
     be recomputed (a checkpoint may cover a head a few events old), plus any active
-    :class:`InclusionWitness`."""
+    :class:`InclusionWitness`.
 
-    __slots__ = ("_acc", "_base", "_recent", "_watching", "_window")
+    With ``proofs=True`` it also keeps every node of every perfect subtree (``2n`` hashes of 32
+    bytes, in flat byte arrays), so that the root of *any* prefix and the inclusion proof of
+    *any* position in *any* prefix take ``O(log² n)`` hashes instead of a pass over the log:
+    what a server answering receipt look-ups needs.
+    """
 
-    def __init__(self, window: int = DEFAULT_WINDOW) -> None:
+    __slots__ = ("_acc", "_base", "_levels", "_recent", "_watching", "_window")
+
+    def __init__(self, window: int = DEFAULT_WINDOW, *, proofs: bool = False) -> None:
         self._acc = merkle.MerkleAccumulator()
         self._base = merkle.MerkleAccumulator()
         self._recent: deque[bytes] = deque()
         self._window = window
         self._watching: list[InclusionWitness] = []
+        # _levels[h] holds, back to back, the roots of the aligned perfect subtrees of 2**h
+        # leaves completed so far (level 0: the leaf hashes themselves).
+        self._levels: list[bytearray] | None = [bytearray()] if proofs else None
 
     @property
     def size(self) -> int:
         """Positions appended so far (the position of the head)."""
         return self._acc.size
+
+    @property
+    def proves(self) -> bool:
+        """Whether this tree keeps what it needs to prove any position (``proofs=True``)."""
+        return self._levels is not None
 
     @property
     def head_hash(self) -> bytes:
@@ -433,12 +486,79 @@ class LogTree:
         if watch:
             witness = InclusionWitness(self._acc.size, self._acc.peaks, leaf)
             self._watching.append(witness)
+        if self._levels is not None:
+            self._keep(leaf, self._acc.size)
         self._acc.append(leaf)
         self._recent.append(event_hash_)
         # One hash is kept beyond the window: the head, which ``head_hash`` needs.
         while len(self._recent) > self._window + 1:
             self._base.append(merkle.leaf_hash(self._recent.popleft()))
         return witness
+
+    def _keep(self, leaf: bytes, index: int) -> None:
+        levels = self._levels
+        assert levels is not None
+        levels[0] += leaf
+        node, height = leaf, 0
+        # A node with an odd index is a right child: it completes its parent.
+        while index & 1:
+            start = HASH_BYTES * (index - 1)
+            node = merkle.node_hash(bytes(levels[height][start : start + HASH_BYTES]), node)
+            height, index = height + 1, index >> 1
+            if len(levels) == height:
+                levels.append(bytearray())
+            levels[height] += node
+
+    def _subtree(self, lo: int, hi: int) -> bytes:
+        """``MTH`` of leaves ``lo..hi-1`` where ``lo`` is a multiple of the largest power of
+        two below ``hi - lo`` (true of every subtree of an RFC 9162 tree rooted at 0)."""
+        levels = self._levels
+        assert levels is not None
+        n = hi - lo
+        if n & (n - 1) == 0:  # a perfect subtree, aligned: stored
+            height = n.bit_length() - 1
+            start = HASH_BYTES * (lo >> height)
+            return bytes(levels[height][start : start + HASH_BYTES])
+        k = _split(n)
+        return merkle.node_hash(self._subtree(lo, lo + k), self._subtree(lo + k, hi))
+
+    def _check_proving(self, tree_size: int) -> None:
+        if self._levels is None:
+            raise CheckpointError(
+                "position_out_of_window", "this tree keeps no proofs (made without proofs=True)"
+            )
+        if isinstance(tree_size, bool) or not isinstance(tree_size, int):
+            raise CheckpointError("checkpoint_position_invalid", "a position is an integer")
+        if not 1 <= tree_size <= self.size:
+            raise CheckpointError(
+                "checkpoint_position_invalid",
+                f"position {tree_size} is not in a log of {self.size} events",
+            )
+
+    def inclusion_proof(self, position: int, tree_size: int) -> list[bytes]:
+        """RFC 9162 ``PATH(position - 1, D[tree_size])``, leaf side first: the proof that the
+        event at ``position`` is in the log a checkpoint at ``tree_size`` signs (equal to
+        :func:`receipt_proof` over the whole log; needs ``proofs=True``)."""
+        self._check_proving(tree_size)
+        if isinstance(position, bool) or not isinstance(position, int):
+            raise CheckpointError("checkpoint_position_invalid", "a position is an integer")
+        if not 1 <= position <= tree_size:
+            raise CheckpointError(
+                "checkpoint_position_invalid",
+                f"position {position} is not covered by a checkpoint at {tree_size}",
+            )
+        path: list[bytes] = []
+        lo, hi, m = 0, tree_size, position - 1
+        while hi - lo > 1:
+            k = _split(hi - lo)
+            if m < lo + k:
+                path.append(self._subtree(lo + k, hi))
+                hi = lo + k
+            else:
+                path.append(self._subtree(lo, lo + k))
+                lo += k
+        path.reverse()
+        return path
 
     def unwatch(self, witness: InclusionWitness) -> None:
         """Stop feeding ``witness``."""
@@ -458,9 +578,13 @@ class LogTree:
         return self._recent[position - self._base.size - 1]
 
     def root_at(self, position: int) -> bytes:
-        """The root of positions ``1..position`` for a recent ``position``."""
+        """The root of positions ``1..position``: a recent ``position``, or any one if the tree
+        keeps proofs."""
         if position == self.size:
             return self.root()
+        if self._levels is not None:
+            self._check_proving(position)
+            return self._subtree(0, position)
         self._check_recent(position)
         acc = self._base.copy()
         for i in range(position - self._base.size):
@@ -486,19 +610,30 @@ async def sign_checkpoint(
     signing_key: SigningKey,
     *,
     tree: LogTree | None = None,
+    follow: Callable[[], Awaitable[LogTree]] | None = None,
     attempts: int = 5,
 ) -> Outcome:
     """Sign and record a checkpoint of the session's log at its current head.
 
     Reads the log (only the part ``tree`` has not seen, if a tree is kept between calls),
-    builds the checkpoint, and executes :class:`~ballot.domain.RecordCheckpoint`. Returns an
+    builds the checkpoint, and executes :class:`~ballot.domain.RecordCheckpoint`. A tree that
+    someone else keeps current (a server's per-session log index, which also indexes what it
+    reads) is given as ``follow`` instead: an awaitable that brings it to the log's head and
+    returns it; the tree is then never extended here. Returns an
     outcome with no events if nothing but checkpoints was appended since the last one. A
     checkpoint recorded concurrently by someone else at a later head makes this one moot:
     it then signs the new head (up to ``attempts`` times). Raises :class:`CheckpointError`
     if ``signing_key`` is not the session's checkpoint key or the log is empty, and
     :class:`~ballot.domain.Refusal` as the rules do (e.g. ``session_not_convened``).
     """
-    tree = LogTree() if tree is None else tree
+    own = LogTree() if tree is None else tree
+
+    async def extend() -> LogTree:
+        async for record in service.store.read_log(service.session_id, own.size):
+            own.append(record.hash)
+        return own
+
+    catch_up = extend if follow is None else follow
     last_refusal: Refusal | None = None
     for _ in range(attempts):
         state = await service.catch_up()
@@ -507,8 +642,7 @@ async def sign_checkpoint(
             raise CheckpointError(
                 "checkpoint_key_invalid", "this is not the session's checkpoint key"
             )
-        async for record in service.store.read_log(service.session_id, tree.size):
-            tree.append(record.hash)
+        tree = await catch_up()
         if tree.size == 0:
             raise CheckpointError("checkpoint_position_invalid", "the log is empty")
         if await _nothing_new(service, state.last_checkpoint):

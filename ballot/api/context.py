@@ -24,7 +24,7 @@ from ballot.api.auth import SecretariatToken, TokenStore
 from ballot.api.hub import SessionHub
 from ballot.api.problems import Problem
 from ballot.api.routing import Principal, Role
-from ballot.checkpoints import LogTree, sign_checkpoint
+from ballot.checkpoints import sign_checkpoint
 from ballot.domain import (
     CastBallot,
     Command,
@@ -54,9 +54,6 @@ class Context:
     clock: Callable[[], datetime] = utc_now
     workers: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     _pool: ProcessPoolExecutor | None = None
-    #: Per session: the log's Merkle tree kept between checkpoints (so signing one reads only
-    #: the events since the last), and the lock that keeps two signings from sharing it.
-    _trees: dict[str, tuple[asyncio.Lock, LogTree]] = field(default_factory=dict)
 
     @property
     def pool(self) -> ProcessPoolExecutor:
@@ -150,10 +147,12 @@ class Context:
         key = await self.checkpoint_key(service.session_id)
         if key is None:
             return
-        lock, tree = self._trees.setdefault(service.session_id, (asyncio.Lock(), LogTree()))
-        async with lock:
+        # The session's log index keeps the tree between checkpoints (so signing one reads only
+        # the events since the last) and is the same tree receipt look-ups prove against.
+        index = self.hub.log_index(service.session_id)
+        async with index.signing:
             with contextlib.suppress(Refusal):  # another process signed this head first
-                await sign_checkpoint(service, key, tree=tree)
+                await sign_checkpoint(service, key, follow=index.catch_up)
 
     async def close(self) -> None:
         """Stop background work."""

@@ -61,7 +61,7 @@ from ballot.domain import (
 from ballot.domain.state import RoundState
 from ballot.domain.values import b64decode, b64encode
 from ballot.service import SessionService, ballot_stream, round_stream
-from crypto import dkg, merkle
+from crypto import dkg
 from events.exchange import record_to_line
 
 api = Api(title="ballot", version=__version__)
@@ -977,41 +977,47 @@ async def get_checkpoints(call: Call[Empty]) -> m.Checkpoints:
 async def get_receipt(call: Call[Empty]) -> m.ReceiptProof:
     ctx = context(call.request)
     service = await ctx.session(call.path("sid"))
-    wanted = call.path("code").strip().upper()
-    hashes: list[bytes] = []
-    found: BallotCast | None = None
-    found_at = 0
-    async for record in ctx.store.read_log(service.session_id):
-        hashes.append(record.hash)
-        if found is None and record.event_type == "BallotCast" and wanted in record.payload_json:
-            event = event_from_payload(record.event_type, record.payload(), record.schema_version)
-            assert isinstance(event, BallotCast)
-            if event.tracking_code.upper() == wanted:
-                found, found_at = event, record.position
+    # The session's log index answers from memory; it reads the log only past what it has
+    # indexed (the first time, or when the code or its checkpoint may have just arrived).
+    index = ctx.hub.log_index(service.session_id)
+    found = await index.find(call.path("code"))
     if found is None:
         raise Problem("not_found", "no ballot with this tracking code in this session")
-    r = round_of(service, found.round_number)
-    counted = (
-        None if r.status == "open" else found.delegation_id in r.voters and r.status != "voided"
+    cast = found.cast
+    # The ballot's own stream holds just it: one short read for the exact stored record.
+    record = next(
+        stored
+        for stored in await ctx.store.read_stream(
+            service.session_id, ballot_stream(cast.round_number, cast.delegation_id)
+        )
+        if stored.position == cast.position
     )
-    checkpoints = (await _checkpoints(ctx, service)).checkpoints
-    covering = next((c for c in checkpoints if c.position >= found_at), None)
-    proof: list[str] = []
-    if covering is not None:
-        proof = [
-            p.hex()
-            for p in merkle.inclusion_proof(
-                [merkle.leaf_hash(h) for h in hashes[: covering.position]], found_at - 1
-            )
-        ]
+    if service.position < index.position:
+        await service.catch_up()  # the round's status may have moved with what was indexed
+    r = round_of(service, cast.round_number)
+    counted = (
+        None if r.status == "open" else cast.delegation_id in r.voters and r.status != "voided"
+    )
+    covering = found.covering
+    key = service.state.checkpoint_key
     return m.ReceiptProof(
-        tracking_code=found.tracking_code,
-        round_number=found.round_number,
-        delegation_id=found.delegation_id,
-        position=found_at,
+        tracking_code=cast.tracking_code,
+        round_number=cast.round_number,
+        delegation_id=cast.delegation_id,
+        position=cast.position,
         counted=counted,
-        checkpoint=covering,
-        inclusion_proof=proof,
+        checkpoint=None
+        if covering is None
+        else m.Checkpoint(
+            position=covering.checkpoint.position,
+            head_hash=covering.checkpoint.head_hash.hex(),
+            log_root=covering.checkpoint.log_root.hex(),
+            signature=b64encode(covering.checkpoint.signature),
+            recorded_at_position=covering.recorded_at_position,
+        ),
+        inclusion_proof=[p.hex() for p in found.proof],
+        record=record_to_line(record).decode().removesuffix("\n"),
+        checkpoint_key=b64encode(key) if key else None,
     )
 
 

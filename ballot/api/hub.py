@@ -4,6 +4,8 @@ Each session has one :class:`~ballot.service.SessionService` per process. A foll
 subscribes to the session's log (LISTEN/NOTIFY wake-ups, then reads by position), so the state
 — and the live feed built from it — includes events appended by *any* process sharing the
 database. Feed messages are public and aggregate-only: counts and results, never a ballot.
+The follower also feeds the session's :class:`~ballot.api.logindex.LogIndex` (log tree,
+receipts, checkpoints), which answers receipt look-ups without reading the log.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ballot.api.logindex import LogIndex
 from ballot.domain import (
     BallotCast,
     CandidateElected,
@@ -108,6 +111,7 @@ def feed_message(event: Event, state: SessionState) -> dict[str, Any] | None:
 @dataclass
 class _Session:
     service: SessionService
+    log: LogIndex
     follower: asyncio.Task[None] | None = None
     clients: set[asyncio.Queue[tuple[int, str] | None]] = field(default_factory=set)
 
@@ -135,9 +139,13 @@ class SessionHub:
         await entry.service.catch_up()
         return entry.service
 
+    def log_index(self, session_id: str) -> LogIndex:
+        """The log index of a session this process serves (after :meth:`service` found it)."""
+        return self._sessions[session_id].log
+
     def _start(self, session_id: str) -> _Session:
         service = SessionService(self.store, session_id)
-        entry = _Session(service)
+        entry = _Session(service, LogIndex(self.store, session_id))
         service.listeners.append(
             lambda position, event, state: self._broadcast(entry, position, event, state)
         )
@@ -151,6 +159,8 @@ class SessionHub:
             try:
                 async for record in self.store.subscribe(service.session_id, service.position):
                     await service.offer(record)
+                    # The record itself, not the folded event: the index needs its hash.
+                    await entry.log.offer(record)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a dropped connection must not end the session's feed

@@ -235,7 +235,13 @@ class Checkpoints(Reply):
 
 
 class ReceiptProof(Reply):
-    """Where a tracking code is, and its inclusion proof in a signed checkpoint."""
+    """Where a tracking code is, and its inclusion proof in a signed checkpoint.
+
+    Self-contained for a verifier that trusts only the session's checkpoint key: ``record``
+    re-hashes to the event's chain hash and holds the tracking code; ``inclusion_proof`` leads
+    from that hash (leaf ``position - 1``) to ``checkpoint.log_root`` in the tree of size
+    ``checkpoint.position``; the checkpoint is signed by ``checkpoint_key``.
+    """
 
     tracking_code: str
     round_number: int
@@ -244,6 +250,13 @@ class ReceiptProof(Reply):
     counted: bool | None = Field(description="in the round's committed set (None: round open)")
     checkpoint: Checkpoint | None
     inclusion_proof: list[str] = Field(description="RFC 9162 audit path, hex")
+    record: str = Field(
+        description="the BallotCast event exactly as exported: its JSON Lines line (canonical "
+        "JSON with hash and prev_hash, hex), without the newline"
+    )
+    checkpoint_key: str | None = Field(
+        description="the session's Ed25519 checkpoint key (SessionConvened), base64url"
+    )
 
 
 class CeremonyMessages(Reply):
