@@ -14,10 +14,12 @@ Usage: ``python scripts/make_vectors.py`` (write) or ``--check`` (exit 1 if a fi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import hashlib
 import json
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,15 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from ballot.checkpoints import (
+    Checkpoint,
+    log_root,
+    make_checkpoint,
+    receipt_proof,
+    verify_published_receipt,
+)
 from crypto import ballot as cb
+from crypto import merkle
 from crypto.elgamal import Ciphertext, encrypt, message_point, sum_ciphertexts
 from crypto.encoding import b64e
 from crypto.group import (
@@ -53,6 +63,7 @@ from crypto.proofs import (
     prove_sum_one,
     prove_zero_or_one,
 )
+from crypto.signing import SigningKey
 from crypto.tally import (
     TallyContext,
     combine,
@@ -61,6 +72,8 @@ from crypto.tally import (
     lagrange_coefficient,
     share_to_json,
 )
+from events import GENESIS_HASH, InvalidPayload, RecordedEvent, canonical_json
+from events.exchange import record_to_line
 
 Json = dict[str, Any]
 
@@ -770,6 +783,208 @@ def tally_vectors() -> Json:
     }
 
 
+# -- receipts: event hashes, Merkle inclusion, checkpoints ----------------------------------------
+
+# The certificate-transparency reference leaves (RFC 9162 test data; verification-spec §12.3.6).
+CT_LEAVES = ("", "00", "10", "2021", "3031", "40414243", "5051525354555657",
+             "606162636465666768696a6b6c6d6e6f")  # fmt: skip
+CHECKPOINT_SEED = bytes(range(32))  # the seed of the checkpoint vector of §12.1.4
+RECEIPT_TIME = "2026-11-23T17:50:00.123456Z"
+
+
+def merkle_vectors() -> Json:
+    leaves = [merkle.leaf_hash(bytes.fromhex(d)) for d in CT_LEAVES]
+    trees = []
+    for size in range(1, len(leaves) + 1):
+        trees.append(
+            {
+                "size": size,
+                "root": hx(merkle.root(leaves[:size])),
+                "proofs": [
+                    [hx(p) for p in merkle.inclusion_proof(leaves[:size], i)] for i in range(size)
+                ],
+            }
+        )
+    proof = [hx(p) for p in merkle.inclusion_proof(leaves[:7], 2)]
+    root7 = hx(merkle.root(leaves[:7]))
+    good = {"leaf_hash": hx(leaves[2]), "index": 2, "tree_size": 7, "path": proof, "root": root7}
+    flipped = bytearray(bytes.fromhex(proof[1]))
+    flipped[0] ^= 1
+    invalid = [
+        {"name": "index out of range", **good, "index": 7},
+        {"name": "another index", **good, "index": 3},
+        {"name": "another leaf", **good, "leaf_hash": hx(leaves[3])},
+        {"name": "a path hash changed", **good, "path": [proof[0], flipped.hex(), *proof[2:]]},
+        {"name": "path too short", **good, "path": proof[:-1]},
+        {"name": "path too long", **good, "path": [*proof, proof[0]]},
+        {"name": "another root", **good, "root": hx(merkle.root(leaves[:6]))},
+        {"name": "empty tree", **good, "index": 0, "tree_size": 0, "path": []},
+    ]
+    for case in invalid:
+        with contextlib.suppress(merkle.MerkleError):
+            merkle.verify_inclusion(
+                bytes.fromhex(case["leaf_hash"]),
+                case["index"],
+                case["tree_size"],
+                [bytes.fromhex(h) for h in case["path"]],
+                bytes.fromhex(case["root"]),
+            )
+            raise AssertionError(f"invalid Merkle vector verifies: {case['name']}")
+    return {
+        "leaf_data": list(CT_LEAVES),
+        "leaf_hashes": [hx(h) for h in leaves],
+        "empty_root": hx(merkle.root([])),
+        "trees": trees,
+        "valid": good,
+        "invalid": invalid,
+    }
+
+
+def canonical_json_vectors() -> Json:
+    # Inputs are JSON texts (not canonical: spaces, key order); the output is what the event
+    # log stores and hashes. Key "10" sorts before "9" as a string (JavaScript's own property
+    # order would put it after); "é" after "z" by code point; non-BMP text is fine in values.
+    inputs = [
+        '{ "b": 1, "a": [true, false, null], "A": {} }',
+        '{"9": 0, "10": 1, "z": "", "\\u00e9": "\\u00e9t\\u00e9", "_": []}',
+        r'{"s": "quote \" backslash \\ slash \/ tab \t nl \n cr \r bs \b ff \f"}',
+        r'{"ctl": "\u0000\u0001\u001f\u007f\u0080\u2028\u2029\ufeff"}',
+        r'{"emoji": "\ud83d\ude00 \u2603", "nested": {"y": [1, {"b": 2, "a": 1}], "x": -0}}',
+        '{"max": 9007199254740991, "min": -9007199254740991, "zero": 0, "neg": -42}',
+        '[1, "two", [3], {"four": 4}]',
+        '"just a string"',
+        "12345",
+    ]
+    cases = [{"input": text, "canonical": canonical_json(json.loads(text))} for text in inputs]
+    invalid = [
+        {"name": "a fraction", "input": '{"x": 1.5}'},
+        {"name": "beyond 2^53 - 1", "input": '{"x": 9007199254740992}'},
+        {"name": "below -(2^53 - 1)", "input": "[-9007199254740992]"},
+        {"name": "a lone surrogate", "input": r'{"x": "\ud800"}'},
+        {"name": "a key outside the BMP", "input": r'{"\ud83d\ude00": 1}'},
+    ]
+    for case in invalid:
+        with contextlib.suppress(InvalidPayload, ValueError):
+            value = json.loads(case["input"])
+            if isinstance(value, dict) and "x" in value and isinstance(value["x"], float):
+                raise InvalidPayload("floats are refused")
+            canonical_json(value)
+            raise AssertionError(f"invalid canonical JSON vector accepted: {case['name']}")
+    return {"valid": cases, "invalid": invalid}
+
+
+def receipt_log() -> tuple[list[RecordedEvent], Json]:
+    """A small log whose fourth event is a ``BallotCast`` of the 3-option ballot vector."""
+    vote = valid_ballot(3, 1)
+    ctx = vote["context"]
+    log_id = ctx["session_id"]
+    checkpoint_key = SigningKey.from_seed(CHECKPOINT_SEED).public_key().encode()
+    meta = {"actor": "secretariat", "command": "vectors"}
+    cast_payload = {
+        "round_number": ctx["round_number"],
+        "delegation_id": ctx["delegation_id"],
+        "ballot": vote["ballot_json"],
+        "signature": b64e(bytes.fromhex(vote["signature"])),
+        "tracking_code": vote["tracking_code"],
+    }
+    events: list[tuple[str, str, Json, Json]] = [
+        ("session", "SessionConvened", {"title": "Conseil — séance « spéciale » ☃",
+                                        "checkpoint_key": b64e(checkpoint_key)}, meta),
+        ("session", "Note", json.loads(canonical_json_vectors()["valid"][2]["canonical"]), meta),
+        (f"round-{ctx['round_number']}", "RoundOpened",
+         {"round_number": ctx["round_number"], "options": ctx["options"]}, meta),
+        (f"ballot-{ctx['round_number']}-{ctx['delegation_id']}", "BallotCast", cast_payload,
+         {"actor": f"delegation:{ctx['delegation_id']}", "command": "CastBallot"}),
+        ("session", "Note", {"emoji": "😀", "n": -9007199254740991, "ok": True}, meta),
+        (f"round-{ctx['round_number']}", "RoundClosed", {"round_number": ctx["round_number"]},
+         meta),
+    ]  # fmt: skip
+    records: list[RecordedEvent] = []
+    versions: dict[str, int] = {}
+    prev = GENESIS_HASH
+    for position, (stream, kind, payload, metadata) in enumerate(events, start=1):
+        versions[stream] = versions.get(stream, 0) + 1
+        draft = RecordedEvent(
+            log_id=log_id,
+            position=position,
+            stream_id=stream,
+            stream_version=versions[stream],
+            event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"ballot/vectors/receipt/{position}")),
+            event_type=kind,
+            schema_version=1,
+            payload_json=canonical_json(payload),
+            metadata_json=canonical_json(metadata),
+            recorded_at=RECEIPT_TIME,
+            prev_hash=prev,
+            hash=bytes(32),
+        )
+        record = draft._replace(hash=draft.computed_hash())
+        records.append(record)
+        prev = record.hash
+    return records, vote
+
+
+def receipt_vectors() -> Json:
+    records, vote = receipt_log()
+    key = SigningKey.from_seed(CHECKPOINT_SEED)
+    size = len(records)
+    signed = make_checkpoint(records, size, key)
+    checkpoint = Checkpoint.from_event(signed)
+    cast = next(r for r in records if r.event_type == "BallotCast")
+    proof = receipt_proof(records, cast.position, size)
+    reply = {
+        "tracking_code": vote["tracking_code"],
+        "round_number": vote["context"]["round_number"],
+        "delegation_id": vote["context"]["delegation_id"],
+        "position": cast.position,
+        "counted": True,
+        "checkpoint": {
+            "position": checkpoint.position,
+            "head_hash": hx(checkpoint.head_hash),
+            "log_root": hx(checkpoint.log_root),
+            "signature": b64e(checkpoint.signature),
+            "recorded_at_position": size + 1,
+        },
+        "inclusion_proof": [hx(p) for p in proof],
+        "record": record_to_line(cast).decode().removesuffix("\n"),
+        "checkpoint_key": b64e(key.public_key().encode()),
+    }
+    verify_published_receipt(
+        vote["tracking_code"], reply["record"], checkpoint, proof, key.public_key().encode()
+    )
+    return {
+        "description": "receipt verification (docs/event-log.md, verification-spec §12): "
+        "canonical JSON, event hashes, RFC 9162 inclusion proofs and a signed checkpoint, "
+        "for the browser's static/js/crypto/receipt.js",
+        "canonical_json": canonical_json_vectors(),
+        "events": [
+            {
+                "line": record_to_line(r).decode().removesuffix("\n"),
+                "canonical_bytes": r.canonical_bytes().decode(),
+                "prev_hash": hx(r.prev_hash),
+                "hash": hx(r.hash),
+            }
+            for r in records
+        ],
+        "merkle": merkle_vectors(),
+        "log_root": hx(log_root(records)),
+        "checkpoint": {
+            "seed": hx(CHECKPOINT_SEED),
+            "public_key": hx(key.public_key().encode()),
+            "position": checkpoint.position,
+            "head_hash": hx(checkpoint.head_hash),
+            "log_root": hx(checkpoint.log_root),
+            "message": hx(checkpoint.message()),
+            "signature": hx(checkpoint.signature),
+        },
+        "ballot_context": {
+            key_: vote["context"][key_]
+            for key_ in ("session_id", "round_number", "election_key", "delegation_id", "options")
+        },
+        "receipt": reply,
+    }
+
+
 # -- driver ------------------------------------------------------------------------------------
 
 BUILDERS: dict[str, Callable[[], Json]] = {
@@ -778,6 +993,7 @@ BUILDERS: dict[str, Callable[[], Json]] = {
     "proofs.json": proof_vectors,
     "ballots.json": ballot_vectors,
     "tally.json": tally_vectors,
+    "receipts.json": receipt_vectors,
 }
 
 

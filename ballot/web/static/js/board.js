@@ -1,8 +1,12 @@
 // The public results board (/): pick a session; every round's figures and bar chart with the
-// two-thirds line; the open round's turnout live; the outcome; receipts; audit downloads.
+// two-thirds line; the open round's turnout live; the outcome; receipts, verified in the browser;
+// audit downloads.
 
 import { api, path } from './api.js';
 import { roundChart } from './chart.js';
+import { b64d } from './crypto/encoding.js';
+import { CryptoError } from './crypto/group.js';
+import { verifyReceipt } from './crypto/receipt.js';
 import { Feed } from './feed.js';
 import { byId, debounce, focus, h, param, replace, setParam } from './dom.js';
 import { formatDate, formatNumber, onLanguageChange, t } from './i18n.js';
@@ -168,6 +172,37 @@ async function pick(sessionId) {
   state.feed = new Feed(sessionId, { after: state.view.position, onMessage, onStatus: state.live }).start();
 }
 
+// The page checks the look-up itself rather than trusting the server's word: the BallotCast record
+// must hash to its event, hold this code and a ballot that hashes to it under the round's context,
+// and be included in a checkpoint signed by the session's key (crypto/receipt.js).
+async function verifyInBrowser(reply, code) {
+  try {
+    const round = await api(path`/api/v1/sessions/${state.sessionId}/rounds/${reply.round_number}`);
+    const sessionKey = state.view?.checkpoint_key || null;
+    if (sessionKey && reply.checkpoint_key !== sessionKey) {
+      throw new CryptoError('checkpoint_signature_invalid', 'the reply names another checkpoint key than the session');
+    }
+    const result = verifyReceipt(reply, code, {
+      round: { sessionId: state.sessionId, options: round.options, electionKey: b64d(round.election_key, 32, 'election key') },
+      checkpointKey: sessionKey ? b64d(sessionKey, 32, 'checkpoint key') : null,
+    });
+    return { status: result.covered ? 'yes' : 'partial' };
+  } catch (error) {
+    return { status: 'no', error };
+  }
+}
+
+function verificationLine(verdict, reply) {
+  if (verdict.status === 'no') {
+    const box = errorBox(verdict.error, { prefix: t('receipt.not_verified') });
+    box.id = 'receipt-verification';
+    box.dataset.verified = 'no';
+    return box;
+  }
+  const text = verdict.status === 'yes' ? t('receipt.verified', { position: reply.checkpoint.position }) : t('receipt.verified_partly');
+  return h('p', { id: 'receipt-verification', dataset: { verified: verdict.status } }, h('strong', { text }));
+}
+
 async function checkReceipt(event) {
   event.preventDefault();
   const out = byId('receipt-result');
@@ -175,12 +210,13 @@ async function checkReceipt(event) {
   if (!code || !state.sessionId) return;
   try {
     const proof = await api(path`/api/v1/sessions/${state.sessionId}/receipts/${code}`);
+    const verdict = await verifyInBrowser(proof, code);
     const counted = proof.counted === null ? t('receipt.counted_pending') : proof.counted ? t('receipt.counted_yes') : t('receipt.counted_no');
     replace(
       out,
       h(
         'div',
-        { class: 'success', role: 'status', id: 'receipt-found' },
+        { class: verdict.status === 'no' ? 'warning' : 'success', role: 'status', id: 'receipt-found' },
         h('p', {}, h('strong', { text: t('receipt.found', { code: proof.tracking_code }) })),
         h('ul', {},
           h('li', { text: t('receipt.round', { n: proof.round_number }) }),
@@ -188,7 +224,9 @@ async function checkReceipt(event) {
           h('li', { text: t('receipt.position', { position: proof.position }) }),
           h('li', { text: counted }),
           h('li', { text: proof.checkpoint ? t('receipt.checkpoint', { position: proof.checkpoint.position, hashes: proof.inclusion_proof.length }) : t('receipt.no_checkpoint') }),
+          proof.checkpoint_key ? h('li', {}, t('receipt.key'), ' ', h('code', { text: proof.checkpoint_key })) : null,
         ),
+        verificationLine(verdict, proof),
       ),
     );
   } catch (error) {

@@ -16,3 +16,4 @@ export * from './elgamal.js';
 export * from './proofs.js';
 export * from './ballot.js';
 export * from './signing.js';
+export * from './receipt.js';

@@ -1,0 +1,149 @@
+// Receipt verification in the browser module against tests/vectors/receipts.json (made by the
+// Python side, scripts/make_vectors.py): canonical JSON, event hashes, RFC 9162 inclusion proofs,
+// the signed checkpoint, and a whole receipt look-up reply — and every tampering refused.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { crypto as C, loadVectors } from './helpers.mjs';
+
+const v = loadVectors('receipts.json');
+const unhex = C.fromHex;
+const hex = C.toHex;
+
+function expectCode(fn, code) {
+  assert.throws(fn, (e) => {
+    assert.ok(e instanceof C.CryptoError, `expected CryptoError, got ${e}`);
+    assert.equal(e.code, code, e.message);
+    return true;
+  });
+}
+
+describe('canonical JSON', () => {
+  for (const c of v.canonical_json.valid) {
+    test(c.input, () => assert.equal(C.canonicalJSON(JSON.parse(c.input)), c.canonical));
+  }
+  for (const c of v.canonical_json.invalid) {
+    test(`refuses ${c.name}`, () => expectCode(() => C.canonicalJSON(JSON.parse(c.input)), 'invalid_encoding'));
+  }
+});
+
+describe('event records', () => {
+  test('every line is canonical and hashes to its hash, chained', () => {
+    let prev = C.GENESIS_HASH;
+    for (const e of v.events) {
+      const record = C.parseEventRecord(e.line);
+      assert.equal(new TextDecoder().decode(C.eventCanonicalBytes(record)), e.canonical_bytes);
+      const { hash } = C.verifyEventRecord(e.line);
+      assert.equal(hex(hash), e.hash);
+      assert.equal(record.prev_hash, hex(prev));
+      prev = hash;
+    }
+  });
+
+  test('a changed byte, a non-canonical line or a missing key is refused', () => {
+    const line = v.events[3].line;
+    const cases = [
+      line.replace('"position":4', '"position":5'), // re-hashes differently
+      line.replace(/"hash":"(.)/, (_, c) => `"hash":"${c === '0' ? '1' : '0'}`),
+      line.replace('{"event_id"', '{ "event_id"'), // whitespace
+      line.replace('"schema_version":1', '"schema_version":1.0'),
+      line.replace(/,"stream_version":\d+/, ''),
+      `${line}\n`,
+      line.replace('"hash":"', '"hash":"A').replace(/"hash":"A(.)/, '"hash":"A'),
+      'not json',
+      '[]',
+    ];
+    for (const bad of cases) expectCode(() => C.verifyEventRecord(bad), 'receipt_record_invalid');
+  });
+});
+
+describe('Merkle trees (RFC 9162)', () => {
+  const m = v.merkle;
+  const leaves = m.leaf_data.map((d) => C.leafHash(unhex(d)));
+
+  test('leaf hashes, roots of sizes 1..8 and the empty root', () => {
+    assert.deepEqual(leaves.map(hex), m.leaf_hashes);
+    assert.equal(hex(C.merkleRoot([])), m.empty_root);
+    for (const tree of m.trees) assert.equal(hex(C.merkleRoot(leaves.slice(0, tree.size))), tree.root);
+  });
+
+  test('every inclusion proof of every size verifies', () => {
+    for (const tree of m.trees) {
+      tree.proofs.forEach((path, index) => {
+        C.verifyInclusion(leaves[index], index, tree.size, path.map(unhex), unhex(tree.root));
+      });
+    }
+  });
+
+  test('the invalid cases are refused', () => {
+    const ok = m.valid;
+    C.verifyInclusion(unhex(ok.leaf_hash), ok.index, ok.tree_size, ok.path.map(unhex), unhex(ok.root));
+    for (const c of m.invalid) {
+      expectCode(() => C.verifyInclusion(unhex(c.leaf_hash), c.index, c.tree_size, c.path.map(unhex), unhex(c.root)), 'receipt_not_included');
+    }
+  });
+});
+
+describe('checkpoint', () => {
+  const c = v.checkpoint;
+  const cp = { position: c.position, headHash: unhex(c.head_hash), logRoot: unhex(c.log_root), signature: unhex(c.signature) };
+
+  test('message, signature and the root of the log it covers', () => {
+    assert.equal(hex(C.checkpointMessage(c.position, cp.headHash, cp.logRoot)), c.message);
+    assert.equal(hex(C.publicKeyFromSeed(unhex(c.seed))), c.public_key);
+    C.verifyCheckpoint(cp, unhex(c.public_key));
+    const hashes = v.events.slice(0, c.position).map((e) => C.leafHash(unhex(e.hash)));
+    assert.equal(hex(C.merkleRoot(hashes)), c.log_root);
+    assert.equal(v.events[c.position - 1].hash, c.head_hash);
+  });
+
+  test('another position, root or key is refused', () => {
+    const other = C.publicKeyFromSeed(new Uint8Array(32));
+    expectCode(() => C.verifyCheckpoint({ ...cp, position: c.position + 1 }, unhex(c.public_key)), 'checkpoint_signature_invalid');
+    expectCode(() => C.verifyCheckpoint({ ...cp, logRoot: cp.headHash }, unhex(c.public_key)), 'checkpoint_signature_invalid');
+    expectCode(() => C.verifyCheckpoint(cp, other), 'checkpoint_signature_invalid');
+  });
+});
+
+describe('a receipt look-up reply', () => {
+  const reply = v.receipt;
+  const code = reply.tracking_code;
+  const b = v.ballot_context;
+  const round = { sessionId: b.session_id, options: b.options, electionKey: unhex(b.election_key) };
+
+  test('verifies, with the tracking code recomputed from the recorded ballot', () => {
+    const result = C.verifyReceipt(reply, code.toLowerCase(), { round });
+    assert.equal(result.covered, true);
+    assert.equal(result.record.position, reply.position);
+  });
+
+  test('without a checkpoint it is only partly verifiable', () => {
+    assert.equal(C.verifyReceipt({ ...reply, checkpoint: null, inclusion_proof: [] }, code).covered, false);
+  });
+
+  test('every tampering is refused', () => {
+    const flip = (h, at = 0) => {
+      const bytes = unhex(h);
+      bytes[at] ^= 1;
+      return hex(bytes);
+    };
+    const cp = reply.checkpoint;
+    const proof = reply.inclusion_proof;
+    const cases = [
+      [{ record: reply.record.replace('"round_number":2', '"round_number":3') }, 'receipt_record_invalid'],
+      [{ record: reply.record.replace(`"tracking_code":"${code}"`, '"tracking_code":"0000-0000-0000-0000"') }, 'receipt_record_invalid'],
+      [{ position: reply.position + 1 }, 'receipt_code_mismatch'],
+      [{ inclusion_proof: [flip(proof[0]), ...proof.slice(1)] }, 'receipt_not_included'],
+      [{ inclusion_proof: proof.slice(0, -1) }, 'receipt_not_included'],
+      [{ inclusion_proof: [...proof, proof[0]] }, 'receipt_not_included'],
+      [{ checkpoint: { ...cp, log_root: flip(cp.log_root) } }, 'receipt_not_included'],
+      [{ checkpoint: { ...cp, head_hash: flip(cp.head_hash) } }, 'checkpoint_signature_invalid'],
+      [{ checkpoint_key: C.b64e(C.publicKeyFromSeed(new Uint8Array(32))) }, 'checkpoint_signature_invalid'],
+      [{ record: v.events[2].line, position: 3 }, 'receipt_code_mismatch'],
+    ];
+    for (const [change, expected] of cases) expectCode(() => C.verifyReceipt({ ...reply, ...change }, code, { round }), expected);
+    expectCode(() => C.verifyReceipt(reply, 'AAAA-BBBB-CCCC-DDDD'), 'receipt_code_mismatch');
+    // The recorded ballot must hash to the code under the round's context: another option list
+    // (or election key) gives another code.
+    expectCode(() => C.verifyReceipt(reply, code, { round: { ...round, options: [...round.options].reverse() } }), 'receipt_code_mismatch');
+  });
+});

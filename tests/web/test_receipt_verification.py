@@ -1,0 +1,104 @@
+"""The board verifies a receipt look-up in the browser (crypto/receipt.js), in a real Chromium
+under the CSP: a genuine reply shows "verified"; a reply altered on its way (Playwright rewrites
+the API response) shows "NOT verified" with the check that failed; a ballot of an open round,
+not yet covered by a checkpoint, is partly verified."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from tests.web.conftest import WebServer
+from tests.web.driver import demo_session
+
+
+def flip_hex(text: str) -> str:
+    return ("1" if text[0] == "0" else "0") + text[1:]
+
+
+def tamper_proof(reply: dict[str, Any]) -> dict[str, Any]:
+    proof = list(reply["inclusion_proof"])
+    proof[0] = flip_hex(proof[0])
+    return {**reply, "inclusion_proof": proof}
+
+
+def tamper_record(reply: dict[str, Any]) -> dict[str, Any]:
+    # One byte of the stored ballot: the record no longer hashes to its event.
+    record = reply["record"]
+    at = record.index('"ciphertexts":[{"alpha":"') + len('"ciphertexts":[{"alpha":"')
+    swapped = "B" if record[at] == "A" else "A"
+    return {**reply, "record": record[:at] + swapped + record[at + 1 :]}
+
+
+def tamper_checkpoint(reply: dict[str, Any]) -> dict[str, Any]:
+    checkpoint = reply["checkpoint"]
+    return {**reply, "checkpoint": {**checkpoint, "head_hash": flip_hex(checkpoint["head_hash"])}}
+
+
+async def look_up(page: Any, code: str) -> tuple[str, str, str]:
+    """Submit ``code``; return (data-verified, data-code, text) of the verification line."""
+    await page.evaluate("document.getElementById('receipt-result').replaceChildren()")
+    await page.get_by_label("Tracking code").fill(code)
+    await page.get_by_role("button", name="Check", exact=True).click()
+    line = page.locator("#receipt-verification")
+    await line.wait_for()
+    return (
+        await line.get_attribute("data-verified") or "",
+        await line.get_attribute("data-code") or "",
+        await line.inner_text(),
+    )
+
+
+async def test_the_board_verifies_a_receipt_and_refuses_a_tampered_one(
+    web_server: WebServer, open_page: Any
+) -> None:
+    driver = web_server.driver()
+    await demo_session(driver, "receipt-verify", admit=9)  # round 1 closed: checkpoint signed
+    mine = await driver.call(
+        "GET", "/api/v1/sessions/{sid}/rounds/1/ballots/mine", token=driver.tokens["ARG"]
+    )
+    code = mine["tracking_code"]
+    w = await open_page()
+    page = w.page
+    await page.goto(f"{web_server.url}/?session=receipt-verify")
+    await page.wait_for_selector("#round-1")
+
+    verified, _, text = await look_up(page, code)
+    assert verified == "yes", text
+    assert "Verified in this browser" in text
+    assert await page.get_attribute("#receipt-found", "class") == "success"
+
+    async def serve_altered(change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        async def handler(route: Any) -> None:
+            response = await route.fetch()
+            body = json.dumps(change(await response.json()))
+            await route.fulfill(response=response, body=body)
+
+        await page.unroute("**/receipts/**")
+        await page.route("**/receipts/**", handler)
+
+    for change, expected in [
+        (tamper_proof, "receipt_not_included"),
+        (tamper_record, "receipt_record_invalid"),
+        (tamper_checkpoint, "checkpoint_signature_invalid"),
+    ]:
+        await serve_altered(change)
+        verified, failed, text = await look_up(page, code)
+        assert (verified, failed) == ("no", expected), text
+        assert "NOT verified" in text
+        assert await page.get_attribute("#receipt-found", "class") == "warning"
+    await page.unroute("**/receipts/**")
+
+    # In French, and for a ballot of an open round: no checkpoint covers it yet.
+    number = (await driver.open_round())["round_number"]
+    fresh = await driver.cast("BGD", "amy", number)
+    await page.goto(f"{web_server.url}/?session=receipt-verify&lang=fr")
+    await page.wait_for_selector("#open-round")
+    await page.evaluate("document.getElementById('receipt-result').replaceChildren()")
+    await page.locator("#receipt-code").fill(fresh["tracking_code"])
+    await page.locator("#receipt-form button[type=submit]").click()
+    line = page.locator("#receipt-verification")
+    await line.wait_for()
+    assert await line.get_attribute("data-verified") == "partial"
+    assert "Partiellement vérifié" in await line.inner_text()
