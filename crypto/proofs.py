@@ -133,6 +133,10 @@ class ChaumPedersenProof:
     challenge: Scalar
     response: Scalar
 
+    def __reduce__(self) -> tuple[type[ChaumPedersenProof], tuple[Scalar, Scalar]]:
+        # Plain constructor: several times faster to unpickle than dataclass state.
+        return (ChaumPedersenProof, (self.challenge, self.response))
+
     def encode(self) -> bytes:
         """64 bytes: challenge ‖ response."""
         return self.challenge.encode() + self.response.encode()
@@ -239,6 +243,10 @@ class DisjunctiveProof:
     c1: Scalar
     v0: Scalar
     v1: Scalar
+
+    def __reduce__(self) -> tuple[type[DisjunctiveProof], tuple[Scalar, Scalar, Scalar, Scalar]]:
+        # Plain constructor: several times faster to unpickle than dataclass state.
+        return (DisjunctiveProof, (self.c0, self.c1, self.v0, self.v1))
 
     def encode(self) -> bytes:
         """128 bytes: c0 ‖ c1 ‖ v0 ‖ v1."""

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -93,10 +94,20 @@ class TokenRecord:
 
 
 class TokenStore:
-    """Digests of delegation and teller tokens, in PostgreSQL."""
+    """Digests of delegation and teller tokens, in PostgreSQL.
+
+    A stored token record never changes (a token is revoked by enrolling another key, which
+    :class:`Authenticator` checks against the log on every request), so records found are
+    kept in memory: a delegation's casts do not each cost a database round trip. Misses are
+    not remembered — a token just issued by another server process must work at once.
+    """
+
+    #: Records kept in memory (least recently used first out).
+    CACHE_SIZE = 50_000
 
     def __init__(self, store: PostgresEventStore) -> None:
         self._store = store
+        self._known: OrderedDict[bytes, TokenRecord] = OrderedDict()
 
     async def issue(self, session_id: str, role: Role, subject: str, public_key: bytes) -> str:
         """Create and remember a token for ``subject``; return it (shown once)."""
@@ -114,13 +125,22 @@ class TokenStore:
 
     async def find(self, token: str) -> TokenRecord | None:
         """The record of a presented token, if any (lookup by digest)."""
+        key = digest(token)
+        record = self._known.get(key)
+        if record is not None:
+            self._known.move_to_end(key)
+            return record
         row = await self._store.pool.fetchrow(
             "SELECT session_id, role, subject, public_key FROM api_tokens WHERE token_hash = $1",
-            digest(token),
+            key,
         )
         if row is None:
             return None
-        return TokenRecord(row[0], Role(row[1]), row[2], bytes(row[3]))
+        record = TokenRecord(row[0], Role(row[1]), row[2], bytes(row[3]))
+        self._known[key] = record
+        if len(self._known) > self.CACHE_SIZE:
+            self._known.popitem(last=False)
+        return record
 
 
 def bearer(request: web.Request) -> str | None:

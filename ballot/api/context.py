@@ -24,13 +24,13 @@ from ballot.api.auth import SecretariatToken, TokenStore
 from ballot.api.hub import SessionHub
 from ballot.api.problems import Problem
 from ballot.api.routing import Principal, Role
+from ballot.api.verifier import CastVerifier
 from ballot.checkpoints import sign_checkpoint
 from ballot.domain import (
     CastBallot,
     Command,
     Refusal,
     cast_proof_job,
-    check_cast_proof_job,
     crypto_port,
 )
 from ballot.service import CommandConflict, Outcome, SessionService
@@ -54,6 +54,7 @@ class Context:
     clock: Callable[[], datetime] = utc_now
     workers: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     _pool: ProcessPoolExecutor | None = None
+    _verifier: CastVerifier | None = None
 
     @property
     def pool(self) -> ProcessPoolExecutor:
@@ -63,7 +64,7 @@ class Context:
             # would keep copies of every open descriptor (listening socket, client sockets,
             # database connections) and outlive the server holding them.
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["ballot.domain"])
+            context.set_forkserver_preload(["ballot.api.verifier"])
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
         return self._pool
 
@@ -96,17 +97,31 @@ class Context:
         loop = asyncio.get_running_loop()
         await asyncio.gather(*(loop.run_in_executor(self.pool, _warm) for _ in range(self.workers)))
 
+    @property
+    def verifier(self) -> CastVerifier:
+        """Batches cast-ballot checks into the process pool."""
+        if self._verifier is None:
+            self._verifier = CastVerifier(lambda: self.pool, self.workers)
+        return self._verifier
+
     async def check_ballot_proofs(self, service: SessionService, command: CastBallot) -> None:
-        """The expensive zero-knowledge check, in the process pool (refusal → problem)."""
+        """The expensive checks of a cast ballot — decoding, zero-knowledge proofs and the
+        signature — in the process pool (a proof refusal → problem). The rules then find the
+        decoding and the signature's verdict in memory instead of redoing them."""
         try:
             job = cast_proof_job(service.state, command)
-            ballot = await asyncio.get_running_loop().run_in_executor(
-                self.pool, check_cast_proof_job, job
-            )
-            # The worker decoded (and validated) the ballot already: decide need not again.
-            crypto_port.remember_ballot(command.ballot, ballot)
+            member = service.state.members.get(command.delegation_id)
+            key = member.public_key if member is not None else None
+            if key is None:  # not enrolled: the rules refuse it, with their own code
+                return
+            checked = await self.verifier.check(job, crypto_port.verify_key(key), command.signature)
         except Refusal as refusal:
             raise Problem.from_refusal(refusal) from None
+        crypto_port.remember_ballot(command.ballot, checked.ballot)
+        if checked.signature_valid:
+            crypto_port.remember_valid_signature(
+                key, job.context, checked.ballot, command.signature
+            )
 
     # -- per-session secrets held by the server -------------------------------------------
     async def secret(self, session_id: str, name: str) -> bytes | None:

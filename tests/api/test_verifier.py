@@ -1,0 +1,81 @@
+"""The server's batched cast-ballot checks: right verdict per ballot, whatever the batching."""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+
+from ballot.api.verifier import CastVerifier, Checked
+from ballot.domain import CastBallot, Refusal, cast_proof_job, crypto_port, decide
+from crypto.signing import VerifyKey
+from tests.domain.domain_kit import Kit
+
+
+def _key(kit: Kit, member: str) -> VerifyKey:
+    public_key = kit.state.members[member].public_key
+    assert public_key is not None
+    return crypto_port.verify_key(public_key)
+
+
+async def test_a_burst_goes_in_few_chunks_and_each_ballot_gets_its_own_verdict() -> None:
+    kit = Kit()
+    ids = kit.setup(40, ["A", "B"])
+    kit.open_round()
+    good = [kit.ballot(m, "A") for m in ids[:36]]
+    stolen = good[0].model_copy(update={"delegation_id": ids[36]})  # proofs bound to ids[0]
+    bad_signature = kit.ballot(ids[37], "B").model_copy(update={"signature": bytes(64)})
+    commands: list[CastBallot] = [*good, stolen, bad_signature]
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        verifier = CastVerifier(lambda: pool, workers=2, max_chunk=8)
+        outcomes = await asyncio.gather(
+            *(
+                verifier.check(
+                    cast_proof_job(kit.state, c), _key(kit, c.delegation_id), c.signature
+                )
+                for c in commands
+            ),
+            return_exceptions=True,
+        )
+    assert verifier.ballots == len(commands)
+    assert verifier.chunks < len(commands) / 2  # batched: at most 4 went alone
+    for outcome in outcomes[:36]:
+        assert isinstance(outcome, Checked) and outcome.signature_valid
+    refused = outcomes[36]
+    assert isinstance(refused, Refusal) and refused.code == "invalid_ballot"
+    unsigned = outcomes[37]
+    assert isinstance(unsigned, Checked) and not unsigned.signature_valid
+    # The worker's verdicts change nothing the rules decide: a ballot whose signature failed
+    # in the worker is still refused by decide itself, with the rules' own code.
+    with pytest.raises(Refusal) as info:
+        decide(kit.state, bad_signature)
+    assert info.value.code == "invalid_signature"
+
+
+def test_remembered_signature_is_exactly_the_one_verified() -> None:
+    kit = Kit()
+    ids = kit.setup(5, ["A", "B"])
+    kit.open_round()
+    command = kit.ballot(ids[0], "A")
+    job = cast_proof_job(kit.state, command)
+    ballot = crypto_port.parse_ballot(command.ballot, len(job.context.options))
+    public_key = kit.state.members[ids[0]].public_key
+    assert public_key is not None
+    crypto_port.remember_valid_signature(public_key, job.context, ballot, command.signature)
+    assert decide(kit.state, command)  # accepted
+    # Another signature over the same ballot is not covered by what was remembered.
+    forged = command.model_copy(update={"signature": bytes(32) + command.signature[32:]})
+    with pytest.raises(Refusal) as info:
+        decide(kit.state, forged)
+    assert info.value.code == "invalid_signature"
+
+
+def test_decoded_ballots_pickle_to_equal_values() -> None:
+    kit = Kit()
+    ids = kit.setup(5, ["A", "B"])
+    kit.open_round()
+    command = kit.ballot(ids[0], "B")
+    ballot = crypto_port.parse_ballot(command.ballot, 3)
+    assert pickle.loads(pickle.dumps(ballot)) == ballot
