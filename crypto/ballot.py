@@ -377,9 +377,13 @@ def tracking_hash(ctx: BallotContext, ballot: EncryptedBallot, signature: bytes)
 
     ``SHA-256(frame("ballot/v1/ballot/tracking-code", signing_message, signature))``.
     """
+    return tracking_hash_of_message(signing_message(ctx, ballot), signature)
+
+
+def tracking_hash_of_message(message: bytes, signature: bytes) -> bytes:
+    """:func:`tracking_hash` from an already computed :func:`signing_message`."""
     if not isinstance(signature, bytes | bytearray) or len(signature) != SIGNATURE_BYTES:
         raise InvalidBallot("ballot_malformed", f"a signature is {SIGNATURE_BYTES} bytes")
-    message = signing_message(ctx, ballot)
     return hashlib.sha256(frame(domain_tag(TRACKING_DOMAIN), message, bytes(signature))).digest()
 
 

@@ -112,15 +112,17 @@ class TokenStore:
     async def issue(self, session_id: str, role: Role, subject: str, public_key: bytes) -> str:
         """Create and remember a token for ``subject``; return it (shown once)."""
         token = new_token()
+        key = digest(token)
         await self._store.pool.execute(
             "INSERT INTO api_tokens (token_hash, session_id, role, subject, public_key)"
             " VALUES ($1, $2, $3, $4, $5)",
-            digest(token),
+            key,
             session_id,
             role.value,
             subject,
             public_key,
         )
+        self._keep(key, TokenRecord(session_id, role, subject, bytes(public_key)))
         return token
 
     async def find(self, token: str) -> TokenRecord | None:
@@ -137,10 +139,13 @@ class TokenStore:
         if row is None:
             return None
         record = TokenRecord(row[0], Role(row[1]), row[2], bytes(row[3]))
+        self._keep(key, record)
+        return record
+
+    def _keep(self, key: bytes, record: TokenRecord) -> None:
         self._known[key] = record
         if len(self._known) > self.CACHE_SIZE:
             self._known.popitem(last=False)
-        return record
 
 
 def bearer(request: web.Request) -> str | None:

@@ -69,7 +69,7 @@ class CastVerifier:
     """Batches cast-ballot checks into chunks for an executor of ``workers`` processes."""
 
     def __init__(
-        self, executor: Callable[[], Executor], workers: int, *, max_chunk: int = 24
+        self, executor: Callable[[], Executor], workers: int, *, max_chunk: int = 12
     ) -> None:
         self._executor = executor
         self.workers = max(1, workers)

@@ -129,10 +129,29 @@ _VALID_SIGNATURES: OrderedDict[tuple[bytes, bytes, bytes], None] = OrderedDict()
 _VALID_SIGNATURES_MAX = 4096
 
 
+#: Signing messages of recently seen ballots, by the decoded ballot's identity. ``decide`` and
+#: ``evolve`` both need a cast ballot's message (tracking code, signature) and get the same
+#: decoded object from :func:`parse_ballot`'s memory; each entry holds its ballot, so the
+#: identity cannot be reused while the entry lives, and the context is compared too.
+_MESSAGES: OrderedDict[int, tuple[cb.EncryptedBallot, cb.BallotContext, bytes]] = OrderedDict()
+_MESSAGES_MAX = 1024
+
+
+def _signing_message(ctx: cb.BallotContext, ballot: cb.EncryptedBallot) -> bytes:
+    entry = _MESSAGES.get(id(ballot))
+    if entry is not None and entry[0] is ballot and entry[1] == ctx:
+        return entry[2]
+    message = cb.signing_message(ctx, ballot)
+    _MESSAGES[id(ballot)] = (ballot, ctx, message)
+    if len(_MESSAGES) > _MESSAGES_MAX:
+        _MESSAGES.popitem(last=False)
+    return message
+
+
 def _signature_entry(
     public_key: bytes, ctx: cb.BallotContext, ballot: cb.EncryptedBallot, signature: bytes
 ) -> tuple[bytes, bytes, bytes]:
-    return bytes(public_key), cb.signing_message(ctx, ballot), bytes(signature)
+    return bytes(public_key), _signing_message(ctx, ballot), bytes(signature)
 
 
 def _signature_verifies(entry: tuple[bytes, bytes, bytes]) -> None:
@@ -185,7 +204,7 @@ def tracking(
     ctx: cb.BallotContext, ballot: cb.EncryptedBallot, signature: bytes
 ) -> tuple[bytes, str]:
     """``(tracking hash, tracking code)`` of a signed ballot."""
-    digest = cb.tracking_hash(ctx, ballot, signature)
+    digest = cb.tracking_hash_of_message(_signing_message(ctx, ballot), signature)
     return digest, cb.render_tracking_code(digest)
 
 

@@ -116,13 +116,17 @@ def _is_json(value: object) -> bool:
         return True
     if type(value) is int:
         return -(2**53 - 1) <= value <= 2**53 - 1
-    if type(value) is list or type(value) is tuple:
-        return all(type(item) is str or _is_json(item) for item in value)
     if type(value) is dict:
-        return all(
-            type(key) is str and (type(item) is str or _is_json(item))
-            for key, item in value.items()
-        )
+        for key, item in value.items():
+            if type(key) is not str or (type(item) is not str and not _is_json(item)):
+                return False
+        return True
+    if type(value) is list or type(value) is tuple:
+        # Explicit loops: about twice as fast as all() over a generator, on every ballot.
+        for item in value:  # noqa: SIM110
+            if type(item) is not str and not _is_json(item):
+                return False
+        return True
     return False
 
 
