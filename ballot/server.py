@@ -64,11 +64,15 @@ async def open_backend(
         database.close()
 
 
-async def serve(host: str, port: int, *, announce: bool = True) -> None:
-    """Run the server until cancelled."""
+async def serve(host: str, port: int, *, announce: bool = True, access_log: bool = False) -> None:
+    """Run the server until cancelled; ``access_log`` logs a line per HTTP request."""
     async with open_backend() as backend:
         app = create_app(backend.store, backend.secretariat)
-        runner = web.AppRunner(app, access_log_format='%a "%r" %s %b %Tfs')
+        runner = web.AppRunner(
+            app,
+            access_log_format='%a "%r" %s %b %Tfs',
+            access_log=logging.getLogger("aiohttp.access") if access_log else None,
+        )
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()

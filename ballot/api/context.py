@@ -24,7 +24,7 @@ from ballot.api.auth import SecretariatToken, TokenStore
 from ballot.api.hub import SessionHub
 from ballot.api.problems import Problem
 from ballot.api.routing import Principal, Role
-from ballot.api.verifier import CastVerifier
+from ballot.api.verifier import CastCheck, CastVerifier
 from ballot.checkpoints import sign_checkpoint
 from ballot.domain import (
     CastBallot,
@@ -114,10 +114,13 @@ class Context:
             key = member.public_key if member is not None else None
             if key is None:  # not enrolled: the rules refuse it, with their own code
                 return
-            checked = await self.verifier.check(job, crypto_port.verify_key(key), command.signature)
+            text = crypto_port.ballot_text(command.ballot)
+            checked = await self.verifier.check(
+                CastCheck(job.context, text, crypto_port.verify_key(key), command.signature)
+            )
         except Refusal as refusal:
             raise Problem.from_refusal(refusal) from None
-        crypto_port.remember_ballot(command.ballot, checked.ballot)
+        crypto_port.remember_ballot(text, checked.ballot)
         if checked.signature_valid:
             crypto_port.remember_valid_signature(
                 key, job.context, checked.ballot, command.signature

@@ -43,12 +43,12 @@ from ballot.api.verifier import CastCheck, check_casts
 from ballot.client import Client
 from ballot.domain import (
     BallotCast,
-    CastProofJob,
     CredentialsAccepted,
     DelegationEnrolled,
     MemberStateRegistered,
     PresenceRecorded,
     SessionSettings,
+    crypto_port,
 )
 from ballot.domain.values import b64decode
 from ballot.rehearsal import Rehearsal, Rehearser
@@ -286,7 +286,8 @@ async def _http_part(url: str, n: int, spread: float, pool: ProcessPoolExecutor)
     definition, first = rounds[0]
     checks = [
         CastCheck(
-            CastProofJob(definition.context(m), b.ballot),
+            definition.context(m),
+            crypto_port.ballot_text(b.ballot),
             agents[m].signing_key.public_key(),
             b.signature,
         )

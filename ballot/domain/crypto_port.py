@@ -88,10 +88,11 @@ def _remember(text: str, decoded: cb.EncryptedBallot | cb.InvalidBallot) -> None
         _DECODED.popitem(last=False)
 
 
-def remember_ballot(ballot_json: Mapping[str, Any], ballot: cb.EncryptedBallot) -> None:
+def remember_ballot(ballot_json: Mapping[str, Any] | str, ballot: cb.EncryptedBallot) -> None:
     """Record a decoding made elsewhere (the API's proof-check worker decodes the ballot it
-    verifies and hands it back), so this process does not decode the same text again."""
-    _remember(_ballot_text(ballot_json), ballot)
+    verifies and hands it back), so this process does not decode the same text again.
+    ``ballot_json`` is the ballot's JSON or its :func:`ballot_text`."""
+    _remember(ballot_json if isinstance(ballot_json, str) else _ballot_text(ballot_json), ballot)
 
 
 def parse_ballot(ballot_json: Mapping[str, Any], n_options: int) -> cb.EncryptedBallot:
@@ -101,7 +102,18 @@ def parse_ballot(ballot_json: Mapping[str, Any], n_options: int) -> cb.Encrypted
     and again by ``evolve`` (and by the auditor's two passes), so decodings are memoized by
     the ballot's JSON text. Pure: the result depends on the text alone.
     """
-    text = _ballot_text(ballot_json)
+    return parse_ballot_text(_ballot_text(ballot_json), n_options)
+
+
+def ballot_text(ballot_json: Mapping[str, Any]) -> str:
+    """The text by which decodings are remembered (JSON with sorted keys), or the refusal
+    ``malformed_ballot``; what :func:`parse_ballot_text` takes."""
+    return _ballot_text(ballot_json)
+
+
+def parse_ballot_text(text: str, n_options: int) -> cb.EncryptedBallot:
+    """:func:`parse_ballot` of a ballot's :func:`ballot_text` (one string crosses to a worker
+    process far more cheaply than the JSON tree it encodes)."""
     decoded = _decode_ballot(text)
     if isinstance(decoded, cb.InvalidBallot):
         raise Refusal("malformed_ballot", str(decoded), reason=decoded.code) from None

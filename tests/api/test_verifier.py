@@ -8,7 +8,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from ballot.api.verifier import CastVerifier, Checked
+from ballot.api.verifier import CastCheck, CastVerifier, Checked
 from ballot.domain import CastBallot, Refusal, cast_proof_job, crypto_port, decide
 from crypto.signing import VerifyKey
 from tests.domain.domain_kit import Kit
@@ -33,7 +33,12 @@ async def test_a_burst_goes_in_few_chunks_and_each_ballot_gets_its_own_verdict()
         outcomes = await asyncio.gather(
             *(
                 verifier.check(
-                    cast_proof_job(kit.state, c), _key(kit, c.delegation_id), c.signature
+                    CastCheck(
+                        cast_proof_job(kit.state, c).context,
+                        crypto_port.ballot_text(c.ballot),
+                        _key(kit, c.delegation_id),
+                        c.signature,
+                    )
                 )
                 for c in commands
             ),
