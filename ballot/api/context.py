@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import multiprocessing
 import os
 import secrets as pysecrets
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +23,7 @@ from ballot.api.hub import SessionHub
 from ballot.api.problems import Problem
 from ballot.api.routing import Principal, Role
 from ballot.api.verifier import CastCheck, CastVerifier
+from ballot.api.workers import WorkerPool
 from ballot.checkpoints import sign_checkpoint
 from ballot.domain import (
     CastBallot,
@@ -53,19 +52,14 @@ class Context:
     secretariat: SecretariatToken
     clock: Callable[[], datetime] = utc_now
     workers: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
-    _pool: ProcessPoolExecutor | None = None
+    _pool: WorkerPool | None = None
     _verifier: CastVerifier | None = None
 
     @property
-    def pool(self) -> ProcessPoolExecutor:
-        """Process pool for ballot-proof checks, so the event loop stays responsive."""
+    def pool(self) -> WorkerPool:
+        """Worker processes for ballot checks, so the event loop stays responsive."""
         if self._pool is None:
-            # Workers come from a fork server, not a fork of this process: a forked worker
-            # would keep copies of every open descriptor (listening socket, client sockets,
-            # database connections) and outlive the server holding them.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["ballot.api.verifier"])
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            self._pool = WorkerPool(self.workers, preload=["ballot.api.verifier"])
         return self._pool
 
     async def session(self, session_id: str) -> SessionService:
@@ -94,14 +88,13 @@ class Context:
 
     async def warm_pool(self) -> None:
         """Start the proof-check workers now, not on the first ballot of a burst."""
-        loop = asyncio.get_running_loop()
-        await asyncio.gather(*(loop.run_in_executor(self.pool, _warm) for _ in range(self.workers)))
+        await asyncio.gather(*(self.pool.submit(_warm, None) for _ in range(self.workers)))
 
     @property
     def verifier(self) -> CastVerifier:
         """Batches cast-ballot checks into the process pool."""
         if self._verifier is None:
-            self._verifier = CastVerifier(lambda: self.pool, self.workers)
+            self._verifier = CastVerifier(self.pool)
         return self._verifier
 
     async def check_ballot_proofs(self, service: SessionService, command: CastBallot) -> None:
@@ -176,10 +169,11 @@ class Context:
         """Stop background work."""
         await self.hub.close()
         if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
+            self._pool.close()
+            self._pool = None
 
 
-def _warm() -> int:
+def _warm(_: None) -> int:
     """A no-op run in each worker to start it (its modules are preloaded by the fork server)."""
     return os.getpid()
 

@@ -4,12 +4,13 @@ Verifying a cast ballot — decoding every point, its zero-knowledge proofs, and
 signature — costs about 1.5 ms of CPU, so it runs in worker processes and the event loop
 stays responsive. Handing each ballot to a :class:`~concurrent.futures.ProcessPoolExecutor`
 on its own costs the server process about 0.2 ms per ballot (a pickle, a pipe write, a
-result, and two helper threads contending with the event loop for the GIL): under a burst
-that is a sizeable part of a core taken from the workers.
+result): under a burst that is a sizeable part of a core taken from the workers. (The pool
+is :class:`~ballot.api.workers.WorkerPool`, which has no helper threads either.)
 
 So :class:`CastVerifier` keeps at most ``2 × workers`` chunks in flight (one running and one
 queued per worker) and sends everything that arrived meanwhile as the next chunk, capped at
-:attr:`CastVerifier.max_chunk` ballots. A lone ballot goes at once, alone; a burst goes in a
+:attr:`CastVerifier.max_chunk` ballots (small enough that the last chunks of a burst keep
+both workers busy to the end). A lone ballot goes at once, alone; a burst goes in a
 few large chunks.
 
 The worker verifies the signature too and reports whether it holds without refusing: the
@@ -23,8 +24,8 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Protocol
 
 from ballot.domain import Refusal, crypto_port
 from crypto.ballot import BallotContext, EncryptedBallot
@@ -69,14 +70,26 @@ def check_casts(checks: list[CastCheck]) -> list[Checked | Refusal]:
     return outcomes
 
 
-class CastVerifier:
-    """Batches cast-ballot checks into chunks for an executor of ``workers`` processes."""
+class Submitter(Protocol):
+    """Runs a picklable call in another process (:class:`~ballot.api.workers.WorkerPool`)."""
 
-    def __init__(
-        self, executor: Callable[[], Executor], workers: int, *, max_chunk: int = 12
-    ) -> None:
-        self._executor = executor
-        self.workers = max(1, workers)
+    @property
+    def size(self) -> int:
+        """How many calls run at once."""
+
+    def submit(
+        self,
+        function: Callable[[list[CastCheck]], list[Checked | Refusal]],
+        argument: list[CastCheck],
+    ) -> asyncio.Future[list[Checked | Refusal]]:
+        """Start ``function(argument)``; the future has its outcome."""
+
+
+class CastVerifier:
+    """Batches cast-ballot checks into chunks for a pool of worker processes."""
+
+    def __init__(self, pool: Submitter, *, max_chunk: int = 12) -> None:
+        self._pool = pool
         self.max_chunk = max(1, max_chunk)
         self._waiting: list[tuple[CastCheck, asyncio.Future[Checked]]] = []
         self._in_flight = 0
@@ -92,7 +105,7 @@ class CastVerifier:
         return await future
 
     def _dispatch(self) -> None:
-        while self._waiting and self._in_flight < 2 * self.workers:
+        while self._waiting and self._in_flight < 2 * self._pool.size:
             chunk, self._waiting = (
                 self._waiting[: self.max_chunk],
                 self._waiting[self.max_chunk :],
@@ -100,9 +113,7 @@ class CastVerifier:
             self._in_flight += 1
             self.chunks += 1
             self.ballots += len(chunk)
-            sent = asyncio.wrap_future(
-                self._executor().submit(check_casts, [check for check, _ in chunk])
-            )
+            sent = self._pool.submit(check_casts, [check for check, _ in chunk])
             sent.add_done_callback(functools.partial(self._finished, chunk))
 
     def _finished(

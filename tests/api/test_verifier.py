@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import pickle
-from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
 from ballot.api.verifier import CastCheck, CastVerifier, Checked
+from ballot.api.workers import WorkerPool
 from ballot.domain import CastBallot, Refusal, cast_proof_job, crypto_port, decide
 from crypto.signing import VerifyKey
 from tests.domain.domain_kit import Kit
@@ -28,8 +28,9 @@ async def test_a_burst_goes_in_few_chunks_and_each_ballot_gets_its_own_verdict()
     stolen = good[0].model_copy(update={"delegation_id": ids[36]})  # proofs bound to ids[0]
     bad_signature = kit.ballot(ids[37], "B").model_copy(update={"signature": bytes(64)})
     commands: list[CastBallot] = [*good, stolen, bad_signature]
-    with ProcessPoolExecutor(max_workers=2) as pool:
-        verifier = CastVerifier(lambda: pool, workers=2, max_chunk=8)
+    pool = WorkerPool(2, preload=["ballot.api.verifier"])
+    try:
+        verifier = CastVerifier(pool, max_chunk=8)
         outcomes = await asyncio.gather(
             *(
                 verifier.check(
@@ -44,6 +45,8 @@ async def test_a_burst_goes_in_few_chunks_and_each_ballot_gets_its_own_verdict()
             ),
             return_exceptions=True,
         )
+    finally:
+        pool.close()
     assert verifier.ballots == len(commands)
     assert verifier.chunks < len(commands) / 2  # batched: at most 4 went alone
     for outcome in outcomes[:36]:

@@ -1,0 +1,218 @@
+"""Worker processes fed straight from the event loop, with no helper thread.
+
+:class:`concurrent.futures.ProcessPoolExecutor` runs two helper threads in the calling process:
+one pickles calls into a queue, the other reads and unpickles results. Both take the GIL from
+the event loop. When every core is busy — a burst of casts, with the workers verifying proofs
+on all of them — the operating system regularly deschedules a helper thread *while it holds
+the GIL*, and the event loop stalls with it: measured here, the server's loop spent a third of
+its time waiting for the pool's own threads.
+
+:class:`WorkerPool` has no thread. The event loop writes each call, framed, to a worker's pipe
+(non-blocking; what does not fit waits for ``add_writer``) and reads results when the pipe is
+readable (``add_reader``). Each worker answers its calls in order, so a queue of futures per
+worker pairs them with their results. A worker that dies fails its pending calls with
+:class:`WorkerDied` and is replaced on the next call.
+
+Workers come from a fork server, not a fork of the server process: a forked worker would keep
+copies of every open descriptor (listening socket, client sockets, database connections) and
+outlive the server holding them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import pickle
+import struct
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any, Final, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_HEADER: Final = struct.Struct("!Q")
+_READ_SIZE: Final = 1 << 20
+
+
+class WorkerDied(RuntimeError):
+    """The worker process running a call exited before answering it."""
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    chunks = bytearray()
+    while len(chunks) < size:
+        data = os.read(fd, size - len(chunks))
+        if not data:
+            return None
+        chunks += data
+    return bytes(chunks)
+
+
+def _serve(calls: Connection, results: Connection) -> None:
+    """A worker's life: read a framed call, run it, write the framed outcome, until EOF."""
+    calls_fd, results_fd = calls.fileno(), results.fileno()
+    while True:
+        header = _read_exactly(calls_fd, _HEADER.size)
+        if header is None:
+            return
+        message = _read_exactly(calls_fd, _HEADER.unpack(header)[0])
+        if message is None:
+            return
+        try:
+            # Only the server process that started this worker writes to this pipe.
+            function, argument = pickle.loads(message)  # noqa: S301
+            outcome: tuple[bool, Any] = (True, function(argument))
+        except BaseException as exc:  # the caller gets it; the worker lives on
+            outcome = (False, exc)
+        try:
+            payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # an unpicklable result or exception
+            payload = pickle.dumps((False, RuntimeError(f"unpicklable outcome: {exc!r}")))
+        _write_all(results_fd, _HEADER.pack(len(payload)) + payload)
+
+
+@dataclass(eq=False)
+class _Worker:
+    process: multiprocessing.process.BaseProcess
+    calls: Connection  # written by the event loop
+    results: Connection  # read by the event loop
+    pending: deque[asyncio.Future[Any]] = field(default_factory=deque)
+    outgoing: bytearray = field(default_factory=bytearray)
+    incoming: bytearray = field(default_factory=bytearray)
+    writing: bool = False
+    alive: bool = True
+
+
+class WorkerPool:
+    """``workers`` processes running picklable calls for one event loop."""
+
+    def __init__(self, workers: int, *, preload: Sequence[str] = ()) -> None:
+        self.size = max(1, workers)
+        self._context = multiprocessing.get_context("forkserver")
+        if preload:
+            self._context.set_forkserver_preload(list(preload))
+        self._workers: list[_Worker] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def submit(self, function: Callable[[T], R], argument: T) -> asyncio.Future[R]:
+        """Run ``function(argument)`` in the least busy worker; the future has its result."""
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        self._workers = [w for w in self._workers if w.alive]
+        while len(self._workers) < self.size:
+            self._workers.append(self._spawn(loop))
+        worker = min(self._workers, key=lambda w: len(w.pending))
+        future: asyncio.Future[R] = loop.create_future()
+        message = pickle.dumps((function, argument), protocol=pickle.HIGHEST_PROTOCOL)
+        worker.pending.append(future)
+        worker.outgoing += _HEADER.pack(len(message)) + message
+        self._flush(worker)
+        return future
+
+    def _spawn(self, loop: asyncio.AbstractEventLoop) -> _Worker:
+        calls_in, calls_out = self._context.Pipe(duplex=False)
+        results_in, results_out = self._context.Pipe(duplex=False)
+        process = self._context.Process(
+            target=_serve, args=(calls_in, results_out), name="ballot-worker", daemon=True
+        )
+        process.start()
+        calls_in.close()  # the worker's ends live in the worker
+        results_out.close()
+        worker = _Worker(process, calls_out, results_in)
+        os.set_blocking(calls_out.fileno(), False)
+        os.set_blocking(results_in.fileno(), False)
+        loop.add_reader(results_in.fileno(), self._readable, worker)
+        return worker
+
+    def _flush(self, worker: _Worker) -> None:
+        fd = worker.calls.fileno()
+        while worker.outgoing:
+            try:
+                sent = os.write(fd, worker.outgoing)
+            except BlockingIOError:
+                break
+            except OSError:  # the worker is gone; its reader sees EOF and fails the calls
+                worker.outgoing.clear()
+                break
+            del worker.outgoing[:sent]
+        assert self._loop is not None
+        if worker.outgoing and not worker.writing:
+            self._loop.add_writer(fd, self._flush, worker)
+            worker.writing = True
+        elif not worker.outgoing and worker.writing:
+            self._loop.remove_writer(fd)
+            worker.writing = False
+
+    def _readable(self, worker: _Worker) -> None:
+        try:
+            data = os.read(worker.results.fileno(), _READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._died(worker)
+            return
+        buffer = worker.incoming
+        buffer += data
+        while len(buffer) >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(buffer)
+            if len(buffer) < _HEADER.size + size:
+                break
+            message = bytes(buffer[_HEADER.size : _HEADER.size + size])
+            del buffer[: _HEADER.size + size]
+            ok, value = pickle.loads(message)  # noqa: S301 - our own worker's answer
+            future = worker.pending.popleft()
+            if future.done():  # the caller went away
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+
+    def _died(self, worker: _Worker) -> None:
+        self._release(worker)
+        code = worker.process.exitcode
+        while worker.pending:
+            future = worker.pending.popleft()
+            if not future.done():
+                future.set_exception(WorkerDied(f"worker process exited (code {code})"))
+
+    def _release(self, worker: _Worker) -> None:
+        if not worker.alive:
+            return
+        worker.alive = False
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.remove_reader(worker.results.fileno())
+            if worker.writing:
+                self._loop.remove_writer(worker.calls.fileno())
+        worker.calls.close()  # EOF: the worker returns from its loop
+        worker.results.close()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop every worker (pending calls fail)."""
+        workers, self._workers = self._workers, []
+        for worker in workers:
+            self._release(worker)
+            while worker.pending:
+                future = worker.pending.popleft()
+                if not future.done():
+                    future.set_exception(WorkerDied("the worker pool was closed"))
+        for worker in workers:
+            worker.process.join(timeout)
+            if worker.process.is_alive():
+                with contextlib.suppress(Exception):
+                    worker.process.kill()
+                worker.process.join(timeout)

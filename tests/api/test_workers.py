@@ -1,0 +1,82 @@
+"""The thread-free worker pool: results in order, errors carried, dead workers replaced."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+
+import pytest
+
+from ballot.api.workers import WorkerDied, WorkerPool
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def _fail(message: str) -> None:
+    raise ValueError(message)
+
+
+def _pid(_: None) -> int:
+    return os.getpid()
+
+
+def _echo(data: bytes) -> bytes:
+    return data
+
+
+def _sleep_then_pid(seconds: float) -> int:
+    import time
+
+    time.sleep(seconds)
+    return os.getpid()
+
+
+async def test_calls_return_their_own_results_without_helper_threads() -> None:
+    pool = WorkerPool(2)
+    try:
+        threads = threading.active_count()
+        results = await asyncio.gather(*(pool.submit(_square, i) for i in range(200)))
+        assert results == [i * i for i in range(200)]
+        assert threading.active_count() == threads  # nothing but the event loop
+        pids = set(await asyncio.gather(*(pool.submit(_pid, None) for _ in range(4))))
+        assert len(pids) == 2 and os.getpid() not in pids
+    finally:
+        pool.close()
+
+
+async def test_an_exception_reaches_its_caller_and_the_worker_lives_on() -> None:
+    pool = WorkerPool(1)
+    try:
+        with pytest.raises(ValueError, match="refused"):
+            await pool.submit(_fail, "refused")
+        assert await pool.submit(_square, 7) == 49
+    finally:
+        pool.close()
+
+
+async def test_large_messages_cross_a_full_pipe_both_ways() -> None:
+    # Several megabytes in flight: writes wait for the worker (add_writer), reads reassemble.
+    pool = WorkerPool(1)
+    try:
+        blobs = [os.urandom(3 << 20) for _ in range(3)]
+        assert await asyncio.gather(*(pool.submit(_echo, b) for b in blobs)) == blobs
+    finally:
+        pool.close()
+
+
+async def test_a_dead_worker_fails_its_calls_and_is_replaced() -> None:
+    pool = WorkerPool(1)
+    try:
+        pid = await pool.submit(_pid, None)
+        pending = pool.submit(_sleep_then_pid, 5.0)
+        await asyncio.sleep(0.2)
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(WorkerDied):
+            await asyncio.wait_for(pending, 10)
+        assert await pool.submit(_pid, None) != pid  # a new worker took its place
+    finally:
+        pool.close()
