@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Final
 
-from ballot.audit.checks import discrepancy_checks
+from ballot.audit.checks import discrepancy_checks, refusal_check
 from ballot.audit.proofs import ProofChecker
 from ballot.audit.report import AuditReport, CheckpointResult, Failure, ReceiptResult
 from ballot.checkpoints import (
@@ -158,13 +158,26 @@ class Auditor:
 
     # -- failures ------------------------------------------------------------------------------
 
-    def _fail(self, position: int | None, event_type: str | None, check: str, message: str) -> None:
+    def _fail(
+        self,
+        position: int | None,
+        event_type: str | None,
+        check: str,
+        message: str,
+        *,
+        primary: bool = False,
+    ) -> None:
+        """Record a failure. Failures are reported by position, then in the order found —
+        except ``primary`` ones (a ballot's own decoding, proofs and signature, checked by
+        the workers and so found late), which come first at their position: what the rules
+        found wrong about a ballot follows from those."""
         if len(self._failures) >= MAX_FAILURES:
             self.suppressed += 1  # a log that is garbage throughout must not exhaust memory
             return
         self._seq += 1
         key = float("inf") if position is None else float(position)
-        self._failures.append((key, self._seq, Failure(position, event_type, check, message)))
+        order = 0 if primary else self._seq
+        self._failures.append((key, order, Failure(position, event_type, check, message)))
 
     def _fail_or_warn(self, position: int | None, check: str, message: str) -> None:
         if self.options.allow_incomplete:
@@ -452,8 +465,8 @@ class Auditor:
 
     def _proof_failures(self, failures: list[tuple[int, str, str]]) -> None:
         for position, code, message in failures:
-            check = "ballot.malformed" if code == "malformed_ballot" else "ballot.proof"
-            self._fail(position, "BallotCast", check, f"{code}: {message}")
+            check = refusal_check(code, "BallotCast")  # malformed, proof or signature
+            self._fail(position, "BallotCast", check, f"{code}: {message}", primary=True)
 
     # -- receipts ----------------------------------------------------------------------------------
 
