@@ -96,17 +96,18 @@ SELECT pg_notify($17, $18)
 """
 
 #: The optimistic append: one statement, one round trip, committed on its own. It moves the
-#: head only if the head is still exactly where this process left it ($19, $20) and none of
-#: the streams the plan assumed new ($21) exists; otherwise it writes nothing and returns no
-#: row. In READ COMMITTED the UPDATE waits for a concurrent appender's row lock and then
-#: re-checks its condition against the row as that appender committed it, so a stale plan
-#: can never be written. The inserts read ``moved``, so they run after the lock is taken and
-#: only if it moved; the unique indexes stay the last line of defence.
+#: head only if the head is still exactly where this process left it ($19, $20); otherwise
+#: it writes nothing and returns no row. In READ COMMITTED the UPDATE waits for a concurrent
+#: appender's row lock and then re-checks its condition against the row as that appender
+#: committed it, so a plan made on a stale head can never be written. The inserts read
+#: ``moved``, so they run after the lock is taken and only if it moved. A stream the plan
+#: assumed new but that exists already is refused by the unique index on
+#: ``(log_id, stream_id, stream_version)``: its version 1 is taken (the whole statement then
+#: rolls back, and the group goes the locked way).
 _WRITE_IF_HEAD = """
 WITH moved AS (
     UPDATE log_heads SET position = $15, head_hash = $16
      WHERE log_id = $1 AND position = $19 AND head_hash = $20
-       AND NOT EXISTS (SELECT FROM streams WHERE log_id = $1 AND stream_id = ANY ($21::text[]))
     RETURNING log_id
 ), appended AS (
     INSERT INTO events (log_id, position, stream_id, stream_version, event_id, event_type,
@@ -124,7 +125,7 @@ SELECT pg_notify($17, $18) FROM moved
 """
 
 #: Stream versions remembered per log for optimistic appends; past this many the memory is
-#: dropped (a forgotten stream is assumed new, which the database checks).
+#: dropped (a forgotten stream is assumed new, which the database's unique index checks).
 MAX_KNOWN_STREAMS = 100_000
 
 
@@ -172,9 +173,10 @@ class _LogWriter:
 
     * **optimistic** (the steady state of a process that appends alone): decided in Python
       against :class:`_Known` — the head this process left and the stream versions it knows,
-      streams it never saw assumed new — and written by one self-committing statement that
-      checks those assumptions under the head row's lock. One round trip, and the lock is
-      held only while PostgreSQL inserts and syncs.
+      a stream it never saw and now writes assumed new — and written by one self-committing
+      statement that checks the head under its row lock (a stream wrongly assumed new is
+      refused by the unique stream-version index). One round trip, and the lock is held
+      only while PostgreSQL inserts and syncs.
     * **locked** (the first group, after another process appended, or when the optimistic
       decision refuses a request — a retry, a wrong version): ``BEGIN``, take the head row
       lock and read the versions, decide, write, ``COMMIT``.
@@ -226,15 +228,16 @@ class _LogWriter:
             await asyncio.wait({task, planned_wait}, return_when=asyncio.FIRST_COMPLETED)
             planned_wait.cancel()
 
-    def _plan_optimistic(
-        self, requests: Sequence[AppendRequest]
-    ) -> tuple[Plan, LogHead, list[str]] | None:
+    def _plan_optimistic(self, requests: Sequence[AppendRequest]) -> tuple[Plan, LogHead] | None:
         """Decide against what this process knows; ``None`` if that cannot settle it."""
         known = self.known
         if known is None:
             return None
+        if any(stream not in known.versions for r in requests for stream, _ in r.require):
+            # A stream only read (``require``) but never seen here cannot be assumed new:
+            # nothing written would collide if it exists. Read it, under the lock, once.
+            return None
         stream_ids = set().union(*(r.stream_ids() for r in requests))
-        assumed_new = sorted(s for s in stream_ids if s not in known.versions)
         versions = {s: known.versions.get(s, 0) for s in stream_ids}
         decided = plan(requests, known.head, versions, {}, format_timestamp(datetime.now(UTC)))
         if not decided.records or any(isinstance(o, StoreError) for o in decided.outcomes):
@@ -242,7 +245,7 @@ class _LogWriter:
         before = known.head
         assert decided.head is not None
         known.learn(decided.head, decided.versions)
-        return decided, before, assumed_new
+        return decided, before
 
     def _planned_locked(self, before: LogHead, versions: Mapping[str, int], decided: Plan) -> None:
         known = self.known
@@ -260,10 +263,10 @@ class _LogWriter:
             self.known = None
             optimistic = None
         if optimistic is not None:
-            decided, before, assumed_new = optimistic
+            decided, before = optimistic
             planned.set()
             try:
-                written = await self.store._write_if_head(decided, before, assumed_new)
+                written = await self.store._write_if_head(decided, before)
             except Exception as exc:  # e.g. a unique index: a retry of a stored append
                 log.debug("optimistic append to %s not written (%s)", self.log_id, exc)
                 written = False
@@ -450,7 +453,7 @@ class PostgresEventStore(EventStore):
         """Insert the records, move stream versions and the head, and notify: one statement."""
         await conn.execute(_WRITE, *self._write_arguments(records, head))
 
-    async def _write_if_head(self, decided: Plan, before: LogHead, assumed_new: list[str]) -> bool:
+    async def _write_if_head(self, decided: Plan, before: LogHead) -> bool:
         """The optimistic write of a group decided without the lock (see ``_LogWriter``):
         ``True`` if it committed, ``False`` if the log had moved on (nothing written)."""
         assert decided.head is not None
@@ -460,7 +463,6 @@ class PostgresEventStore(EventStore):
                 *self._write_arguments(decided.records, decided.head),
                 before.position,
                 before.hash,
-                assumed_new,
             )
         return bool(rows)
 

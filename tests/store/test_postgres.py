@@ -452,3 +452,23 @@ async def test_optimistic_retry_is_idempotent(pg_store: PostgresEventStore) -> N
     again = await pg_store.append("log", "r", [event])
     assert again.positions == first.positions
     assert await positions(pg_store, "log") == [1, 2]
+
+
+async def test_a_required_stream_unknown_to_this_process_is_read_not_assumed(
+    pg_dsn: str, pg_store: PostgresEventStore
+) -> None:
+    # "round" exists (written by another process); this process never saw it. An append that
+    # requires it to be absent must be refused: nothing it writes would collide with it.
+    await pg_store.append("log", "round", [NewEvent("R", {})])
+    later = await PostgresEventStore.open(pg_dsn, schema=pg_store.schema, run_migrations=False)
+    try:
+        await later.append("log", "warm", [NewEvent("W", {})])  # locked: learns the head
+        with pytest.raises(WrongExpectedVersion):
+            await later.append(
+                "log", "ballot-x", [NewEvent("B", {})], require={"round": Expect.NO_STREAM}
+            )
+        ok = await later.append("log", "ballot-y", [NewEvent("B", {})], require={"round": 1})
+        assert ok.positions == (3,)
+    finally:
+        await later.close()
+    assert await positions(pg_store, "log") == [1, 2, 3]
