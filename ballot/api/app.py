@@ -80,6 +80,10 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if request.path.startswith("/api/"):
         response.headers.setdefault("Cache-Control", "no-store")
+    else:
+        # Pages and their modules are revalidated on every load (a cheap 304 when unchanged):
+        # after an upgrade no browser may run cached modules against the new API.
+        response.headers.setdefault("Cache-Control", "no-cache")
     return response
 
 

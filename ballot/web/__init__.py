@@ -19,12 +19,15 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 ROOT = Path(__file__).resolve().parent
+#: Route → page name; ``pages/<name>.html`` holds the page's own content.
 PAGES = {
-    "/": "board.html",
-    "/delegation": "delegation.html",
-    "/secretariat": "secretariat.html",
-    "/teller": "teller.html",
+    "/": "board",
+    "/delegation": "delegation",
+    "/secretariat": "secretariat",
+    "/teller": "teller",
 }
+#: What every page shares: head (styles, import map, module), navigation, footer.
+LAYOUT = ROOT / "pages" / "_layout.html"
 _INLINE_SCRIPT = re.compile(rb"<script type=\"importmap\">(.*?)</script>", re.S)
 
 
@@ -41,8 +44,16 @@ def script_hashes(html: bytes) -> list[str]:
     ]
 
 
-def _page(path: Path) -> Handler:
-    html = path.read_bytes()  # read once at start: pages are part of the release
+def render_page(name: str) -> bytes:
+    """Page ``name``: the layout with ``{{page}}`` set to the name (its title's i18n key and
+    its module, ``/static/js/<name>.js``) around the page's own content (``{{main}}``)."""
+    content = (ROOT / "pages" / f"{name}.html").read_text("utf-8")
+    layout = LAYOUT.read_text("utf-8")
+    return layout.replace("{{page}}", name).replace("{{main}}", content).encode("utf-8")
+
+
+def _page(name: str) -> Handler:
+    html = render_page(name)  # rendered once at start: pages are part of the release
 
     async def serve(request: web.Request) -> web.StreamResponse:
         return web.Response(
@@ -58,9 +69,8 @@ def _page(path: Path) -> Handler:
 def install(app: web.Application) -> None:
     """Add the pages and static routes to ``app``."""
     for route, name in PAGES.items():
-        page = ROOT / "pages" / name
-        if page.exists():
-            app.router.add_get(route, _page(page))
+        if (ROOT / "pages" / f"{name}.html").exists():
+            app.router.add_get(route, _page(name))
     app.router.add_static("/static/", ROOT / "static", follow_symlinks=False)
     vendor = node_modules() / "@noble"
     for package in ("curves", "hashes"):

@@ -16,6 +16,7 @@ from ballot.domain.events import VoidReason
 from ballot.domain.rules import Decision, ElectedBy, EliminatedBy, RoundKind
 from ballot.domain.settings import SessionSettings
 from ballot.domain.state import CandidateStatus, Phase, RoundStatus
+from ballot.web import PAGES, render_page
 
 WEB = Path(__file__).resolve().parents[2] / "ballot" / "web"
 LANGUAGES = ("en", "fr", "es")
@@ -81,8 +82,8 @@ def test_every_key_the_pages_use_exists() -> None:
     used: set[str] = set()
     for source in scripts().values():
         used.update(KEY_LITERAL.findall(source))
-    for page in (WEB / "pages").glob("*.html"):
-        html = page.read_text("utf-8")
+    for name in PAGES.values():
+        html = render_page(name).decode("utf-8")
         used.update(re.findall(r'data-i18n="([a-z_.]+)"', html))
         for attrs in re.findall(r'data-i18n-attr="([^"]+)"', html):
             used.update(pair.split(":")[1].strip() for pair in attrs.split(";"))
