@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from events.batch import AppendRequest, plan
@@ -41,10 +41,20 @@ class _Log:
         self.streams.setdefault(record.stream_id, []).append(record)
 
 
-class MemoryEventStore(EventStore):
-    """Logs held in process memory. Appends are serialized per log by an asyncio lock."""
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
-    def __init__(self) -> None:
+
+class MemoryEventStore(EventStore):
+    """Logs held in process memory. Appends are serialized per log by an asyncio lock.
+
+    ``clock`` gives each append's ``recorded_at`` (default: the system clock); a simulated
+    clock makes a seeded, single-task run produce a byte-identical log every time. It must
+    not go backwards.
+    """
+
+    def __init__(self, clock: Callable[[], datetime] = _utc_now) -> None:
+        self._clock = clock
         self._logs: dict[str, _Log] = {}
         self._by_id: dict[str, RecordedEvent] = {}
         self._lock = asyncio.Lock()
@@ -83,7 +93,7 @@ class MemoryEventStore(EventStore):
                 e.event_id: self._by_id[e.event_id] for e in events if e.event_id in self._by_id
             }
             outcome = plan(
-                [request], log.head(), versions, existing, format_timestamp(datetime.now(UTC))
+                [request], log.head(), versions, existing, format_timestamp(self._clock())
             )
             result = outcome.outcomes[0]
             if isinstance(result, StoreError):

@@ -12,6 +12,7 @@ import asyncio
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from ballot.audit import AuditOptions, AuditReport, audit_lines
@@ -24,6 +25,7 @@ from ballot.simulation import (
     RoundDefinition,
     RoundScript,
     Scenario,
+    SimulatedClock,
     Simulation,
     SimulationResult,
     export_lines,
@@ -67,7 +69,8 @@ class Session:
 
 
 async def _build(scenario: Scenario, seed: bytes) -> Session:
-    store = MemoryEventStore()
+    # The log's own clock is simulated too: a seeded build is byte-for-byte reproducible.
+    store = MemoryEventStore(clock=SimulatedClock(step=timedelta(milliseconds=1)))
     simulation = Simulation(
         store, scenario.session_id, settings=scenario.settings, entropy=Entropy(seed)
     )
