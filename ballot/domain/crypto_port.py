@@ -185,18 +185,6 @@ def signature_valid(
     return True
 
 
-def check_signature_by(
-    key: VerifyKey, ctx: cb.BallotContext, ballot: cb.EncryptedBallot, signature: bytes
-) -> None:
-    """:func:`check_ballot_signature` with the key already decoded (in a worker process)."""
-    if not signature_valid(key, ctx, ballot, signature):
-        raise Refusal(
-            "invalid_signature",
-            "ballot signature: signature does not verify",
-            delegation=ctx.delegation_id,
-        )
-
-
 def remember_valid_signature(
     public_key: bytes, ctx: cb.BallotContext, ballot: cb.EncryptedBallot, signature: bytes
 ) -> None:

@@ -92,7 +92,6 @@ from ballot.domain.values import NO, YES
 from crypto.ballot import BallotContext, EncryptedBallot
 from crypto.dkg import CeremonyContext
 from crypto.group import Point
-from crypto.signing import VerifyKey
 
 C = TypeVar("C", bound=Command)
 
@@ -672,24 +671,14 @@ def _cast(state: SessionState, cmd: CastBallot) -> list[Event]:
 @dataclass(frozen=True, slots=True)
 class CastProofJob:
     """Everything the proof check of one cast ballot needs, and nothing more: small and
-    picklable, for a process pool.
-
-    With ``key`` and ``signature`` the job checks the delegation's signature too (the
-    auditor hands both expensive checks to its workers); ``key`` is the enrolled key already
-    decoded, so a worker does not pay for strict key decoding again.
-    """
+    picklable, for a process pool."""
 
     context: BallotContext
     ballot: Mapping[str, Any]
-    key: VerifyKey | None = None
-    signature: bytes | None = None
 
 
-def cast_proof_job(
-    state: SessionState, command: CastBallot, *, with_signature: bool = False
-) -> CastProofJob:
-    """The proof-check job for ``command`` in ``state`` (raises ``round_not_open``); with
-    ``with_signature``, it checks the signature by the enrolled key too (when there is one)."""
+def cast_proof_job(state: SessionState, command: CastBallot) -> CastProofJob:
+    """The proof-check job for ``command`` in ``state`` (raises ``round_not_open``)."""
     current = _open_round_numbered(state, command.round_number)
     ctx = crypto_port.ballot_context(
         state.session_id,
@@ -698,23 +687,14 @@ def cast_proof_job(
         command.delegation_id,
         current.options,
     )
-    member = state.members.get(command.delegation_id) if with_signature else None
-    if member is None or member.public_key is None:
-        return CastProofJob(ctx, command.ballot)
-    key = crypto_port.verify_key(member.public_key, "enrolled key")
-    return CastProofJob(ctx, command.ballot, key, command.signature)
+    return CastProofJob(ctx, command.ballot)
 
 
 def check_cast_proof_job(job: CastProofJob) -> EncryptedBallot:
-    """Decode the ballot and verify its zero-knowledge proofs in the job's context, and its
-    signature if the job carries one (raises ``malformed_ballot``, ``invalid_ballot`` or
-    ``invalid_signature``); return the decoded ballot, which the caller may hand to
-    :func:`crypto_port.remember_ballot`. Pure; run it anywhere."""
+    """Decode the ballot and verify its zero-knowledge proofs in the job's context (raises
+    ``malformed_ballot`` or ``invalid_ballot``); return the decoded ballot, which the caller
+    may hand to :func:`crypto_port.remember_ballot`. Pure; run it anywhere."""
     ballot = crypto_port.parse_ballot(job.ballot, len(job.context.options))
-    if job.key is not None and job.signature is not None:
-        # First, as the rules check it before anything about the ballot's content (and it
-        # costs a twentieth of the proofs).
-        crypto_port.check_signature_by(job.key, job.context, ballot, job.signature)
     crypto_port.check_ballot_proofs(job.context, ballot)
     return ballot
 

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from ballot.domain import crypto_port
 from ballot.domain.commands import (
     AcceptCredentials,
     AdjournSession,
@@ -254,18 +253,6 @@ class RederiveStep:
     proof_job: CastProofJob | None = None
 
 
-def _vouch_for_signature(job: CastProofJob) -> None:
-    # The job will verify the signature (in a worker); meanwhile the rules must not refuse
-    # the ballot for it, nor spend the verification twice.
-    if job.key is None or job.signature is None:
-        return
-    try:
-        ballot = crypto_port.parse_ballot(job.ballot, len(job.context.options))
-    except Refusal:
-        return  # malformed: the rules refuse it for that
-    crypto_port.remember_valid_signature(job.key.encode(), job.context, ballot, job.signature)
-
-
 class Rederiver:
     """:func:`rederive`, one event at a time, continuing after a discrepancy.
 
@@ -282,9 +269,7 @@ class Rederiver:
 
     With ``check_proofs=False`` the zero-knowledge check of each cast ballot is not run here:
     :meth:`feed` returns its :class:`CastProofJob`, built from the state the ballot was cast
-    in, for the caller to run with :func:`check_cast_proof_job`. The job carries the ballot's
-    signature check too, and the rules here take the signature as valid — exactly as they
-    take the proofs — so the caller *must* run every job and report what it refuses.
+    in, for the caller to run with :func:`check_cast_proof_job`.
     """
 
     def __init__(self, *, check_proofs: bool = True) -> None:
@@ -365,8 +350,7 @@ class Rederiver:
                 if self._check_proofs:
                     verify_cast_proofs(self._state, command)
                 else:
-                    job = cast_proof_job(self._state, command, with_signature=True)
-                    _vouch_for_signature(job)
+                    job = cast_proof_job(self._state, command)
             produced = decide(self._state, command)
         except Refusal as refusal:
             self._after_refusal = True
