@@ -675,6 +675,9 @@ class CastProofJob:
 
     context: BallotContext
     ballot: Mapping[str, Any]
+    #: The ballot already decoded (and validated) by the process that made the job, if it
+    #: did: a worker then checks the proofs without decoding every point again.
+    decoded: EncryptedBallot | None = None
 
 
 def cast_proof_job(state: SessionState, command: CastBallot) -> CastProofJob:
@@ -694,7 +697,9 @@ def check_cast_proof_job(job: CastProofJob) -> EncryptedBallot:
     """Decode the ballot and verify its zero-knowledge proofs in the job's context (raises
     ``malformed_ballot`` or ``invalid_ballot``); return the decoded ballot, which the caller
     may hand to :func:`crypto_port.remember_ballot`. Pure; run it anywhere."""
-    ballot = crypto_port.parse_ballot(job.ballot, len(job.context.options))
+    ballot = job.decoded
+    if ballot is None or ballot.n_options != len(job.context.options):
+        ballot = crypto_port.parse_ballot(job.ballot, len(job.context.options))
     crypto_port.check_ballot_proofs(job.context, ballot)
     return ballot
 

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from ballot.domain import crypto_port
 from ballot.domain.commands import (
     AcceptCredentials,
     AdjournSession,
@@ -352,6 +353,11 @@ class Rederiver:
                 else:
                     job = cast_proof_job(self._state, command)
             produced = decide(self._state, command)
+            if job is not None and isinstance(command, CastBallot):
+                # decide decoded the ballot (validating every point): hand the decoding to
+                # the proof check, which then need not repeat it.
+                decoded = crypto_port.parse_ballot(command.ballot, len(job.context.options))
+                job = CastProofJob(job.context, {}, decoded)
         except Refusal as refusal:
             self._after_refusal = True
             if not isinstance(command, CastBallot):
