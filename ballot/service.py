@@ -297,8 +297,10 @@ class SessionService:
         for _ in range(MAX_ATTEMPTS):
             if fresh:
                 await self.catch_up()
-            # state, position and versions change together (no await between): one snapshot.
-            state, position, versions = self.state, self.position, dict(self.versions)
+            # state, position and versions change together, and nothing awaits between here
+            # and route() reading them: one snapshot, without copying the versions of every
+            # stream of the session (one per ballot: a copy per cast grew with the session).
+            state, position, versions = self.state, self.position, self.versions
             try:
                 events = decide(state, command)
             except Refusal:
