@@ -46,6 +46,7 @@ def verify_key(public_key: bytes, what: str = "public key") -> VerifyKey:
         raise Refusal("invalid_public_key", f"{what}: {exc}") from None
 
 
+@functools.lru_cache(maxsize=4096)
 def ballot_context(
     session_id: str,
     round_number: int,
@@ -53,7 +54,8 @@ def ballot_context(
     delegation_id: str,
     options: tuple[str, ...],
 ) -> cb.BallotContext:
-    """The Fiat–Shamir context of one delegation's ballot in one round."""
+    """The Fiat–Shamir context of one delegation's ballot in one round (remembered: a cast
+    needs it three times — proof job, decide, evolve — and it is a pure, frozen value)."""
     return cb.BallotContext(session_id, round_number, election_key, delegation_id, options)
 
 
@@ -216,8 +218,13 @@ def tracking(
     ctx: cb.BallotContext, ballot: cb.EncryptedBallot, signature: bytes
 ) -> tuple[bytes, str]:
     """``(tracking hash, tracking code)`` of a signed ballot."""
-    digest = cb.tracking_hash_of_message(_signing_message(ctx, ballot), signature)
+    digest = tracking_digest(ctx, ballot, signature)
     return digest, cb.render_tracking_code(digest)
+
+
+def tracking_digest(ctx: cb.BallotContext, ballot: cb.EncryptedBallot, signature: bytes) -> bytes:
+    """The tracking hash of a signed ballot, without rendering its code."""
+    return cb.tracking_hash_of_message(_signing_message(ctx, ballot), signature)
 
 
 def empty_aggregate(n_options: int) -> tuple[Ciphertext, ...]:

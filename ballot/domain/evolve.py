@@ -280,7 +280,7 @@ def _(event: BallotCast, state: SessionState) -> SessionState:
         ballot = crypto_port.parse_ballot(event.ballot, len(current.options))
     except Refusal as exc:
         raise InconsistentLog(f"recorded ballot is malformed: {exc.message}") from None
-    digest, _ = crypto_port.tracking(ctx, ballot, event.signature)
+    digest = crypto_port.tracking_digest(ctx, ballot, event.signature)
     updated = replace(
         current,
         voters=assoc(current.voters, event.delegation_id, digest),
