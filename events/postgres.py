@@ -181,11 +181,15 @@ class _LogWriter:
       decision refuses a request — a retry, a wrong version): ``BEGIN``, take the head row
       lock and read the versions, decide, write, ``COMMIT``.
 
-    A failed optimistic write changed nothing; its group simply goes the locked way.
+    An optimistic write that reports failure goes the locked way. Usually it changed nothing;
+    if the connection broke after its commit, the locked way finds its event ids stored and
+    answers as for any retried append (the original positions).
 
     Up to :data:`PIPELINE_DEPTH` groups are in flight: the next group is decided as soon as
     the previous one is (on top of its predicted head), so Python prepares one group while
-    PostgreSQL writes and syncs the other, and groups commit in the order they were taken.
+    PostgreSQL writes and syncs the other. Groups normally commit in the order they were
+    taken; when one falls back to the locked way, a later group may commit first — each
+    append still gets exactly the outcome the log's state at its commit gives it.
     """
 
     store: PostgresEventStore
@@ -275,7 +279,8 @@ class _LogWriter:
                 for pending, outcome in zip(group, decided.outcomes, strict=True):
                     _resolve(pending, outcome)
                 return
-            # Nothing was written. Later groups decided on top of this one fail the same way.
+            # Not written (or its answer lost: the locked way sorts that out). Later groups
+            # decided on top of this one fail the same way.
             self.known = None
         self.store.group_counts["locked"] += 1
         try:
@@ -528,7 +533,8 @@ class PostgresEventStore(EventStore):
                     existing = {record.event_id: record for record in map(_to_record, rows)}
                     decided = plan(requests, head, versions, existing, now)
                 if on_planned is not None:
-                    on_planned(head, versions, decided)
+                    # Streams read and found absent are at version 0: known, not assumed.
+                    on_planned(head, {s: versions.get(s, 0) for s in stream_ids}, decided)
                 if decided.records:
                     assert decided.head is not None
                     await self._write(conn, decided.records, decided.head)
@@ -634,7 +640,7 @@ class PostgresEventStore(EventStore):
         return verifier.head()
 
     async def close(self) -> None:
-        for writer in self._writers.values():
+        for writer in list(self._writers.values()):
             if writer.task is not None and not writer.task.done():
                 await writer.task
         await self._notifier.close()

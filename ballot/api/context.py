@@ -27,6 +27,7 @@ from ballot.api.workers import WorkerPool
 from ballot.checkpoints import sign_checkpoint
 from ballot.domain import (
     CastBallot,
+    CastProofJob,
     Command,
     Refusal,
     cast_proof_job,
@@ -99,14 +100,20 @@ class Context:
 
     async def check_ballot_proofs(self, service: SessionService, command: CastBallot) -> None:
         """The expensive checks of a cast ballot — decoding, zero-knowledge proofs and the
-        signature — in the process pool (a proof refusal → problem). The rules then find the
-        decoding and the signature's verdict in memory instead of redoing them."""
+        signature — in the worker processes (a refusal → problem). The rules then find the
+        decoding and the signature's verdict in memory instead of redoing them.
+
+        Decided on the state this process follows; on a refusal it catches up with the log
+        once and looks again, so a ballot for a round another process opened a moment ago
+        is not refused. Fails closed: without an enrolled key there is no check, and no
+        ballot (``decide`` does not check proofs itself).
+        """
         try:
-            job = cast_proof_job(service.state, command)
-            member = service.state.members.get(command.delegation_id)
-            key = member.public_key if member is not None else None
-            if key is None:  # not enrolled: the rules refuse it, with their own code
-                return
+            try:
+                job, key = _cast_check_inputs(service, command)
+            except Refusal:
+                await service.catch_up()
+                job, key = _cast_check_inputs(service, command)
             text = crypto_port.ballot_text(command.ballot)
             checked = await self.verifier.check(
                 CastCheck(job.context, text, crypto_port.verify_key(key), command.signature)
@@ -171,6 +178,16 @@ class Context:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+            self._verifier = None
+
+
+def _cast_check_inputs(service: SessionService, command: CastBallot) -> tuple[CastProofJob, bytes]:
+    """The proof job and the enrolled key of a cast (refusals as the rules would give them)."""
+    job = cast_proof_job(service.state, command)
+    member = service.state.members.get(command.delegation_id)
+    if member is None or member.public_key is None:
+        raise Refusal("not_enrolled", f"{command.delegation_id} has not enrolled a key")
+    return job, member.public_key
 
 
 def _warm(_: None) -> int:

@@ -105,15 +105,21 @@ class CastVerifier:
         return await future
 
     def _dispatch(self) -> None:
+        # Callers that went away (a dropped connection) need no check.
+        self._waiting = [item for item in self._waiting if not item[1].done()]
         while self._waiting and self._in_flight < 2 * self._pool.size:
             chunk, self._waiting = (
                 self._waiting[: self.max_chunk],
                 self._waiting[self.max_chunk :],
             )
+            try:
+                sent = self._pool.submit(check_casts, [check for check, _ in chunk])
+            except Exception as exc:  # no worker to run it (closed pool, no process)
+                _fail(chunk, exc)
+                continue
             self._in_flight += 1
             self.chunks += 1
             self.ballots += len(chunk)
-            sent = self._pool.submit(check_casts, [check for check, _ in chunk])
             sent.add_done_callback(functools.partial(self._finished, chunk))
 
     def _finished(
@@ -124,10 +130,8 @@ class CastVerifier:
         self._in_flight -= 1
         try:
             outcomes = done.result()
-        except BaseException as exc:  # a worker died: every ballot of the chunk fails with it
-            for _, future in chunk:
-                if not future.done():
-                    future.set_exception(exc)
+        except Exception as exc:  # a worker died: every ballot of the chunk fails with it
+            _fail(chunk, exc)
         else:
             for (_, future), outcome in zip(chunk, outcomes, strict=True):
                 if future.done():  # the request went away
@@ -137,3 +141,9 @@ class CastVerifier:
                 else:
                     future.set_result(outcome)
         self._dispatch()
+
+
+def _fail(chunk: list[tuple[CastCheck, asyncio.Future[Checked]]], error: Exception) -> None:
+    for _, future in chunk:
+        if not future.done():
+            future.set_exception(error)

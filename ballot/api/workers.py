@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import multiprocessing
 import os
 import pickle
+import signal
 import struct
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -60,7 +61,16 @@ def _read_exactly(fd: int, size: int) -> bytes | None:
 
 
 def _serve(calls: Connection, results: Connection) -> None:
-    """A worker's life: read a framed call, run it, write the framed outcome, until EOF."""
+    """A worker's life: read a framed call, run it, write the framed answer, until EOF.
+
+    A call is ``(call id, pickled (function, argument))``; an answer is ``(call id, ok,
+    pickled value)``. The payloads are pickled on their own, so that one that cannot be
+    unpickled (an exception class with an unusual constructor, say) still names its call and
+    fails only that call: an answer can never be paired with another call.
+    """
+    # Ctrl-C reaches the whole process group: the server stops its workers itself (by
+    # closing their pipes), so a worker does not die mid-call of an interrupt.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     calls_fd, results_fd = calls.fileno(), results.fileno()
     while True:
         header = _read_exactly(calls_fd, _HEADER.size)
@@ -69,16 +79,18 @@ def _serve(calls: Connection, results: Connection) -> None:
         message = _read_exactly(calls_fd, _HEADER.unpack(header)[0])
         if message is None:
             return
+        # Only the server process that started this worker writes to this pipe.
+        call_id, pickled_call = pickle.loads(message)  # noqa: S301
         try:
-            # Only the server process that started this worker writes to this pipe.
-            function, argument = pickle.loads(message)  # noqa: S301
-            outcome: tuple[bool, Any] = (True, function(argument))
-        except BaseException as exc:  # the caller gets it; the worker lives on
-            outcome = (False, exc)
+            function, argument = pickle.loads(pickled_call)  # noqa: S301
+            ok, value = True, function(argument)
+        except Exception as exc:  # the caller gets it; the worker lives on
+            ok, value = False, exc
         try:
-            payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+            pickled = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # an unpicklable result or exception
-            payload = pickle.dumps((False, RuntimeError(f"unpicklable outcome: {exc!r}")))
+            ok, pickled = False, pickle.dumps(RuntimeError(f"unpicklable answer: {exc!r}"))
+        payload = pickle.dumps((call_id, ok, pickled), protocol=pickle.HIGHEST_PROTOCOL)
         _write_all(results_fd, _HEADER.pack(len(payload)) + payload)
 
 
@@ -87,7 +99,7 @@ class _Worker:
     process: multiprocessing.process.BaseProcess
     calls: Connection  # written by the event loop
     results: Connection  # read by the event loop
-    pending: deque[asyncio.Future[Any]] = field(default_factory=deque)
+    pending: dict[int, asyncio.Future[Any]] = field(default_factory=dict)
     outgoing: bytearray = field(default_factory=bytearray)
     incoming: bytearray = field(default_factory=bytearray)
     writing: bool = False
@@ -104,9 +116,17 @@ class WorkerPool:
             self._context.set_forkserver_preload(list(preload))
         self._workers: list[_Worker] = []
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._calls = itertools.count(1)
+        self.closed = False
 
     def submit(self, function: Callable[[T], R], argument: T) -> asyncio.Future[R]:
-        """Run ``function(argument)`` in the least busy worker; the future has its result."""
+        """Run ``function(argument)`` in the least busy worker; the future has its result.
+
+        Raises :class:`WorkerDied` once the pool is closed, and whatever pickling the call or
+        starting a worker raises (nothing is then pending).
+        """
+        if self.closed:
+            raise WorkerDied("the worker pool is closed")
         loop = asyncio.get_running_loop()
         if self._loop is None:
             self._loop = loop
@@ -114,9 +134,11 @@ class WorkerPool:
         while len(self._workers) < self.size:
             self._workers.append(self._spawn(loop))
         worker = min(self._workers, key=lambda w: len(w.pending))
+        call_id = next(self._calls)
+        call = pickle.dumps((function, argument), protocol=pickle.HIGHEST_PROTOCOL)
+        message = pickle.dumps((call_id, call), protocol=pickle.HIGHEST_PROTOCOL)
         future: asyncio.Future[R] = loop.create_future()
-        message = pickle.dumps((function, argument), protocol=pickle.HIGHEST_PROTOCOL)
-        worker.pending.append(future)
+        worker.pending[call_id] = future
         worker.outgoing += _HEADER.pack(len(message)) + message
         self._flush(worker)
         return future
@@ -127,7 +149,12 @@ class WorkerPool:
         process = self._context.Process(
             target=_serve, args=(calls_in, results_out), name="ballot-worker", daemon=True
         )
-        process.start()
+        try:
+            process.start()
+        except BaseException:
+            for end in (calls_in, calls_out, results_in, results_out):
+                end.close()
+            raise
         calls_in.close()  # the worker's ends live in the worker
         results_out.close()
         worker = _Worker(process, calls_out, results_in)
@@ -173,9 +200,15 @@ class WorkerPool:
                 break
             message = bytes(buffer[_HEADER.size : _HEADER.size + size])
             del buffer[: _HEADER.size + size]
-            ok, value = pickle.loads(message)  # noqa: S301 - our own worker's answer
-            future = worker.pending.popleft()
+            # Our own worker's answer: the frame is (int, bool, bytes), always unpicklable.
+            call_id, ok, pickled = pickle.loads(message)  # noqa: S301
+            future = worker.pending.pop(call_id)
             if future.done():  # the caller went away
+                continue
+            try:
+                value = pickle.loads(pickled)  # noqa: S301
+            except Exception as exc:
+                future.set_exception(RuntimeError(f"the worker's answer is unreadable: {exc!r}"))
                 continue
             if ok:
                 future.set_result(value)
@@ -185,10 +218,7 @@ class WorkerPool:
     def _died(self, worker: _Worker) -> None:
         self._release(worker)
         code = worker.process.exitcode
-        while worker.pending:
-            future = worker.pending.popleft()
-            if not future.done():
-                future.set_exception(WorkerDied(f"worker process exited (code {code})"))
+        _fail_all(worker, WorkerDied(f"worker process exited (code {code})"))
 
     def _release(self, worker: _Worker) -> None:
         if not worker.alive:
@@ -201,18 +231,27 @@ class WorkerPool:
         worker.calls.close()  # EOF: the worker returns from its loop
         worker.results.close()
 
-    def close(self, timeout: float = 5.0) -> None:
-        """Stop every worker (pending calls fail)."""
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop every worker; pending calls fail, later :meth:`submit` calls raise.
+
+        Closing the pipes ends each worker's loop; one still busy after ``timeout`` seconds
+        is killed. (Called at shutdown, when blocking the event loop that briefly is fine.)
+        """
+        self.closed = True
         workers, self._workers = self._workers, []
         for worker in workers:
             self._release(worker)
-            while worker.pending:
-                future = worker.pending.popleft()
-                if not future.done():
-                    future.set_exception(WorkerDied("the worker pool was closed"))
+            _fail_all(worker, WorkerDied("the worker pool was closed"))
         for worker in workers:
             worker.process.join(timeout)
             if worker.process.is_alive():
                 with contextlib.suppress(Exception):
                     worker.process.kill()
                 worker.process.join(timeout)
+
+
+def _fail_all(worker: _Worker, error: Exception) -> None:
+    pending, worker.pending = worker.pending, {}
+    for future in pending.values():
+        if not future.done():
+            future.set_exception(error)

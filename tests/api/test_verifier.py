@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+from collections.abc import Callable
 
 import pytest
 
 from ballot.api.verifier import CastCheck, CastVerifier, Checked
-from ballot.api.workers import WorkerPool
+from ballot.api.workers import WorkerDied, WorkerPool
 from ballot.domain import CastBallot, Refusal, cast_proof_job, crypto_port, decide
 from crypto.signing import VerifyKey
 from tests.domain.domain_kit import Kit
@@ -87,3 +88,43 @@ def test_decoded_ballots_pickle_to_equal_values() -> None:
     command = kit.ballot(ids[0], "B")
     ballot = crypto_port.parse_ballot(command.ballot, 3)
     assert pickle.loads(pickle.dumps(ballot)) == ballot
+
+
+class _NoWorkers:
+    """A pool that cannot run anything (closed, or out of processes)."""
+
+    size = 1
+
+    def submit(
+        self,
+        function: Callable[[list[CastCheck]], list[Checked | Refusal]],
+        argument: list[CastCheck],
+    ) -> asyncio.Future[list[Checked | Refusal]]:
+        raise WorkerDied("no worker")
+
+
+async def test_a_chunk_that_cannot_be_sent_fails_its_ballots_and_frees_its_slot() -> None:
+    kit = Kit()
+    ids = kit.setup(5, ["A", "B"])
+    kit.open_round()
+    commands = [kit.ballot(m, "A") for m in ids[:3]]
+    verifier = CastVerifier(_NoWorkers())
+    for _ in range(2):  # a second round of calls must not hang on leaked slots
+        outcomes = await asyncio.wait_for(
+            asyncio.gather(
+                *(
+                    verifier.check(
+                        CastCheck(
+                            cast_proof_job(kit.state, c).context,
+                            crypto_port.ballot_text(c.ballot),
+                            _key(kit, c.delegation_id),
+                            c.signature,
+                        )
+                    )
+                    for c in commands
+                ),
+                return_exceptions=True,
+            ),
+            10,
+        )
+        assert all(isinstance(o, WorkerDied) for o in outcomes)

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import threading
+from typing import Any
 
 import pytest
 
@@ -80,3 +81,38 @@ async def test_a_dead_worker_fails_its_calls_and_is_replaced() -> None:
         assert await pool.submit(_pid, None) != pid  # a new worker took its place
     finally:
         pool.close()
+
+
+class _TwoArgumentError(Exception):
+    """Pickles, but does not unpickle (its constructor wants two arguments)."""
+
+    def __init__(self, a: str, b: str) -> None:
+        super().__init__(f"{a}/{b}")
+
+
+def _raise_unreadable(_: None) -> None:
+    raise _TwoArgumentError("a", "b")
+
+
+async def test_an_unreadable_answer_fails_its_own_call_only() -> None:
+    # Answers name their call: one that cannot be unpickled must never shift the others
+    # onto the wrong callers (a ballot's verdict given to another ballot).
+    pool = WorkerPool(1)
+    try:
+        futures: list[asyncio.Future[Any]] = [pool.submit(_square, 3)]
+        futures.append(pool.submit(_raise_unreadable, None))
+        futures += [pool.submit(_square, i) for i in range(4, 8)]
+        outcomes = await asyncio.gather(*futures, return_exceptions=True)
+        assert outcomes[0] == 9
+        assert isinstance(outcomes[1], RuntimeError) and "unreadable" in str(outcomes[1])
+        assert outcomes[2:] == [16, 25, 36, 49]
+    finally:
+        pool.close()
+
+
+async def test_a_closed_pool_refuses_calls() -> None:
+    pool = WorkerPool(1)
+    assert await pool.submit(_square, 2) == 4
+    pool.close()
+    with pytest.raises(WorkerDied):
+        pool.submit(_square, 2)
