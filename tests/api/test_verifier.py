@@ -21,6 +21,16 @@ def _key(kit: Kit, member: str) -> VerifyKey:
     return crypto_port.verify_key(public_key)
 
 
+def _cast_check(kit: Kit, command: CastBallot) -> CastCheck:
+    """What the API hands the verifier for ``command``."""
+    return CastCheck(
+        cast_proof_job(kit.state, command).context,
+        crypto_port.ballot_text(command.ballot),
+        _key(kit, command.delegation_id),
+        command.signature,
+    )
+
+
 async def test_a_burst_goes_in_few_chunks_and_each_ballot_gets_its_own_verdict() -> None:
     kit = Kit()
     ids = kit.setup(40, ["A", "B"])
@@ -33,17 +43,7 @@ async def test_a_burst_goes_in_few_chunks_and_each_ballot_gets_its_own_verdict()
     try:
         verifier = CastVerifier(pool, max_chunk=8)
         outcomes = await asyncio.gather(
-            *(
-                verifier.check(
-                    CastCheck(
-                        cast_proof_job(kit.state, c).context,
-                        crypto_port.ballot_text(c.ballot),
-                        _key(kit, c.delegation_id),
-                        c.signature,
-                    )
-                )
-                for c in commands
-            ),
+            *(verifier.check(_cast_check(kit, c)) for c in commands),
             return_exceptions=True,
         )
     finally:
@@ -112,17 +112,7 @@ async def test_a_chunk_that_cannot_be_sent_fails_its_ballots_and_frees_its_slot(
     for _ in range(2):  # a second round of calls must not hang on leaked slots
         outcomes = await asyncio.wait_for(
             asyncio.gather(
-                *(
-                    verifier.check(
-                        CastCheck(
-                            cast_proof_job(kit.state, c).context,
-                            crypto_port.ballot_text(c.ballot),
-                            _key(kit, c.delegation_id),
-                            c.signature,
-                        )
-                    )
-                    for c in commands
-                ),
+                *(verifier.check(_cast_check(kit, c)) for c in commands),
                 return_exceptions=True,
             ),
             10,
