@@ -30,10 +30,12 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ballot.domain import BallotCast, CheckpointSigned, RecordCheckpoint, Refusal
+from ballot.domain import BallotCast, CheckpointSigned, RecordCheckpoint, Refusal, RoundClosed
 from ballot.domain.values import b64decode, b64encode
 from ballot.service import Outcome, SessionService
+from crypto import ballot as cb
 from crypto import merkle
+from crypto.group import Point
 from crypto.signing import (
     InvalidKey,
     InvalidSignature,
@@ -291,15 +293,7 @@ def verify_published_receipt(
 
     The browser's ``static/js/crypto/receipt.js`` makes exactly these checks.
     """
-    line = record_line.encode() if isinstance(record_line, str) else record_line
-    try:
-        record = record_from_line(line, 0)
-    except ChainBroken as exc:
-        raise CheckpointError("receipt_record_invalid", f"the event record: {exc}") from None
-    if not hmac.compare_digest(record.computed_hash(), record.hash):
-        raise CheckpointError(
-            "receipt_record_invalid", "the event record does not hash to the hash it carries"
-        )
+    record = _intact_record(record_line, "receipt_record_invalid", "the event record")
     payload = record.payload()
     wanted = tracking_code.strip().upper()
     if record.event_type != BallotCast.event_type or payload.get("tracking_code") != wanted:
@@ -309,6 +303,94 @@ def verify_published_receipt(
     verify_receipt(record.hash, record.position, checkpoint, proof)
     verify_checkpoint_signature(checkpoint, public_key)
     return record
+
+
+def _intact_record(record_line: str | bytes, code: str, what: str) -> RecordedEvent:
+    """An exported record (strictly canonical) that hashes to the hash it carries."""
+    line = record_line.encode() if isinstance(record_line, str) else record_line
+    try:
+        record = record_from_line(line, 0)
+    except ChainBroken as exc:
+        raise CheckpointError(code, f"{what}: {exc}") from None
+    if not hmac.compare_digest(record.computed_hash(), record.hash):
+        raise CheckpointError(code, f"{what} does not hash to the hash it carries")
+    return record
+
+
+def verify_counted_receipt(
+    ballot_record: RecordedEvent,
+    closed_line: str | bytes,
+    closed_checkpoint: Checkpoint,
+    closed_proof: Sequence[bytes],
+    leaf_index: int,
+    ballot_proof: Sequence[bytes],
+    public_key: bytes,
+    *,
+    election_key: bytes,
+    options: Sequence[str],
+) -> RecordedEvent:
+    """Check that a ballot (``ballot_record``, its ``BallotCast`` record as returned by
+    :func:`verify_published_receipt`) is in its round's counted set, trusting nothing but the
+    checkpoint key and the round's ballot context (``election_key``, ``options``; the session is
+    the record's log): the ``RoundClosed`` record (``closed_line``, strictly canonical) hashes to
+    its hash, closes the ballot's round after it in the same log, and is included at its
+    position in ``closed_checkpoint``, signed by ``public_key``; the tracking hash recomputed
+    from the recorded ballot and signature renders to the record's tracking code and is leaf
+    ``leaf_index`` of the ``ballot_count`` leaves under ``ballots_root``. Returns the
+    ``RoundClosed`` record. Raises :class:`CheckpointError` (``round_closed_invalid``,
+    ``receipt_code_mismatch``, ``receipt_not_included``, ``checkpoint_signature_invalid``,
+    ``ballot_set_mismatch``).
+
+    The browser's ``static/js/crypto/receipt.js`` (``verifyBallotSet``) makes the same checks.
+    """
+    closed = _intact_record(closed_line, "round_closed_invalid", "the RoundClosed record")
+    ballot = ballot_record.payload()
+    payload = closed.payload()
+    if (
+        closed.event_type != RoundClosed.event_type
+        or closed.log_id != ballot_record.log_id
+        or payload.get("round_number") != ballot.get("round_number")
+        or closed.position <= ballot_record.position
+    ):
+        raise CheckpointError(
+            "round_closed_invalid",
+            f"the record is not the closing of round {ballot.get('round_number')} after the "
+            "ballot, in its session's log",
+        )
+    try:
+        count = payload["ballot_count"]
+        root = b64decode(str(payload["ballots_root"]))
+        if isinstance(count, bool) or not isinstance(count, int) or len(root) != HASH_BYTES:
+            raise ValueError("malformed")
+    except (KeyError, ValueError):
+        raise CheckpointError(
+            "round_closed_invalid", "the RoundClosed record has no ballot count and root"
+        ) from None
+    verify_receipt(closed.hash, closed.position, closed_checkpoint, closed_proof)
+    verify_checkpoint_signature(closed_checkpoint, public_key)
+    try:
+        ctx = cb.BallotContext(
+            ballot_record.log_id,
+            int(ballot["round_number"]),
+            Point.decode(election_key),
+            str(ballot["delegation_id"]),
+            tuple(options),
+        )
+        digest = cb.tracking_hash(
+            ctx, cb.ballot_from_json(ballot["ballot"]), b64decode(str(ballot["signature"]))
+        )
+    except (KeyError, ValueError, TypeError) as exc:  # BallotError, GroupError: ValueError
+        raise CheckpointError(
+            "receipt_code_mismatch", f"the recorded ballot is unusable: {exc}"
+        ) from None
+    if cb.render_tracking_code(digest) != ballot.get("tracking_code"):
+        raise CheckpointError(
+            "receipt_code_mismatch", "the recorded ballot does not hash to its tracking code"
+        )
+    if isinstance(leaf_index, bool) or not isinstance(leaf_index, int):
+        raise CheckpointError("ballot_set_mismatch", "a leaf index is an integer")
+    verify_ballot_set_membership(digest, leaf_index, count, ballot_proof, root)
+    return closed
 
 
 def consistency_proof(

@@ -29,9 +29,11 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ballot.checkpoints import (
     Checkpoint,
+    ballot_set_proof,
     log_root,
     make_checkpoint,
     receipt_proof,
+    verify_counted_receipt,
     verify_published_receipt,
 )
 from crypto import ballot as cb
@@ -873,6 +875,25 @@ def canonical_json_vectors() -> Json:
     return {"valid": cases, "invalid": invalid}
 
 
+#: The other ballots of the receipt vector's round (their tracking hashes: only these leaves of
+#: the round's ballot tree matter to a receipt); the vector's ballot is leaf RECEIPT_LEAF.
+RECEIPT_SET_LEAVES = tuple(
+    hashlib.sha256(f"ballot/vectors/receipt/other-ballot/{i}".encode()).digest() for i in range(4)
+)
+RECEIPT_LEAF = 2
+
+
+def receipt_ballot_hashes(vote: Json) -> list[bytes]:
+    """The round's tracking hashes in log order: the vector's ballot is leaf RECEIPT_LEAF."""
+    hashes = list(RECEIPT_SET_LEAVES)
+    hashes.insert(RECEIPT_LEAF, bytes.fromhex(vote["tracking_hash"]))
+    return hashes
+
+
+def receipt_ballots_root(vote: Json) -> bytes:
+    return merkle.root([merkle.leaf_hash(h) for h in receipt_ballot_hashes(vote)])
+
+
 def receipt_log() -> tuple[list[RecordedEvent], Json]:
     """A small log whose fourth event is a ``BallotCast`` of the 3-option ballot vector."""
     vote = valid_ballot(3, 1)
@@ -896,8 +917,9 @@ def receipt_log() -> tuple[list[RecordedEvent], Json]:
         (f"ballot-{ctx['round_number']}-{ctx['delegation_id']}", "BallotCast", cast_payload,
          {"actor": f"delegation:{ctx['delegation_id']}", "command": "CastBallot"}),
         ("session", "Note", {"emoji": "😀", "n": -9007199254740991, "ok": True}, meta),
-        (f"round-{ctx['round_number']}", "RoundClosed", {"round_number": ctx["round_number"]},
-         meta),
+        (f"round-{ctx['round_number']}", "RoundClosed",
+         {"round_number": ctx["round_number"], "ballot_count": len(RECEIPT_SET_LEAVES) + 1,
+          "ballots_root": b64e(receipt_ballots_root(vote))}, meta),
     ]  # fmt: skip
     records: list[RecordedEvent] = []
     versions: dict[str, int] = {}
@@ -949,8 +971,30 @@ def receipt_vectors() -> Json:
         "record": record_to_line(cast).decode().removesuffix("\n"),
         "checkpoint_key": b64e(key.public_key().encode()),
     }
-    verify_published_receipt(
+    closed = next(r for r in records if r.event_type == "RoundClosed")
+    closed_proof = receipt_proof(records, closed.position, size)
+    ballot_proof = ballot_set_proof(receipt_ballot_hashes(vote), RECEIPT_LEAF)
+    reply["ballot_set"] = {
+        "record": record_to_line(closed).decode().removesuffix("\n"),
+        "position": closed.position,
+        "checkpoint": reply["checkpoint"],
+        "inclusion_proof": [hx(p) for p in closed_proof],
+        "leaf_index": RECEIPT_LEAF,
+        "ballot_proof": [hx(p) for p in ballot_proof],
+    }
+    ballot = verify_published_receipt(
         vote["tracking_code"], reply["record"], checkpoint, proof, key.public_key().encode()
+    )
+    verify_counted_receipt(
+        ballot,
+        reply["ballot_set"]["record"],
+        checkpoint,
+        closed_proof,
+        RECEIPT_LEAF,
+        ballot_proof,
+        key.public_key().encode(),
+        election_key=bytes.fromhex(vote["context"]["election_key"]),
+        options=vote["context"]["options"],
     )
     return {
         "description": "receipt verification (docs/event-log.md, verification-spec §12): "

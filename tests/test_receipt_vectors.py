@@ -10,7 +10,12 @@ from typing import Any
 
 import pytest
 
-from ballot.checkpoints import Checkpoint, CheckpointError, verify_published_receipt
+from ballot.checkpoints import (
+    Checkpoint,
+    CheckpointError,
+    verify_counted_receipt,
+    verify_published_receipt,
+)
 from ballot.domain.values import b64decode
 from crypto import ballot as cb
 from crypto import merkle
@@ -64,17 +69,33 @@ def test_event_chain_merkle_and_checkpoint() -> None:
     assert checkpoint.message().hex() == c["message"]
 
 
-def verify(reply: dict[str, Any], code: str) -> None:
+def checkpoint_of(reply: dict[str, Any]) -> Checkpoint:
     c = reply["checkpoint"]
-    checkpoint = Checkpoint(
+    return Checkpoint(
         c["position"],
         bytes.fromhex(c["head_hash"]),
         bytes.fromhex(c["log_root"]),
         b64decode(c["signature"]),
     )
+
+
+def verify(reply: dict[str, Any], code: str) -> None:
     proof = [bytes.fromhex(p) for p in reply["inclusion_proof"]]
-    verify_published_receipt(
-        code, reply["record"], checkpoint, proof, b64decode(reply["checkpoint_key"])
+    ballot = verify_published_receipt(
+        code, reply["record"], checkpoint_of(reply), proof, b64decode(reply["checkpoint_key"])
+    )
+    s = reply["ballot_set"]
+    b = VECTORS["ballot_context"]
+    verify_counted_receipt(
+        ballot,
+        s["record"],
+        checkpoint_of(s),
+        [bytes.fromhex(p) for p in s["inclusion_proof"]],
+        s["leaf_index"],
+        [bytes.fromhex(p) for p in s["ballot_proof"]],
+        b64decode(reply["checkpoint_key"]),
+        election_key=bytes.fromhex(b["election_key"]),
+        options=b["options"],
     )
 
 
@@ -95,3 +116,23 @@ def test_the_receipt_reply_verifies_and_its_ballot_has_the_code() -> None:
     with pytest.raises(CheckpointError) as info:
         verify({**reply, "inclusion_proof": reply["inclusion_proof"][::-1]}, reply["tracking_code"])
     assert info.value.code == "receipt_not_included"
+
+
+def test_the_ballot_set_proof_is_checked() -> None:
+    reply = VECTORS["receipt"]
+    code = reply["tracking_code"]
+    good = reply["ballot_set"]
+    assert good["ballot_proof"] and good["leaf_index"] > 0
+    flipped = bytes.fromhex(good["ballot_proof"][0])
+    flipped = bytes([flipped[0] ^ 1]) + flipped[1:]
+    for changed, expected in [
+        ({"leaf_index": good["leaf_index"] + 1}, "ballot_set_mismatch"),
+        ({"ballot_proof": [flipped.hex(), *good["ballot_proof"][1:]]}, "ballot_set_mismatch"),
+        ({"inclusion_proof": good["inclusion_proof"][::-1]}, "receipt_not_included"),
+        ({"record": reply["record"]}, "round_closed_invalid"),
+        ({"record": good["record"].replace('"ballot_count":5', '"ballot_count":6')},
+         "round_closed_invalid"),
+    ]:  # fmt: skip
+        with pytest.raises(CheckpointError) as info:
+            verify({**reply, "ballot_set": {**good, **changed}}, code)
+        assert info.value.code == expected, changed

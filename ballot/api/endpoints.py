@@ -17,6 +17,7 @@ from ballot import __version__
 from ballot.api import models as m
 from ballot.api.auth import digest, new_enrollment_code, normalize_code
 from ballot.api.context import Context, accepted, context, require_member_of
+from ballot.api.logindex import SignedCheckpoint
 from ballot.api.problems import Problem, all_problem_types
 from ballot.api.routing import Api, Call, Empty, Role
 from ballot.domain import (
@@ -998,6 +999,18 @@ async def get_receipt(call: Call[Empty]) -> m.ReceiptProof:
     counted = (
         None if r.status == "open" else cast.delegation_id in r.voters and r.status != "voided"
     )
+    ballot_set: m.BallotSetProof | None = None
+    if counted:
+        in_set = await index.ballot_set(cast, r.voters)
+        if in_set is not None:
+            ballot_set = m.BallotSetProof(
+                record=record_to_line(in_set.closed).decode().removesuffix("\n"),
+                position=in_set.closed.position,
+                checkpoint=_checkpoint_reply(in_set.covering),
+                inclusion_proof=[p.hex() for p in in_set.proof],
+                leaf_index=in_set.leaf_index,
+                ballot_proof=[p.hex() for p in in_set.ballot_proof],
+            )
     covering = found.covering
     key = service.state.checkpoint_key
     return m.ReceiptProof(
@@ -1006,18 +1019,21 @@ async def get_receipt(call: Call[Empty]) -> m.ReceiptProof:
         delegation_id=cast.delegation_id,
         position=cast.position,
         counted=counted,
-        checkpoint=None
-        if covering is None
-        else m.Checkpoint(
-            position=covering.checkpoint.position,
-            head_hash=covering.checkpoint.head_hash.hex(),
-            log_root=covering.checkpoint.log_root.hex(),
-            signature=b64encode(covering.checkpoint.signature),
-            recorded_at_position=covering.recorded_at_position,
-        ),
+        checkpoint=None if covering is None else _checkpoint_reply(covering),
         inclusion_proof=[p.hex() for p in found.proof],
         record=record_to_line(record).decode().removesuffix("\n"),
         checkpoint_key=b64encode(key) if key else None,
+        ballot_set=ballot_set,
+    )
+
+
+def _checkpoint_reply(signed: SignedCheckpoint) -> m.Checkpoint:
+    return m.Checkpoint(
+        position=signed.checkpoint.position,
+        head_hash=signed.checkpoint.head_hash.hex(),
+        log_root=signed.checkpoint.log_root.hex(),
+        signature=b64encode(signed.checkpoint.signature),
+        recorded_at_position=signed.recorded_at_position,
     )
 
 

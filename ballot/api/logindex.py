@@ -9,7 +9,11 @@ them instead, per session and per process, fed one record at a time:
 * the log tree (a :class:`~ballot.checkpoints.LogTree` with ``proofs=True``) — the same tree the
   server signs its checkpoints with, so there is one per session, not two;
 * tracking code → (position, round, delegation) of every ``BallotCast``;
-* every ``CheckpointSigned``, in log order.
+* every ``CheckpointSigned``, in log order;
+* every ``RoundClosed`` record, by round, and — once asked for — the closed round's ballot tree
+  (leaves ``leaf_hash(tracking_hash)`` in log order, whose root is ``RoundClosed.ballots_root``),
+  built once from the round's ``voters`` (delegation → tracking hash, in deposit order) and kept:
+  a closed round's ballot set never changes.
 
 It is fed by the session's follower in :class:`~ballot.api.hub.SessionHub` (which sees every
 event of the log, whichever process appended it, through LISTEN/NOTIFY) and catches up by
@@ -26,10 +30,11 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ballot.checkpoints import Checkpoint, LogTree
-from ballot.domain import BallotCast, CheckpointSigned, event_from_payload
+from ballot.domain import BallotCast, CheckpointSigned, RoundClosed, event_from_payload
 from events import EventStore, RecordedEvent
 
 
@@ -61,6 +66,24 @@ class ReceiptLookup:
     proof: tuple[bytes, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class BallotSetLookup:
+    """A ballot in its closed round's committed set: the ``RoundClosed`` record, its proof in
+    the first checkpoint after it, and the ballot's leaf and proof in ``ballots_root``."""
+
+    closed: RecordedEvent
+    covering: SignedCheckpoint
+    proof: tuple[bytes, ...]
+    leaf_index: int
+    ballot_proof: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _BallotTree:
+    leaves: dict[str, int]  # delegation → leaf index
+    tree: LogTree
+
+
 class LogIndex:
     """One session's log tree, receipts and checkpoints, kept current incrementally."""
 
@@ -76,6 +99,8 @@ class LogIndex:
         self._casts: dict[str, CastEntry] = {}
         self._checkpoints: list[SignedCheckpoint] = []
         self._covered: list[int] = []  # the checkpoints' positions, ascending (for bisect)
+        self._closings: dict[int, RecordedEvent] = {}  # round number → its RoundClosed record
+        self._ballot_trees: dict[int, _BallotTree] = {}
 
     @property
     def position(self) -> int:
@@ -106,6 +131,8 @@ class LogIndex:
                 SignedCheckpoint(Checkpoint.from_event(signed), record.position)
             )
             self._covered.append(signed.position)
+        elif record.event_type == RoundClosed.event_type:
+            self._closings.setdefault(int(record.payload()["round_number"]), record)
 
     async def _read_from_store(self) -> None:
         # Only the positions not indexed yet: after the first use, a handful at most.
@@ -132,18 +159,57 @@ class LogIndex:
             else:  # a gap (the follower restarted): read what is missing, this one included
                 await self._read_from_store()
 
+    def _covering(self, position: int) -> tuple[SignedCheckpoint | None, tuple[bytes, ...]]:
+        # Checkpoints cover ever later positions, so the first one at or after the event's
+        # position is the earliest that commits to it.
+        i = bisect.bisect_left(self._covered, position)
+        if i == len(self._checkpoints):
+            return None, ()
+        covering = self._checkpoints[i]
+        return covering, tuple(self.tree.inclusion_proof(position, covering.checkpoint.position))
+
     def _find(self, code: str) -> ReceiptLookup | None:
         cast = self._casts.get(code)
         if cast is None:
             return None
-        # Checkpoints cover ever later positions, so the first one at or after the ballot's
-        # position is the earliest that commits to it.
-        i = bisect.bisect_left(self._covered, cast.position)
-        if i == len(self._checkpoints):
-            return ReceiptLookup(cast, None, ())
-        covering = self._checkpoints[i]
-        proof = self.tree.inclusion_proof(cast.position, covering.checkpoint.position)
-        return ReceiptLookup(cast, covering, tuple(proof))
+        covering, proof = self._covering(cast.position)
+        return ReceiptLookup(cast, covering, proof)
+
+    def _ballot_set(self, cast: CastEntry, voters: Mapping[str, bytes]) -> BallotSetLookup | None:
+        closed = self._closings.get(cast.round_number)
+        if closed is None:
+            return None
+        covering, proof = self._covering(closed.position)
+        if covering is None:
+            return None
+        built = self._ballot_trees.get(cast.round_number)
+        if built is None:
+            if len(voters) != int(closed.payload()["ballot_count"]):
+                return None  # not the state of this closed round: build nothing from it
+            tree = LogTree(proofs=True)
+            for digest in voters.values():
+                tree.append(digest)
+            built = _BallotTree({d: i for i, d in enumerate(voters)}, tree)
+            self._ballot_trees[cast.round_number] = built
+        index = built.leaves.get(cast.delegation_id)
+        if index is None:
+            return None
+        ballot_proof = built.tree.inclusion_proof(index + 1, built.tree.size)
+        return BallotSetLookup(closed, covering, proof, index, tuple(ballot_proof))
+
+    async def ballot_set(
+        self, cast: CastEntry, voters: Mapping[str, bytes]
+    ) -> BallotSetLookup | None:
+        """The proof that ``cast`` is in its closed round's committed set, or ``None`` while the
+        round's ``RoundClosed`` or a checkpoint covering it is not in the log (or the ballot is
+        not in the set). ``voters`` is the closed round's delegation → tracking hash map, in log
+        order (``RoundState.voters``); it is read only the first time a round is asked for.
+        Catches up with the log first if the closing or its checkpoint is not indexed yet."""
+        found = self._ballot_set(cast, voters) if self._active else None
+        if found is None:
+            await self.catch_up()
+            found = self._ballot_set(cast, voters)
+        return found
 
     async def find(self, tracking_code: str) -> ReceiptLookup | None:
         """The ballot with ``tracking_code`` (any case) and its inclusion proof, or ``None``.

@@ -234,13 +234,32 @@ class Checkpoints(Reply):
     checkpoints: list[Checkpoint]
 
 
+class BallotSetProof(Reply):
+    """That a ballot is in its closed round's committed set, checkable from the checkpoint key.
+
+    ``record`` (the round's ``RoundClosed`` event as exported) re-hashes to its chain hash;
+    ``inclusion_proof`` leads from it (leaf ``position - 1``) to ``checkpoint.log_root``, the
+    first signed checkpoint covering it; the ballot's tracking hash (recomputed from the
+    ``BallotCast`` record) is leaf ``leaf_index`` of the ``ballot_count`` leaves under the
+    record's ``ballots_root``, by ``ballot_proof``.
+    """
+
+    record: str = Field(description="the RoundClosed event exactly as exported (JSON Lines line)")
+    position: int
+    checkpoint: Checkpoint
+    inclusion_proof: list[str] = Field(description="RFC 9162 audit path in the log tree, hex")
+    leaf_index: int = Field(description="the ballot's index among the round's ballots (log order)")
+    ballot_proof: list[str] = Field(description="RFC 9162 audit path in the ballot tree, hex")
+
+
 class ReceiptProof(Reply):
     """Where a tracking code is, and its inclusion proof in a signed checkpoint.
 
     Self-contained for a verifier that trusts only the session's checkpoint key: ``record``
     re-hashes to the event's chain hash and holds the tracking code; ``inclusion_proof`` leads
     from that hash (leaf ``position - 1``) to ``checkpoint.log_root`` in the tree of size
-    ``checkpoint.position``; the checkpoint is signed by ``checkpoint_key``.
+    ``checkpoint.position``; the checkpoint is signed by ``checkpoint_key``. ``ballot_set``
+    makes ``counted`` checkable too.
     """
 
     tracking_code: str
@@ -256,6 +275,11 @@ class ReceiptProof(Reply):
     )
     checkpoint_key: str | None = Field(
         description="the session's Ed25519 checkpoint key (SessionConvened), base64url"
+    )
+    ballot_set: BallotSetProof | None = Field(
+        default=None,
+        description="the proof behind counted=true, once the round's RoundClosed is covered by "
+        "a checkpoint (absent for an open or voided round)",
     )
 
 

@@ -10,7 +10,12 @@ from typing import Any
 
 import pytest
 
-from ballot.checkpoints import Checkpoint, CheckpointError, verify_published_receipt
+from ballot.checkpoints import (
+    Checkpoint,
+    CheckpointError,
+    verify_counted_receipt,
+    verify_published_receipt,
+)
 from ballot.client import ApiProblem
 from ballot.domain.values import b64decode, b64encode
 from crypto import merkle
@@ -23,6 +28,7 @@ from tests.api.flows import HttpSession, client_of, setup_session
 
 
 def checkpoint_of(reply: dict[str, Any]) -> Checkpoint:
+    """The reply's checkpoint (or a ``ballot_set``'s)."""
     c = reply["checkpoint"]
     return Checkpoint(
         c["position"],
@@ -47,6 +53,26 @@ def flip(hex_text: str, at: int = 0) -> str:
     raw = bytearray(bytes.fromhex(hex_text))
     raw[at] ^= 1
     return raw.hex()
+
+
+def verify_counted(
+    reply: dict[str, Any], code: str, round_info: dict[str, Any]
+) -> tuple[RecordedEvent, RecordedEvent]:
+    """The receipt, then its ``ballot_set``: (BallotCast record, RoundClosed record)."""
+    ballot = verify(reply, code)
+    proof = reply["ballot_set"]
+    closed = verify_counted_receipt(
+        ballot,
+        proof["record"],
+        checkpoint_of(proof),
+        [bytes.fromhex(p) for p in proof["inclusion_proof"]],
+        proof["leaf_index"],
+        [bytes.fromhex(p) for p in proof["ballot_proof"]],
+        b64decode(reply["checkpoint_key"]),
+        election_key=b64decode(round_info["election_key"]),
+        options=round_info["options"],
+    )
+    return ballot, closed
 
 
 async def exported(session: HttpSession) -> list[RecordedEvent]:
@@ -261,3 +287,95 @@ async def test_a_second_server_answers_for_ballots_cast_through_the_first(
         theirs, ours = await other.receipt(code), await session.sec.receipt(code)
         assert theirs == ours
         verify(theirs, code)
+
+
+async def test_counted_is_proved_by_the_round_closing(api: Api) -> None:
+    session = await setup_session(api, 8)
+    await session.sec.open_round()
+    receipts = await session.vote(1, {f"M00{i}": "AB"[i % 2] for i in range(1, 8)})
+    early = await session.sec.receipt(receipts[0]["tracking_code"])
+    assert early["ballot_set"] is None  # the round is open
+    await session.sec.close_round(1)
+    round_info = await session.sec.round(1)
+    records = await exported(session)
+    casts = [r.position for r in records if r.event_type == "BallotCast"]
+    closing = next(r for r in records if r.event_type == "RoundClosed")
+    for receipt in receipts:
+        code = receipt["tracking_code"]
+        reply = await session.sec.receipt(code)
+        assert reply["counted"] is True
+        ballot, closed = verify_counted(reply, code, round_info)
+        assert closed == closing
+        proof = reply["ballot_set"]
+        assert record_to_line(closing) == proof["record"].encode() + b"\n"
+        assert proof["position"] == closing.position
+        assert proof["leaf_index"] == casts.index(ballot.position)  # log order
+        assert proof["checkpoint"]["position"] >= closing.position
+
+    code = receipts[3]["tracking_code"]
+    reply = await session.sec.receipt(code)
+    good = reply["ballot_set"]
+
+    def fails(case: str, changed: dict[str, Any], expected: str | tuple[str, ...]) -> None:
+        with pytest.raises(CheckpointError) as info:
+            verify_counted({**reply, "ballot_set": {**good, **changed}}, code, round_info)
+        assert info.value.code in ((expected,) if isinstance(expected, str) else expected), case
+
+    count = len(receipts)
+    for index in {0, good["leaf_index"] - 1, good["leaf_index"] + 1, count - 1, count} - {
+        good["leaf_index"]
+    }:
+        if index >= 0:
+            fails(f"leaf index {index}", {"leaf_index": index}, "ballot_set_mismatch")
+    ballot_proof = good["ballot_proof"]
+    assert ballot_proof
+    for i in range(len(ballot_proof)):
+        bad = [*ballot_proof[:i], flip(ballot_proof[i], 5), *ballot_proof[i + 1 :]]
+        fails(f"ballot_proof[{i}]", {"ballot_proof": bad}, "ballot_set_mismatch")
+    fails("short ballot proof", {"ballot_proof": ballot_proof[:-1]}, "ballot_set_mismatch")
+    log_proof = good["inclusion_proof"]
+    for i in range(len(log_proof)):
+        bad = [*log_proof[:i], flip(log_proof[i], 7), *log_proof[i + 1 :]]
+        fails(f"inclusion_proof[{i}]", {"inclusion_proof": bad}, "receipt_not_included")
+    record = good["record"]
+    assert f'"ballot_count":{count}' in record
+    fails(
+        "ballot count",
+        {"record": record.replace(f'"ballot_count":{count}', f'"ballot_count":{count + 1}')},
+        "round_closed_invalid",
+    )
+    fails("not canonical", {"record": record.replace(",", ", ", 1)}, "round_closed_invalid")
+    fails("the ballot's record", {"record": reply["record"]}, "round_closed_invalid")
+    checkpoint = good["checkpoint"]
+    fails(
+        "checkpoint root",
+        {"checkpoint": {**checkpoint, "log_root": flip(checkpoint["log_root"])}},
+        "receipt_not_included",
+    )
+    signature = bytearray(b64decode(checkpoint["signature"]))
+    signature[0] ^= 1
+    fails(
+        "checkpoint signature",
+        {"checkpoint": {**checkpoint, "signature": b64encode(bytes(signature))}},
+        "checkpoint_signature_invalid",
+    )
+    # Another ballot's proofs do not prove this one.
+    other = await session.sec.receipt(receipts[4]["tracking_code"])
+    fails(
+        "another ballot's leaf",
+        {k: other["ballot_set"][k] for k in ("leaf_index", "ballot_proof")},
+        "ballot_set_mismatch",
+    )
+    # Under another round context the recorded ballot does not hash to its code.
+    with pytest.raises(CheckpointError) as info:
+        verify_counted(reply, code, {**round_info, "options": [*round_info["options"], "X"]})
+    assert info.value.code == "receipt_code_mismatch"
+
+
+async def test_a_voided_round_has_no_ballot_set(api: Api) -> None:
+    session = await setup_session(api, 6)
+    await session.sec.open_round()
+    receipts = await session.vote(1, {"M001": "A", "M002": "B"})
+    await session.sec.void_round(1, "test")
+    reply = await session.sec.receipt(receipts[0]["tracking_code"])
+    assert (reply["counted"], reply["ballot_set"]) == (False, None)

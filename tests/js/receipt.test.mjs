@@ -147,3 +147,50 @@ describe('a receipt look-up reply', () => {
     expectCode(() => C.verifyReceipt(reply, code, { round: { ...round, options: [...round.options].reverse() } }), 'receipt_code_mismatch');
   });
 });
+
+describe('a counted receipt: its ballot in the committed set of its round', () => {
+  const reply = v.receipt;
+  const code = reply.tracking_code;
+  const b = v.ballot_context;
+  const round = { sessionId: b.session_id, options: b.options, electionKey: unhex(b.election_key) };
+  const set = reply.ballot_set;
+  const verified = C.verifyReceipt(reply, code, { round });
+  const flip = (h, at = 0) => {
+    const bytes = unhex(h);
+    bytes[at] ^= 1;
+    return hex(bytes);
+  };
+
+  test('verifies: the RoundClosed record, its checkpoint and the ballot tree', () => {
+    assert.equal(verified.trackingHash.length, 32);
+    const closed = C.verifyBallotSet(reply, verified);
+    assert.equal(closed.event_type, 'RoundClosed');
+    assert.equal(closed.position, set.position);
+    assert.ok(set.ballot_proof.length > 0 && set.leaf_index > 0);
+  });
+
+  test('every tampering is refused', () => {
+    const cases = [
+      [{ leaf_index: set.leaf_index + 1 }, 'ballot_set_mismatch'],
+      [{ leaf_index: set.leaf_index - 1 }, 'ballot_set_mismatch'],
+      [{ leaf_index: 5 }, 'ballot_set_mismatch'],
+      [{ ballot_proof: [flip(set.ballot_proof[0]), ...set.ballot_proof.slice(1)] }, 'ballot_set_mismatch'],
+      [{ ballot_proof: set.ballot_proof.slice(0, -1) }, 'ballot_set_mismatch'],
+      [{ ballot_proof: 'nope' }, 'ballot_set_mismatch'],
+      [{ inclusion_proof: [flip(set.inclusion_proof[0]), ...set.inclusion_proof.slice(1)] }, 'receipt_not_included'],
+      [{ checkpoint: { ...set.checkpoint, head_hash: flip(set.checkpoint.head_hash) } }, 'checkpoint_signature_invalid'],
+      [{ record: set.record.replace('"ballot_count":5', '"ballot_count":6') }, 'round_closed_invalid'],
+      [{ record: set.record.replace(',', ', ') }, 'round_closed_invalid'],
+      [{ record: reply.record }, 'round_closed_invalid'],
+    ];
+    for (const [change, expected] of cases) {
+      expectCode(() => C.verifyBallotSet({ ...reply, ballot_set: { ...set, ...change } }, verified), expected);
+    }
+    expectCode(() => C.verifyBallotSet({ ...reply, checkpoint_key: C.b64e(C.publicKeyFromSeed(new Uint8Array(32))) }, verified), 'checkpoint_signature_invalid');
+    expectCode(() => C.verifyBallotSet({ ...reply, ballot_set: null }, verified), 'round_closed_invalid');
+    // Without the round's context there is no recomputed tracking hash to find in the set.
+    expectCode(() => C.verifyBallotSet(reply, C.verifyReceipt(reply, code)), 'ballot_set_mismatch');
+    // Another ballot's tracking hash is not the leaf.
+    expectCode(() => C.verifyBallotSet(reply, { ...verified, trackingHash: new Uint8Array(32) }), 'ballot_set_mismatch');
+  });
+});

@@ -1,7 +1,8 @@
 """The board verifies a receipt look-up in the browser (crypto/receipt.js), in a real Chromium
-under the CSP: a genuine reply shows "verified"; a reply altered on its way (Playwright rewrites
-the API response) shows "NOT verified" with the check that failed; a ballot of an open round,
-not yet covered by a checkpoint, is partly verified."""
+under the CSP: a genuine reply shows "verified", and for a closed round "counted: verified"; a
+reply altered on its way (Playwright rewrites the API response) shows "NOT verified" with the
+check that failed; a ballot of an open round, not yet covered by a checkpoint, is partly
+verified."""
 
 from __future__ import annotations
 
@@ -36,6 +37,37 @@ def tamper_checkpoint(reply: dict[str, Any]) -> dict[str, Any]:
     return {**reply, "checkpoint": {**checkpoint, "head_hash": flip_hex(checkpoint["head_hash"])}}
 
 
+def tamper_leaf(reply: dict[str, Any]) -> dict[str, Any]:
+    ballot_set = reply["ballot_set"]
+    count = int(json.loads(ballot_set["record"])["payload"]["ballot_count"])
+    index = (ballot_set["leaf_index"] + 1) % count
+    return {**reply, "ballot_set": {**ballot_set, "leaf_index": index}}
+
+
+def tamper_ballot_proof(reply: dict[str, Any]) -> dict[str, Any]:
+    ballot_set = reply["ballot_set"]
+    proof = list(ballot_set["ballot_proof"])
+    proof[-1] = flip_hex(proof[-1])
+    return {**reply, "ballot_set": {**ballot_set, "ballot_proof": proof}}
+
+
+def tamper_closing(reply: dict[str, Any]) -> dict[str, Any]:
+    # Another ballot count in the RoundClosed record: it no longer hashes to its event.
+    ballot_set = reply["ballot_set"]
+    record = ballot_set["record"].replace('"ballot_count":', '"ballot_count":1', 1)
+    return {**reply, "ballot_set": {**ballot_set, "record": record}}
+
+
+async def counted_line(page: Any) -> tuple[str, str, str]:
+    """(data-verified, data-code, text) of the "counted" line of the receipt shown."""
+    line = page.locator("#receipt-counted")
+    return (
+        await line.get_attribute("data-verified") or "",
+        await line.get_attribute("data-code") or "",
+        await line.inner_text(),
+    )
+
+
 async def look_up(page: Any, code: str) -> tuple[str, str, str]:
     """Submit ``code``; return (data-verified, data-code, text) of the verification line."""
     await page.evaluate("document.getElementById('receipt-result').replaceChildren()")
@@ -68,6 +100,9 @@ async def test_the_board_verifies_a_receipt_and_refuses_a_tampered_one(
     assert verified == "yes", text
     assert "Verified in this browser" in text
     assert await page.get_attribute("#receipt-found", "class") == "success"
+    counted, _, text = await counted_line(page)
+    assert counted == "yes", text
+    assert "Counted: verified in this browser" in text
 
     async def serve_altered(change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
         async def handler(route: Any) -> None:
@@ -88,6 +123,20 @@ async def test_the_board_verifies_a_receipt_and_refuses_a_tampered_one(
         assert (verified, failed) == ("no", expected), text
         assert "NOT verified" in text
         assert await page.get_attribute("#receipt-found", "class") == "warning"
+        counted, _, text = await counted_line(page)
+        assert counted == "no", text  # nothing is counted on a receipt that does not verify
+    # The receipt verifies but its ballot-set proof does not: "counted" is NOT verified.
+    for change, expected in [
+        (tamper_leaf, "ballot_set_mismatch"),
+        (tamper_ballot_proof, "ballot_set_mismatch"),
+        (tamper_closing, "round_closed_invalid"),
+    ]:
+        await serve_altered(change)
+        verified, _, text = await look_up(page, code)
+        assert verified == "yes", text
+        counted, failed, text = await counted_line(page)
+        assert (counted, failed) == ("no", expected), text
+        assert "Counted: NOT verified" in text
     await page.unroute("**/receipts/**")
 
     # In French, and for a ballot of an open round: no checkpoint covers it yet.
@@ -102,3 +151,4 @@ async def test_the_board_verifies_a_receipt_and_refuses_a_tampered_one(
     await line.wait_for()
     assert await line.get_attribute("data-verified") == "partial"
     assert "Partiellement vérifié" in await line.inner_text()
+    assert await page.locator("#receipt-counted").get_attribute("data-verified") is None

@@ -6,10 +6,10 @@ import { api, path } from './api.js';
 import { roundChart } from './chart.js';
 import { b64d } from './crypto/encoding.js';
 import { CryptoError } from './crypto/group.js';
-import { verifyReceipt } from './crypto/receipt.js';
+import { verifyBallotSet, verifyReceipt } from './crypto/receipt.js';
 import { Feed } from './feed.js';
 import { byId, debounce, focus, h, param, replace, setParam } from './dom.js';
-import { formatDate, formatNumber, onLanguageChange, t } from './i18n.js';
+import { formatDate, formatNumber, onLanguageChange, problemText, t } from './i18n.js';
 import { announce, candidateMap, errorBox, fillSessionPicker, initPage, liveIndicator, optionLabel, showError } from './ui.js';
 
 const NARROW = window.matchMedia('(max-width: 40rem)');
@@ -182,14 +182,39 @@ async function verifyInBrowser(reply, code) {
     if (sessionKey && reply.checkpoint_key !== sessionKey) {
       throw new CryptoError('checkpoint_signature_invalid', 'the reply names another checkpoint key than the session');
     }
+    const checkpointKey = sessionKey ? b64d(sessionKey, 32, 'checkpoint key') : null;
     const result = verifyReceipt(reply, code, {
       round: { sessionId: state.sessionId, options: round.options, electionKey: b64d(round.election_key, 32, 'election key') },
-      checkpointKey: sessionKey ? b64d(sessionKey, 32, 'checkpoint key') : null,
+      checkpointKey,
     });
-    return { status: result.covered ? 'yes' : 'partial' };
+    return { status: result.covered ? 'yes' : 'partial', counted: reply.ballot_set ? countedVerdict(reply, result, checkpointKey) : null };
+  } catch (error) {
+    return { status: 'no', error, counted: reply.ballot_set ? { status: 'no', error } : null };
+  }
+}
+
+// "Counted" is checked too once the round is closed: the reply's ballot_set proves the ballot is
+// in the set its RoundClosed event commits to (ballots_root), in a checkpoint signed by the key.
+function countedVerdict(reply, verified, checkpointKey) {
+  try {
+    verifyBallotSet(reply, verified, { checkpointKey });
+    return { status: 'yes' };
   } catch (error) {
     return { status: 'no', error };
   }
+}
+
+function countedLine(verdict, proof) {
+  const claim = proof.counted === null ? t('receipt.counted_pending') : proof.counted ? t('receipt.counted_yes') : t('receipt.counted_no');
+  const counted = verdict.counted;
+  if (!counted) return h('li', { id: 'receipt-counted', text: claim });
+  if (counted.status === 'yes') {
+    const set = proof.ballot_set;
+    const text = t('receipt.counted_verified', { n: proof.round_number, index: set.leaf_index + 1, position: set.checkpoint.position });
+    return h('li', { id: 'receipt-counted', dataset: { verified: 'yes' } }, h('strong', { text }));
+  }
+  const reason = problemText(counted.error);
+  return h('li', { id: 'receipt-counted', dataset: { verified: 'no', code: counted.error?.code || '' } }, h('strong', { text: t('receipt.counted_not_verified', { reason }) }));
 }
 
 function verificationLine(verdict, reply) {
@@ -211,7 +236,6 @@ async function checkReceipt(event) {
   try {
     const proof = await api(path`/api/v1/sessions/${state.sessionId}/receipts/${code}`);
     const verdict = await verifyInBrowser(proof, code);
-    const counted = proof.counted === null ? t('receipt.counted_pending') : proof.counted ? t('receipt.counted_yes') : t('receipt.counted_no');
     replace(
       out,
       h(
@@ -222,7 +246,7 @@ async function checkReceipt(event) {
           h('li', { text: t('receipt.round', { n: proof.round_number }) }),
           h('li', { text: t('receipt.delegation', { id: proof.delegation_id }) }),
           h('li', { text: t('receipt.position', { position: proof.position }) }),
-          h('li', { text: counted }),
+          countedLine(verdict, proof),
           h('li', { text: proof.checkpoint ? t('receipt.checkpoint', { position: proof.checkpoint.position, hashes: proof.inclusion_proof.length }) : t('receipt.no_checkpoint') }),
           proof.checkpoint_key ? h('li', {}, t('receipt.key'), ' ', h('code', { text: proof.checkpoint_key })) : null,
         ),

@@ -11,7 +11,7 @@
 // inclusion proof leads from that hash to the checkpoint's root, and the key signed the checkpoint.
 
 import { sha256 } from '@noble/hashes/sha2.js';
-import { BallotContext, ballotFromJSON, trackingCode } from './ballot.js';
+import { BallotContext, ballotFromJSON, renderTrackingCode, trackingHash } from './ballot.js';
 import { b64d } from './encoding.js';
 import { CryptoError, concatBytes, equalBytes, fromHex, toHex, u64be, utf8 } from './group.js';
 import { signedMessage, verifySignature } from './signing.js';
@@ -266,20 +266,22 @@ export function verifyCheckpoint(checkpoint, publicKey) {
  *    checkpoint's root (`receipt_not_included`), and `checkpointKey` (bytes; default: the
  *    reply's own) signed the checkpoint (`checkpoint_signature_invalid`).
  *
- * Returns { record, covered } — covered is false while no checkpoint covers the ballot yet
- * (steps 1–3 passed, 4 not possible). Throws CryptoError on the first failed check.
+ * Returns { record, covered, trackingHash } — covered is false while no checkpoint covers the
+ * ballot yet (steps 1–3 passed, 4 not possible); trackingHash (bytes, with `round` only) is the
+ * recomputed tracking hash verifyBallotSet needs. Throws CryptoError on the first failed check.
  */
 export function verifyReceipt(reply, code, { round = null, checkpointKey = null } = {}) {
   if (!isPlainObject(reply)) throw recordError('no receipt');
   const { record, hash } = verifyEventRecord(reply.record);
   const wanted = String(code).trim().toUpperCase();
   const payload = record.payload;
+  let trackingDigest = null;
   if (record.event_type !== 'BallotCast' || payload.tracking_code !== wanted) {
     throw new CryptoError('receipt_code_mismatch', `the record is not the ballot with code ${wanted}`);
   }
   if (record.position !== reply.position) throw new CryptoError('receipt_code_mismatch', 'the record is not at the position the reply gives');
   if (round) {
-    let recomputed;
+    let digest;
     try {
       const ctx = new BallotContext({
         sessionId: round.sessionId,
@@ -288,22 +290,95 @@ export function verifyReceipt(reply, code, { round = null, checkpointKey = null 
         delegationId: payload.delegation_id,
         options: round.options,
       });
-      recomputed = trackingCode(ctx, ballotFromJSON(payload.ballot), b64d(payload.signature, 64, 'ballot signature'));
+      digest = trackingHash(ctx, ballotFromJSON(payload.ballot), b64d(payload.signature, 64, 'ballot signature'));
     } catch (e) {
       if (!(e instanceof CryptoError)) throw e;
       throw new CryptoError('receipt_code_mismatch', `the recorded ballot is unusable: ${e.message}`);
     }
-    if (recomputed !== wanted) throw new CryptoError('receipt_code_mismatch', 'the recorded ballot does not hash to this tracking code');
+    if (renderTrackingCode(digest) !== wanted) throw new CryptoError('receipt_code_mismatch', 'the recorded ballot does not hash to this tracking code');
+    trackingDigest = digest;
   }
-  if (reply.checkpoint === null || reply.checkpoint === undefined) return { record, covered: false };
+  if (reply.checkpoint === null || reply.checkpoint === undefined) return { record, covered: false, trackingHash: trackingDigest };
   const checkpoint = checkpointFromJSON(reply.checkpoint);
   if (!Array.isArray(reply.inclusion_proof)) throw notIncluded('no inclusion proof');
   const path = reply.inclusion_proof.map((h) => {
     if (typeof h !== 'string' || !HEX32.test(h)) throw notIncluded('every hash of a proof is 32 bytes in hex');
     return fromHex(h);
   });
-  verifyInclusion(leafHash(hash), record.position - 1, checkpoint.position, path, checkpoint.logRoot);
-  const key = checkpointKey ?? b64d(reply.checkpoint_key, 32, 'checkpoint key');
+  verifyIncluded(hash, record.position, reply.checkpoint, reply.inclusion_proof, checkpointKey ?? b64d(reply.checkpoint_key, 32, 'checkpoint key'));
+  return { record, covered: true, trackingHash: trackingDigest };
+}
+
+function hexPath(proof, error) {
+  if (!Array.isArray(proof)) throw error('no inclusion proof');
+  return proof.map((h) => {
+    if (typeof h !== 'string' || !HEX32.test(h)) throw error('every hash of a proof is 32 bytes in hex');
+    return fromHex(h);
+  });
+}
+
+// The event with `hash` is at `position` in the log a published checkpoint signs, with `key`.
+function verifyIncluded(hash, position, checkpointJSON, proof, key) {
+  const checkpoint = checkpointFromJSON(checkpointJSON);
+  verifyInclusion(leafHash(hash), position - 1, checkpoint.position, hexPath(proof, notIncluded), checkpoint.logRoot);
   verifyCheckpoint(checkpoint, key);
-  return { record, covered: true };
+}
+
+function closedError(message) {
+  return new CryptoError('round_closed_invalid', message);
+}
+
+function setMismatch(message) {
+  return new CryptoError('ballot_set_mismatch', message);
+}
+
+/**
+ * Verify that a receipt's ballot is counted: the reply's `ballot_set` proves that it is in its
+ * closed round's committed set (ballot/checkpoints.py verify_counted_receipt makes the same checks).
+ * `verified` is what verifyReceipt returned for this reply, with `round` given (it carries the
+ * BallotCast record and the tracking hash recomputed from its ballot and signature).
+ *
+ * 1. the RoundClosed record is canonical and hashes to its hash, is a RoundClosed of the ballot's
+ *    round, later in the same log, with a ballot count and root (`round_closed_invalid`);
+ * 2. its inclusion proof leads to its checkpoint's root (`receipt_not_included`), signed with
+ *    `checkpointKey` (default: the reply's own; `checkpoint_signature_invalid`);
+ * 3. the tracking hash is leaf `leaf_index` of the `ballot_count` leaves under `ballots_root`
+ *    (`ballot_set_mismatch`).
+ *
+ * Returns the RoundClosed record; throws CryptoError on the first failed check.
+ */
+export function verifyBallotSet(reply, verified, { checkpointKey = null } = {}) {
+  const set = reply?.ballot_set;
+  if (!isPlainObject(set)) throw closedError('no proof of the ballot set');
+  if (!verified?.trackingHash) throw setMismatch('the tracking hash was not recomputed from the recorded ballot');
+  const ballot = verified.record;
+  let closed;
+  let hash;
+  try {
+    ({ record: closed, hash } = verifyEventRecord(set.record));
+  } catch (e) {
+    if (e instanceof CryptoError) throw closedError(`the RoundClosed record: ${e.message}`);
+    throw e;
+  }
+  const payload = closed.payload;
+  if (closed.event_type !== 'RoundClosed' || closed.log_id !== ballot.log_id || payload.round_number !== ballot.payload.round_number || closed.position <= ballot.position) {
+    throw closedError(`the record is not the closing of round ${ballot.payload.round_number} after the ballot, in its session's log`);
+  }
+  let root;
+  try {
+    root = b64d(payload.ballots_root, 32, 'ballots_root');
+  } catch (e) {
+    if (e instanceof CryptoError) throw closedError('the RoundClosed record has no ballot count and root');
+    throw e;
+  }
+  const count = payload.ballot_count;
+  if (!Number.isSafeInteger(count) || count < 0) throw closedError('the RoundClosed record has no ballot count and root');
+  verifyIncluded(hash, closed.position, set.checkpoint, set.inclusion_proof, checkpointKey ?? b64d(reply.checkpoint_key, 32, 'checkpoint key'));
+  try {
+    verifyInclusion(leafHash(verified.trackingHash), set.leaf_index, count, hexPath(set.ballot_proof, setMismatch), root);
+  } catch (e) {
+    if (e instanceof CryptoError) throw setMismatch(`the ballot is not in the round's committed set: ${e.message}`);
+    throw e;
+  }
+  return closed;
 }
