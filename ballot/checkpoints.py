@@ -140,10 +140,30 @@ class Checkpoint:
             raise CheckpointError("checkpoint_malformed", f"checkpoint: {exc}") from None
         return cls(position, fields[0], fields[1], fields[2])
 
+    @classmethod
+    def from_api(cls, obj: object) -> Checkpoint:
+        """The checkpoint of an API reply (``…/checkpoints``, a receipt look-up): hashes in
+        hex, the signature in base64url, plus ``recorded_at_position`` (not part of what is
+        signed, so ignored here)."""
+        if not isinstance(obj, Mapping):
+            raise CheckpointError("checkpoint_malformed", "a checkpoint is a JSON object")
+        try:
+            position = obj["position"]
+            if isinstance(position, bool) or not isinstance(position, int):
+                raise ValueError("position must be an integer")
+            return cls(
+                position,
+                bytes.fromhex(_text(obj["head_hash"])),
+                bytes.fromhex(_text(obj["log_root"])),
+                b64decode(_text(obj["signature"])),
+            )
+        except (KeyError, ValueError) as exc:
+            raise CheckpointError("checkpoint_malformed", f"checkpoint: {exc}") from None
+
 
 def _text(value: object) -> str:
     if not isinstance(value, str):
-        raise ValueError("bytes must be base64url text")
+        raise ValueError("bytes must be given as text")
     return value
 
 

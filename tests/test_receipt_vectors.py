@@ -70,13 +70,8 @@ def test_event_chain_merkle_and_checkpoint() -> None:
 
 
 def checkpoint_of(reply: dict[str, Any]) -> Checkpoint:
-    c = reply["checkpoint"]
-    return Checkpoint(
-        c["position"],
-        bytes.fromhex(c["head_hash"]),
-        bytes.fromhex(c["log_root"]),
-        b64decode(c["signature"]),
-    )
+    """The reply's checkpoint (or a ``ballot_set``'s)."""
+    return Checkpoint.from_api(reply["checkpoint"])
 
 
 def verify(reply: dict[str, Any], code: str) -> None:

@@ -29,13 +29,7 @@ from tests.api.flows import HttpSession, client_of, setup_session
 
 def checkpoint_of(reply: dict[str, Any]) -> Checkpoint:
     """The reply's checkpoint (or a ``ballot_set``'s)."""
-    c = reply["checkpoint"]
-    return Checkpoint(
-        c["position"],
-        bytes.fromhex(c["head_hash"]),
-        bytes.fromhex(c["log_root"]),
-        b64decode(c["signature"]),
-    )
+    return Checkpoint.from_api(reply["checkpoint"])
 
 
 def verify(reply: dict[str, Any], code: str) -> RecordedEvent:
