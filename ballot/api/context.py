@@ -98,7 +98,7 @@ class Context:
             self._verifier = CastVerifier(self.pool)
         return self._verifier
 
-    async def check_ballot_proofs(self, service: SessionService, command: CastBallot) -> None:
+    async def check_cast(self, service: SessionService, command: CastBallot) -> None:
         """The expensive checks of a cast ballot — decoding, zero-knowledge proofs and the
         signature — in the worker processes (a refusal → problem). The rules then find the
         decoding and the signature's verdict in memory instead of redoing them.

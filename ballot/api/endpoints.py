@@ -600,7 +600,7 @@ async def cast_ballot(call: Call[m.BallotRequest]) -> m.Receipt:
         ballot=call.body.ballot,
         signature=call.body.signature,
     )
-    await ctx.check_ballot_proofs(service, cast)
+    await ctx.check_cast(service, cast)
     outcome = await ctx.run(service, cast, call.principal)
     for event in outcome.events:
         if isinstance(event, BallotCast) and outcome.result is not None:
