@@ -223,9 +223,11 @@ class _RawCast:
         assert self._reader is not None and self._writer is not None
         t0 = time.perf_counter()
         self._writer.write(self.request)
-        status_line = await self._reader.readline()
+        # The whole head in one read (one wake-up, not one per header line).
+        head = await self._reader.readuntil(b"\r\n\r\n")
+        status_line, _, headers = head.partition(b"\r\n")
         length = 0
-        while (line := await self._reader.readline()) not in (b"\r\n", b""):
+        for line in headers.split(b"\r\n"):
             name, _, value = line.partition(b":")
             if name.strip().lower() == b"content-length":
                 length = int(value)
