@@ -78,33 +78,18 @@ _SELECT = (
 #: range scan whatever the planner's statistics say (a bare "LIMIT n" once chose a full sort).
 _RANGE = f"{_SELECT} WHERE log_id = $1 AND position > $2 AND position <= $3 ORDER BY position"
 
+#: Every write of a group of events: one statement. It moves the log's head from ``before``
+#: ($19, $20) to the group's last event ($15, $16) — and writes anything at all only if the
+#: head is still exactly ``before``, returning no row otherwise. The inserts read ``moved``,
+#: so they run after the head row's lock is taken, and only if it moved.
+#:
+#: Under the lock (``lock_log`` first, the locked way) the condition always holds. Without it
+#: (the optimistic way, self-committing) it is the whole check: in READ COMMITTED the UPDATE
+#: waits for a concurrent appender's row lock, then re-checks against the row as that
+#: appender committed it, so a plan made on a stale head can never be written. A stream
+#: assumed new that exists already is refused by the unique index on ``(log_id, stream_id,
+#: stream_version)``: its version 1 is taken, and the whole statement rolls back.
 _WRITE = """
-WITH appended AS (
-    INSERT INTO events (log_id, position, stream_id, stream_version, event_id, event_type,
-                        schema_version, payload, metadata, recorded_at, prev_hash, hash)
-    SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[]::uuid[],
-                             $6::text[], $7::integer[], $8::json[], $9::json[],
-                             $10::timestamptz[], $11::bytea[], $12::bytea[])
-), versions AS (
-    INSERT INTO streams (log_id, stream_id, version)
-    SELECT $1, s, v FROM unnest($13::text[], $14::bigint[]) AS t(s, v)
-    ON CONFLICT (log_id, stream_id) DO UPDATE SET version = EXCLUDED.version
-), moved AS (
-    UPDATE log_heads SET position = $15, head_hash = $16 WHERE log_id = $1
-)
-SELECT pg_notify($17, $18)
-"""
-
-#: The optimistic append: one statement, one round trip, committed on its own. It moves the
-#: head only if the head is still exactly where this process left it ($19, $20); otherwise
-#: it writes nothing and returns no row. In READ COMMITTED the UPDATE waits for a concurrent
-#: appender's row lock and then re-checks its condition against the row as that appender
-#: committed it, so a plan made on a stale head can never be written. The inserts read
-#: ``moved``, so they run after the lock is taken and only if it moved. A stream the plan
-#: assumed new but that exists already is refused by the unique index on
-#: ``(log_id, stream_id, stream_version)``: its version 1 is taken (the whole statement then
-#: rolls back, and the group goes the locked way).
-_WRITE_IF_HEAD = """
 WITH moved AS (
     UPDATE log_heads SET position = $15, head_hash = $16
      WHERE log_id = $1 AND position = $19 AND head_hash = $20
@@ -453,23 +438,37 @@ class PostgresEventStore(EventStore):
         return head, dict(zip(row[2], row[3], strict=True))
 
     async def _write(
-        self, conn: Connection, records: Sequence[RecordedEvent], head: LogHead
+        self,
+        conn: Connection,
+        records: Sequence[RecordedEvent],
+        before: LogHead,
+        after: LogHead,
+    ) -> bool:
+        """Insert the records, move stream versions and the head from ``before`` to ``after``,
+        and notify: one statement (:data:`_WRITE`). ``False`` if the head was not ``before``
+        (nothing written)."""
+        rows = await conn.fetch(
+            _WRITE, *self._write_arguments(records, after), before.position, before.hash
+        )
+        return bool(rows)
+
+    async def _write_locked(
+        self,
+        conn: Connection,
+        records: Sequence[RecordedEvent],
+        before: LogHead,
+        after: LogHead,
     ) -> None:
-        """Insert the records, move stream versions and the head, and notify: one statement."""
-        await conn.execute(_WRITE, *self._write_arguments(records, head))
+        """:meth:`_write` under the head row lock, where the head cannot have moved."""
+        if not await self._write(conn, records, before, after):
+            raise StoreError(f"the head of log {before.log_id!r} moved under its lock")
 
     async def _write_if_head(self, decided: Plan, before: LogHead) -> bool:
         """The optimistic write of a group decided without the lock (see ``_LogWriter``):
         ``True`` if it committed, ``False`` if the log had moved on (nothing written)."""
         assert decided.head is not None
         async with self._pool.acquire() as conn:
-            rows = await conn.fetch(
-                _WRITE_IF_HEAD,
-                *self._write_arguments(decided.records, decided.head),
-                before.position,
-                before.hash,
-            )
-        return bool(rows)
+            return await self._write(conn, decided.records, before, decided.head)
 
     def _write_arguments(
         self, records: Sequence[RecordedEvent], head: LogHead
@@ -537,7 +536,7 @@ class PostgresEventStore(EventStore):
                     on_planned(head, {s: versions.get(s, 0) for s in stream_ids}, decided)
                 if decided.records:
                     assert decided.head is not None
-                    await self._write(conn, decided.records, decided.head)
+                    await self._write_locked(conn, decided.records, head, decided.head)
         except asyncpg.UniqueViolationError:
             if lookup:
                 raise
@@ -634,7 +633,7 @@ class PostgresEventStore(EventStore):
                     f"import does not continue the log: {exc}", getattr(exc, "position", None)
                 ) from exc
             try:
-                await self._write(conn, records, verifier.head())
+                await self._write_locked(conn, records, head, verifier.head())
             except asyncpg.UniqueViolationError as exc:
                 raise ImportRefused(f"an imported event id is already stored: {exc}") from exc
         return verifier.head()
