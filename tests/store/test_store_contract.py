@@ -123,6 +123,10 @@ async def test_invalid_payloads_are_refused_before_anything(store: EventStore) -
     for bad in ({"f": 0.5}, {"i": 2**60}, {1: "x"}, {"b": b"bytes"}, {"s": "\ud800"}):
         with pytest.raises(InvalidPayload):
             NewEvent("T", bad)  # type: ignore[arg-type]
+    not_objects: tuple[object, ...] = (None, [], "", 0)
+    for not_an_object in not_objects:  # metadata, even empty-looking, must be an object
+        with pytest.raises(InvalidPayload):
+            NewEvent("T", {}, metadata=not_an_object)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="at least one"):
         await store.append("log", "s", [])
     assert await store.logs() == []
