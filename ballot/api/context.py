@@ -32,6 +32,7 @@ from ballot.domain import (
     Refusal,
     cast_proof_job,
     crypto_port,
+    enrolled_key,
 )
 from ballot.service import CommandConflict, Outcome, SessionService
 from crypto.signing import SigningKey
@@ -182,12 +183,9 @@ class Context:
 
 
 def _cast_check_inputs(service: SessionService, command: CastBallot) -> tuple[CastProofJob, bytes]:
-    """The proof job and the enrolled key of a cast (refusals as the rules would give them)."""
-    job = cast_proof_job(service.state, command)
-    member = service.state.members.get(command.delegation_id)
-    if member is None or member.public_key is None:
-        raise Refusal("not_enrolled", f"{command.delegation_id} has not enrolled a key")
-    return job, member.public_key
+    """The proof job and the enrolled key of a cast (refused as the rules refuse them)."""
+    state = service.state
+    return cast_proof_job(state, command), enrolled_key(state, command.delegation_id)
 
 
 def _warm(_: None) -> int:

@@ -618,6 +618,14 @@ def _open_round(state: SessionState, cmd: OpenRound) -> list[Event]:
     ]
 
 
+def enrolled_key(state: SessionState, delegation_id: str) -> bytes:
+    """The key a member's ballots must be signed with (raises ``not_enrolled``)."""
+    member = state.members.get(delegation_id)
+    if member is None or member.public_key is None:
+        raise Refusal("not_enrolled", f"{delegation_id} has not enrolled a key")
+    return member.public_key
+
+
 def _open_round_numbered(state: SessionState, number: int) -> RoundState:
     current = state.current_round
     if current is None or current.number != number or current.status != "open":
@@ -635,9 +643,7 @@ def _cast(state: SessionState, cmd: CastBallot) -> list[Event]:
             f"{cmd.delegation_id} is not on round {current.number}'s roll",
             delegation=cmd.delegation_id,
         )
-    member = state.members[cmd.delegation_id]
-    if member.public_key is None:
-        raise Refusal("not_enrolled", f"{cmd.delegation_id} has not enrolled a key")
+    public_key = enrolled_key(state, cmd.delegation_id)
     ctx = crypto_port.ballot_context(
         state.session_id,
         current.number,
@@ -656,7 +662,7 @@ def _cast(state: SessionState, cmd: CastBallot) -> list[Event]:
             f"{cmd.delegation_id} has already voted in round {current.number}",
             delegation=cmd.delegation_id,
         )
-    crypto_port.check_ballot_signature(member.public_key, ctx, ballot, cmd.signature)
+    crypto_port.check_ballot_signature(public_key, ctx, ballot, cmd.signature)
     return [
         BallotCast(
             round_number=current.number,
