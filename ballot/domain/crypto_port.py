@@ -64,7 +64,9 @@ _DECODED: OrderedDict[str, cb.EncryptedBallot | cb.InvalidBallot] = OrderedDict(
 _DECODED_MAX = 4096
 
 
-def _ballot_text(ballot_json: Mapping[str, Any]) -> str:
+def ballot_text(ballot_json: Mapping[str, Any]) -> str:
+    """The text by which decodings are remembered (JSON with sorted keys), or the refusal
+    ``malformed_ballot``; what :func:`parse_ballot_text` takes."""
     try:
         return json.dumps(ballot_json, sort_keys=True, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
@@ -90,11 +92,10 @@ def _remember(text: str, decoded: cb.EncryptedBallot | cb.InvalidBallot) -> None
         _DECODED.popitem(last=False)
 
 
-def remember_ballot(ballot_json: Mapping[str, Any] | str, ballot: cb.EncryptedBallot) -> None:
-    """Record a decoding made elsewhere (the API's proof-check worker decodes the ballot it
-    verifies and hands it back), so this process does not decode the same text again.
-    ``ballot_json`` is the ballot's JSON or its :func:`ballot_text`."""
-    _remember(ballot_json if isinstance(ballot_json, str) else _ballot_text(ballot_json), ballot)
+def remember_ballot(text: str, ballot: cb.EncryptedBallot) -> None:
+    """Record a decoding made elsewhere (the API's worker decodes the ballot it verifies and
+    hands it back), so this process does not decode the same :func:`ballot_text` again."""
+    _remember(text, ballot)
 
 
 def parse_ballot(ballot_json: Mapping[str, Any], n_options: int) -> cb.EncryptedBallot:
@@ -104,13 +105,7 @@ def parse_ballot(ballot_json: Mapping[str, Any], n_options: int) -> cb.Encrypted
     and again by ``evolve`` (and by the auditor's two passes), so decodings are memoized by
     the ballot's JSON text. Pure: the result depends on the text alone.
     """
-    return parse_ballot_text(_ballot_text(ballot_json), n_options)
-
-
-def ballot_text(ballot_json: Mapping[str, Any]) -> str:
-    """The text by which decodings are remembered (JSON with sorted keys), or the refusal
-    ``malformed_ballot``; what :func:`parse_ballot_text` takes."""
-    return _ballot_text(ballot_json)
+    return parse_ballot_text(ballot_text(ballot_json), n_options)
 
 
 def parse_ballot_text(text: str, n_options: int) -> cb.EncryptedBallot:

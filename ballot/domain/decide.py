@@ -680,10 +680,9 @@ class CastProofJob:
     picklable, for a process pool."""
 
     context: BallotContext
-    ballot: Mapping[str, Any]
-    #: The ballot already decoded (and validated) by the process that made the job, if it
-    #: did: a worker then checks the proofs without decoding every point again.
-    decoded: EncryptedBallot | None = None
+    #: The ballot as cast (JSON), or as the process that made the job already decoded and
+    #: validated it — then the worker checks the proofs without decoding every point again.
+    ballot: Mapping[str, Any] | EncryptedBallot
 
 
 def cast_proof_job(state: SessionState, command: CastBallot) -> CastProofJob:
@@ -703,9 +702,9 @@ def check_cast_proof_job(job: CastProofJob) -> EncryptedBallot:
     """Decode the ballot and verify its zero-knowledge proofs in the job's context (raises
     ``malformed_ballot`` or ``invalid_ballot``); return the decoded ballot, which the caller
     may hand to :func:`crypto_port.remember_ballot`. Pure; run it anywhere."""
-    ballot = job.decoded
-    if ballot is None or ballot.n_options != len(job.context.options):
-        ballot = crypto_port.parse_ballot(job.ballot, len(job.context.options))
+    ballot = job.ballot
+    if not isinstance(ballot, EncryptedBallot):
+        ballot = crypto_port.parse_ballot(ballot, len(job.context.options))
     crypto_port.check_ballot_proofs(job.context, ballot)
     return ballot
 

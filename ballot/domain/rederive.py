@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from ballot.domain import crypto_port
@@ -357,7 +357,7 @@ class Rederiver:
                 # decide decoded the ballot (validating every point): hand the decoding to
                 # the proof check, which then need not repeat it.
                 decoded = crypto_port.parse_ballot(command.ballot, len(job.context.options))
-                job = CastProofJob(job.context, {}, decoded)
+                job = replace(job, ballot=decoded)
         except Refusal as refusal:
             self._after_refusal = True
             if not isinstance(command, CastBallot):
