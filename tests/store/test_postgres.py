@@ -9,7 +9,7 @@ import random
 import signal
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import asyncpg
@@ -32,23 +32,32 @@ async def positions(store: PostgresEventStore, log_id: str) -> list[int]:
     return [e.position async for e in store.read_log(log_id)]
 
 
-async def test_two_concurrent_writers_gap_free_and_chained(
+@pytest.fixture
+async def other_store(
     pg_dsn: str, pg_store: PostgresEventStore
-) -> None:
-    # A second store instance has its own pool and writer queue: two "processes".
+) -> AsyncIterator[PostgresEventStore]:
+    """A second store on ``pg_store``'s schema, with its own pool and writer queue: what
+    another server process on the same database has. Closed before the schema is dropped."""
     other = await PostgresEventStore.open(pg_dsn, schema=pg_store.schema, run_migrations=False)
     try:
-
-        async def writer(store: PostgresEventStore, name: str) -> list[int]:
-            got: list[int] = []
-            for i in range(1000):
-                result = await store.append("log", f"writer-{name}", [NewEvent("W", {"i": i})], i)
-                got.extend(result.positions)
-            return got
-
-        a, b = await asyncio.gather(writer(pg_store, "a"), writer(other, "b"))
+        yield other
     finally:
         await other.close()
+
+
+async def test_two_concurrent_writers_gap_free_and_chained(
+    pg_store: PostgresEventStore, other_store: PostgresEventStore
+) -> None:
+    # A second store instance has its own pool and writer queue: two "processes".
+
+    async def writer(store: PostgresEventStore, name: str) -> list[int]:
+        got: list[int] = []
+        for i in range(1000):
+            result = await store.append("log", f"writer-{name}", [NewEvent("W", {"i": i})], i)
+            got.extend(result.positions)
+        return got
+
+    a, b = await asyncio.gather(writer(pg_store, "a"), writer(other_store, "b"))
     assert sorted(a + b) == list(range(1, 2001))
     assert a == sorted(a) and b == sorted(b)
     head = await pg_store.verify_chain("log")
@@ -74,27 +83,23 @@ async def test_group_committed_batches_stay_contiguous(pg_store: PostgresEventSt
 
 
 async def test_64_writers_on_one_stream_one_winner_per_version(
-    pg_dsn: str, pg_store: PostgresEventStore
+    pg_store: PostgresEventStore, other_store: PostgresEventStore
 ) -> None:
-    other = await PostgresEventStore.open(pg_dsn, schema=pg_store.schema, run_migrations=False)
-    try:
-        for version in range(8):
-            expected: Expect | int = Expect.NO_STREAM if version == 0 else version
-            stores = [pg_store if i % 2 else other for i in range(64)]
-            outcomes = await asyncio.gather(
-                *(
-                    s.append("log", "contended", [NewEvent("C", {"writer": i})], expected)
-                    for i, s in enumerate(stores)
-                ),
-                return_exceptions=True,
-            )
-            winners = [o for o in outcomes if not isinstance(o, BaseException)]
-            losers = [o for o in outcomes if isinstance(o, BaseException)]
-            assert len(winners) == 1
-            assert all(isinstance(o, WrongExpectedVersion) for o in losers)
-            assert winners[0].stream_version == version + 1
-    finally:
-        await other.close()
+    for version in range(8):
+        expected: Expect | int = Expect.NO_STREAM if version == 0 else version
+        stores = [pg_store if i % 2 else other_store for i in range(64)]
+        outcomes = await asyncio.gather(
+            *(
+                s.append("log", "contended", [NewEvent("C", {"writer": i})], expected)
+                for i, s in enumerate(stores)
+            ),
+            return_exceptions=True,
+        )
+        winners = [o for o in outcomes if not isinstance(o, BaseException)]
+        losers = [o for o in outcomes if isinstance(o, BaseException)]
+        assert len(winners) == 1
+        assert all(isinstance(o, WrongExpectedVersion) for o in losers)
+        assert winners[0].stream_version == version + 1
     assert await pg_store.stream_version("log", "contended") == 8
     assert await positions(pg_store, "log") == list(range(1, 9))
 
@@ -395,54 +400,44 @@ async def test_optimistic_appends_take_one_round_trip_and_stay_exact(
 
 
 async def test_optimistic_appends_notice_another_process(
-    pg_dsn: str, pg_store: PostgresEventStore
+    pg_store: PostgresEventStore, other_store: PostgresEventStore
 ) -> None:
     # Two stores on one log ("two processes") take turns: each turn finds the log moved by
-    # the other, so the optimistic write must refuse itself and the locked way must decide —
+    # the other_store, so the optimistic write must refuse itself and the locked way must decide —
     # expected versions included — on the real state. Nothing may be written twice or lost.
-    other = await PostgresEventStore.open(pg_dsn, schema=pg_store.schema, run_migrations=False)
-    try:
-        await pg_store.append("log", "warm-a", [NewEvent("W", {})])
-        await other.append("log", "warm-b", [NewEvent("W", {})])
-        for i in range(10):
-            store = pg_store if i % 2 == 0 else other
-            result = await store.append(
-                "log", "shared", [NewEvent("S", {"i": i})], i or Expect.NO_STREAM
-            )
-            assert result.stream_version == i + 1
-            with pytest.raises(WrongExpectedVersion):  # a stale cache must not let this through
-                await store.append(
-                    "log", "shared", [NewEvent("S", {"late": i})], i or Expect.NO_STREAM
-                )
-        # A stream created by the other process is not "new" to this one.
-        await other.append("log", "made-by-other", [NewEvent("M", {})])
-        result = await pg_store.append("log", "made-by-other", [NewEvent("M", {})])
-        assert result.stream_version == 2
-        assert pg_store.group_counts["stale"] + other.group_counts["stale"] > 0
-    finally:
-        await other.close()
+    await pg_store.append("log", "warm-a", [NewEvent("W", {})])
+    await other_store.append("log", "warm-b", [NewEvent("W", {})])
+    for i in range(10):
+        store = pg_store if i % 2 == 0 else other_store
+        result = await store.append(
+            "log", "shared", [NewEvent("S", {"i": i})], i or Expect.NO_STREAM
+        )
+        assert result.stream_version == i + 1
+        with pytest.raises(WrongExpectedVersion):  # a stale cache must not let this through
+            await store.append("log", "shared", [NewEvent("S", {"late": i})], i or Expect.NO_STREAM)
+    # A stream created by the other process is not "new" to this one.
+    await other_store.append("log", "made-by-other", [NewEvent("M", {})])
+    result = await pg_store.append("log", "made-by-other", [NewEvent("M", {})])
+    assert result.stream_version == 2
+    assert pg_store.group_counts["stale"] + other_store.group_counts["stale"] > 0
     head = await pg_store.verify_chain("log")
     assert head.position == 14  # 2 warm-ups, 10 turns, 2 on the other's stream
     assert await positions(pg_store, "log") == list(range(1, 15))
 
 
 async def test_stream_unknown_to_this_process_is_checked_in_the_database(
-    pg_dsn: str, pg_store: PostgresEventStore
+    pg_store: PostgresEventStore, other_store: PostgresEventStore
 ) -> None:
     # A stream written before this process started is assumed new by the optimistic plan;
     # the database refuses that assumption and the append gets the stream's real version.
     await pg_store.append("log", "old", [NewEvent("O", {}), NewEvent("O", {})])
-    later = await PostgresEventStore.open(pg_dsn, schema=pg_store.schema, run_migrations=False)
-    try:
-        await later.append("log", "fresh", [NewEvent("F", {})])  # locked: learns the head
-        result = await later.append("log", "old", [NewEvent("O", {})])
-        assert result.stream_version == 3 and result.positions == (4,)
-        assert later.group_counts["stale"] == 1
-        with pytest.raises(WrongExpectedVersion):
-            await later.append("log", "old", [NewEvent("O", {})], Expect.NO_STREAM)
-        await later.verify_chain("log")
-    finally:
-        await later.close()
+    await other_store.append("log", "fresh", [NewEvent("F", {})])  # locked: learns the head
+    result = await other_store.append("log", "old", [NewEvent("O", {})])
+    assert result.stream_version == 3 and result.positions == (4,)
+    assert other_store.group_counts["stale"] == 1
+    with pytest.raises(WrongExpectedVersion):
+        await other_store.append("log", "old", [NewEvent("O", {})], Expect.NO_STREAM)
+    await other_store.verify_chain("log")
 
 
 async def test_optimistic_retry_is_idempotent(pg_store: PostgresEventStore) -> None:
@@ -455,20 +450,16 @@ async def test_optimistic_retry_is_idempotent(pg_store: PostgresEventStore) -> N
 
 
 async def test_a_required_stream_unknown_to_this_process_is_read_not_assumed(
-    pg_dsn: str, pg_store: PostgresEventStore
+    pg_store: PostgresEventStore, other_store: PostgresEventStore
 ) -> None:
     # "round" exists (written by another process); this process never saw it. An append that
     # requires it to be absent must be refused: nothing it writes would collide with it.
     await pg_store.append("log", "round", [NewEvent("R", {})])
-    later = await PostgresEventStore.open(pg_dsn, schema=pg_store.schema, run_migrations=False)
-    try:
-        await later.append("log", "warm", [NewEvent("W", {})])  # locked: learns the head
-        with pytest.raises(WrongExpectedVersion):
-            await later.append(
-                "log", "ballot-x", [NewEvent("B", {})], require={"round": Expect.NO_STREAM}
-            )
-        ok = await later.append("log", "ballot-y", [NewEvent("B", {})], require={"round": 1})
-        assert ok.positions == (3,)
-    finally:
-        await later.close()
+    await other_store.append("log", "warm", [NewEvent("W", {})])  # locked: learns the head
+    with pytest.raises(WrongExpectedVersion):
+        await other_store.append(
+            "log", "ballot-x", [NewEvent("B", {})], require={"round": Expect.NO_STREAM}
+        )
+    ok = await other_store.append("log", "ballot-y", [NewEvent("B", {})], require={"round": 1})
+    assert ok.positions == (3,)
     assert await positions(pg_store, "log") == [1, 2, 3]
