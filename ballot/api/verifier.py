@@ -34,7 +34,7 @@ from crypto.signing import VerifyKey
 
 @dataclass(frozen=True, slots=True)
 class CastCheck:
-    """One cast ballot to check: its proof job, and the key and signature to verify.
+    """One cast ballot to check: its context and text, and the key and signature to verify.
 
     ``key`` was decoded and validated by the server process (at enrollment); it crosses to
     the worker as it is, so the worker does not pay for strict key decoding again."""

@@ -9,8 +9,8 @@ its time waiting for the pool's own threads.
 
 :class:`WorkerPool` has no thread. The event loop writes each call, framed, to a worker's pipe
 (non-blocking; what does not fit waits for ``add_writer``) and reads results when the pipe is
-readable (``add_reader``). Each worker answers its calls in order, so a queue of futures per
-worker pairs them with their results. A worker that dies fails its pending calls with
+readable (``add_reader``). Every call carries an id that its answer repeats, so an answer is
+only ever paired with its own call. A worker that dies fails its pending calls with
 :class:`WorkerDied` and is replaced on the next call.
 
 Workers come from a fork server, not a fork of the server process: a forked worker would keep
