@@ -20,6 +20,7 @@ from ballot.api.context import Context, accepted, context, require_member_of
 from ballot.api.logindex import SignedCheckpoint
 from ballot.api.problems import Problem, all_problem_types
 from ballot.api.routing import Api, Call, Empty, Role
+from ballot.checkpoints import Checkpoint
 from ballot.domain import (
     AcceptCredentials,
     AdjournSession,
@@ -942,13 +943,7 @@ async def _checkpoints(ctx: Context, service: SessionService) -> m.Checkpoints:
         event = event_from_payload(record.event_type, record.payload(), record.schema_version)
         assert isinstance(event, CheckpointSigned)
         found.append(
-            m.Checkpoint(
-                position=event.position,
-                head_hash=event.head_hash.hex(),
-                log_root=event.log_root.hex(),
-                signature=b64encode(event.signature),
-                recorded_at_position=record.position,
-            )
+            _checkpoint_reply(SignedCheckpoint(Checkpoint.from_event(event), record.position))
         )
     key = service.state.checkpoint_key
     return m.Checkpoints(checkpoint_key=b64encode(key) if key else None, checkpoints=found)
