@@ -109,6 +109,15 @@ async def test_security_headers(api: Api) -> None:
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
+async def test_api_answers_are_never_cached_and_pages_always_revalidated(api: Api) -> None:
+    # After an upgrade no browser may run cached modules against the new API.
+    assert (await api.client.get("/api/v1/sessions")).headers["Cache-Control"] == "no-store"
+    for path in ("/", "/delegation", "/static/js/board.js", "/static/css/ballot.css"):
+        response = await api.client.get(path)
+        assert response.status == 200, path
+        assert response.headers["Cache-Control"] == "no-cache", path
+
+
 async def test_a_code_of_the_other_kind_is_refused_unused(api: Api) -> None:
     await api.sec("POST", "/api/v1/sessions", {"title": "Council", "session_id": "c2"})
     await api.sec("POST", "/api/v1/sessions/c2/members", {"member_id": "PRT", "name": "Portugal"})
