@@ -51,9 +51,11 @@ def _acceptable(value: object) -> bool:
         for key, item in value.items():
             if type(key) is not str or (not key.isascii() and any(ord(c) > 0xFFFF for c in key)):
                 return False
-            # Leaves inline: most payload values are strings, and a call per leaf is most
-            # of the cost of this check.
+            # Leaves inline: most payload values are strings or small integers, and a call
+            # per leaf is most of the cost of this check.
             if type(item) is str or item is None or type(item) is bool:
+                continue
+            if type(item) is int and -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
                 continue
             if not _acceptable(item):
                 return False
@@ -107,7 +109,7 @@ def canonical_json(value: object) -> str:
 def canonical_object_json(value: Mapping[str, object], what: str) -> str:
     """Like :func:`canonical_json` but the value must be a JSON object."""
     if type(value) is dict:  # the common case: skip the (slow) abstract-class check and copy
-        return canonical_json(value)
+        return canonical_json(value) if value else "{}"
     if not isinstance(value, Mapping):
         raise InvalidPayload(f"{what} must be a JSON object")
     return canonical_json(dict(value))
