@@ -183,6 +183,11 @@ class _LogWriter:
     task: asyncio.Task[None] | None = None
     in_flight: set[asyncio.Task[None]] = field(default_factory=set)
     known: _Known | None = None
+    #: Whether the latest optimistic group was written (resolves when its write returns).
+    #: The next group is decided on top of it and sent on another connection, so it can
+    #: reach PostgreSQL first and find the head not yet moved: it waits for this, and if
+    #: its predecessor was written, sends the same write again.
+    previous_written: asyncio.Future[bool] | None = None
 
     def submit(self, request: AppendRequest) -> asyncio.Future[AppendResult]:
         future: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
@@ -253,12 +258,14 @@ class _LogWriter:
             optimistic = None
         if optimistic is not None:
             decided, before = optimistic
+            previous, self.previous_written = self.previous_written, None
+            this_written = self.previous_written = asyncio.get_running_loop().create_future()
             planned.set()
+            written = False
             try:
-                written = await self.store._write_if_head(decided, before)
-            except Exception as exc:  # e.g. a unique index: a retry of a stored append
-                log.debug("optimistic append to %s not written (%s)", self.log_id, exc)
-                written = False
+                written = await self._write_optimistic(decided, before, previous)
+            finally:
+                this_written.set_result(written)
             self.store.group_counts["optimistic" if written else "stale"] += 1
             if written:
                 for pending, outcome in zip(group, decided.outcomes, strict=True):
@@ -291,6 +298,26 @@ class _LogWriter:
             return
         for pending, outcome in zip(group, outcomes, strict=True):
             _resolve(pending, outcome)
+
+    async def _write_optimistic(
+        self, decided: Plan, before: LogHead, previous: asyncio.Future[bool] | None
+    ) -> bool:
+        """Write an optimistically decided group; ``False`` if it was not written."""
+        for attempt in range(2):
+            try:
+                if await self.store._write_if_head(decided, before):
+                    return True
+            except Exception as exc:  # e.g. a unique index: a retry of a stored append
+                log.debug("optimistic append to %s not written (%s)", self.log_id, exc)
+                return False
+            # The head was not ``before``. If ``before`` is the head our own previous group
+            # leaves, that group may only have been slower to reach the database: once it is
+            # written, the head is exactly ``before`` unless somebody else appended — which
+            # the second attempt checks just the same. Without this, overtaking our own
+            # group would make this process forget every stream version it knows.
+            if attempt or previous is None or not await asyncio.shield(previous):
+                return False
+        return False
 
     def _on_planned(self, planned: asyncio.Event) -> OnPlanned:
         def on_planned(before: LogHead, versions: Mapping[str, int], decided: Plan) -> None:

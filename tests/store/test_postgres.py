@@ -11,6 +11,7 @@ import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -21,7 +22,7 @@ from events import ChainBroken, Expect, NewEvent, WrongExpectedVersion
 from events.exchange import export_jsonl, verify_jsonl
 from events.memory import MemoryEventStore
 from events.migrate import available_migrations, migrate, schema_version
-from events.model import RecordedEvent
+from events.model import AppendResult, RecordedEvent
 from events.postgres import Connection, PostgresEventStore
 from events.projections import ProjectionRunner
 
@@ -396,6 +397,38 @@ async def test_optimistic_appends_take_one_round_trip_and_stay_exact(
     assert pg_store.group_counts["locked"] == 1
     assert pg_store.group_counts["optimistic"] == 19
     assert pg_store.group_counts["stale"] == 0
+    await pg_store.verify_chain("log")
+
+
+async def test_a_group_that_overtakes_its_own_predecessor_is_written_after_it(
+    pg_store: PostgresEventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two pipelined optimistic groups go out on two connections, so the second can reach
+    # PostgreSQL first and find the head not yet where its plan starts. That is no news of
+    # another writer: it waits for its predecessor and is written after it, and the process
+    # keeps what it knows (no fall back to the locked way, which forgets every stream).
+    await pg_store.append("log", "warm", [NewEvent("W", {})])  # locked: learns the head
+    write = pg_store._write_if_head
+    calls = 0
+    second: asyncio.Task[AppendResult] | None = None
+
+    async def first_one_slow(decided: Any, before: Any) -> bool:
+        nonlocal calls, second
+        calls += 1
+        if calls == 1:
+            # Queued while the first group is on its way: the next group, decided on top.
+            second = asyncio.create_task(
+                pg_store.append("log", "b", [NewEvent("B", {})], require={"warm": 1})
+            )
+            await asyncio.sleep(0.1)
+        return await write(decided, before)
+
+    monkeypatch.setattr(pg_store, "_write_if_head", first_one_slow)
+    first = await pg_store.append("log", "a", [NewEvent("A", {})])
+    assert second is not None
+    assert first.positions == (2,) and (await second).positions == (3,)
+    assert calls == 3  # the second group was sent again once the first was written
+    assert pg_store.group_counts == {"locked": 1, "optimistic": 2}
     await pg_store.verify_chain("log")
 
 
