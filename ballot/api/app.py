@@ -103,6 +103,7 @@ def create_app(store: PostgresEventStore, secretariat: SecretariatToken) -> web.
     tokens = TokenStore(store)
     hub = SessionHub(store)
     ctx = Context(store=store, hub=hub, tokens=tokens, secretariat=secretariat)
+    hub.busy = ctx.casting  # a burst's casts come before summing its ballots
     app[CONTEXT] = ctx
 
     async def enrolled_key(session_id: str, subject: str) -> bytes | None:

@@ -56,6 +56,7 @@ class Context:
     workers: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     _pool: WorkerPool | None = None
     _verifier: CastVerifier | None = None
+    _casts: int = 0
 
     @property
     def pool(self) -> WorkerPool:
@@ -91,6 +92,21 @@ class Context:
     async def warm_pool(self) -> None:
         """Start the proof-check workers now, not on the first ballot of a burst."""
         await asyncio.gather(*(self.pool.submit(_warm, None) for _ in range(self.workers)))
+
+    def casting(self) -> bool:
+        """Whether any cast is being handled right now (checked, decided or appended)."""
+        return self._casts > 0
+
+    async def cast(
+        self, service: SessionService, command: CastBallot, principal: Principal
+    ) -> Outcome:
+        """Check a cast ballot (:meth:`check_cast`), then execute it (:meth:`run`)."""
+        self._casts += 1
+        try:
+            await self.check_cast(service, command)
+            return await self.run(service, command, principal)
+        finally:
+            self._casts -= 1
 
     @property
     def verifier(self) -> CastVerifier:

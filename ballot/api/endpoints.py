@@ -601,8 +601,7 @@ async def cast_ballot(call: Call[m.BallotRequest]) -> m.Receipt:
         ballot=call.body.ballot,
         signature=call.body.signature,
     )
-    await ctx.check_cast(service, cast)
-    outcome = await ctx.run(service, cast, call.principal)
+    outcome = await ctx.cast(service, cast, call.principal)
     for event in outcome.events:
         if isinstance(event, BallotCast) and outcome.result is not None:
             return m.Receipt(
@@ -902,7 +901,7 @@ async def get_aggregate(call: Call[Empty]) -> m.Aggregate:
         ballots_root=b64encode(r.ballots_root),
         aggregate=[
             {"alpha": b64encode(c.alpha.encode()), "beta": b64encode(c.beta.encode())}
-            for c in r.aggregate
+            for c in r.aggregate.value()
         ],
         position=position,
     )

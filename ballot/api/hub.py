@@ -6,6 +6,11 @@ subscribes to the session's log (LISTEN/NOTIFY wake-ups, then reads by position)
 database. Feed messages are public and aggregate-only: counts and results, never a ballot.
 The follower also feeds the session's :class:`~ballot.api.logindex.LogIndex` (log tree,
 receipts, checkpoints), which answers receipt look-ups without reading the log.
+
+The open round's homomorphic aggregate is summed here too, in the background: a recorded
+ballot only joins the aggregate's list (:mod:`crypto.aggregate`), and the sum is computed a
+slice at a time when no cast is being handled, so that during a burst of casts the cores
+check and record ballots, and a close still finds the sum (nearly) ready.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +50,15 @@ log = logging.getLogger(__name__)
 
 #: A feed client this far behind is disconnected (it can reconnect with Last-Event-ID).
 FEED_QUEUE_LIMIT = 1000
+
+#: The open round's aggregate is summed in the background (see :mod:`crypto.aggregate`), in
+#: slices of this many ballots (~1 ms each), so the event loop never stalls on it...
+FOLD_SLICE = 16
+#: ...and, while casts are being handled, only once this many wait to be summed (a close
+#: then has at most this many left to add: ~20 ms).
+FOLD_BACKLOG = 256
+#: How long the background sum waits before looking again while casts are being handled.
+FOLD_PAUSE_S = 0.005
 
 
 def feed_message(event: Event, state: SessionState) -> dict[str, Any] | None:
@@ -113,14 +127,17 @@ class _Session:
     service: SessionService
     log: LogIndex
     follower: asyncio.Task[None] | None = None
+    folder: asyncio.Task[None] | None = None
     clients: set[asyncio.Queue[tuple[int, str] | None]] = field(default_factory=set)
 
 
 class SessionHub:
     """Loads sessions on first use and keeps them current for this process."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, *, busy: Callable[[], bool] = lambda: False) -> None:
         self.store = store
+        #: Whether casts are being handled (the aggregate's sum then waits).
+        self.busy = busy
         self._sessions: dict[str, _Session] = {}
         self._loading = asyncio.Lock()
 
@@ -149,6 +166,7 @@ class SessionHub:
         service.listeners.append(
             lambda position, event, state: self._broadcast(entry, position, event, state)
         )
+        service.listeners.append(lambda _position, event, _state: self._fold_soon(entry, event))
         entry.follower = asyncio.create_task(self._follow(entry), name=f"follow:{session_id}")
         self._sessions[session_id] = entry
         return entry
@@ -166,6 +184,27 @@ class SessionHub:
             except Exception:  # a dropped connection must not end the session's feed
                 log.exception("following session %s failed; retrying", service.session_id)
                 await asyncio.sleep(1)
+
+    def _fold_soon(self, entry: _Session, event: Event) -> None:
+        if isinstance(event, BallotCast) and (entry.folder is None or entry.folder.done()):
+            entry.folder = asyncio.create_task(
+                self._fold(entry), name=f"fold:{entry.service.session_id}"
+            )
+
+    async def _fold(self, entry: _Session) -> None:
+        """Sum the open round's aggregate, a slice at a time, while nothing is more urgent."""
+        while True:
+            current = entry.service.state.current_round
+            if current is None:
+                return
+            pending = current.aggregate.pending
+            if pending == 0:
+                return
+            if pending < FOLD_BACKLOG and self.busy():
+                await asyncio.sleep(FOLD_PAUSE_S)
+                continue
+            current.aggregate.fold(FOLD_SLICE)
+            await asyncio.sleep(0)  # let requests in between slices
 
     def _broadcast(self, entry: _Session, position: int, event: Event, state: SessionState) -> None:
         if not entry.clients:
@@ -223,11 +262,12 @@ class SessionHub:
     async def close(self) -> None:
         """Stop every follower and end every live feed (idempotent)."""
         for entry in self._sessions.values():
-            if entry.follower is not None:
-                entry.follower.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await entry.follower
-                entry.follower = None
+            for task in (entry.follower, entry.folder):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            entry.follower = entry.folder = None
             for queue in list(entry.clients):
                 queue.put_nowait(None)
             entry.clients.clear()

@@ -20,7 +20,8 @@ from ballot.domain.errors import Refusal
 from crypto import ballot as cb
 from crypto import dkg, merkle
 from crypto import tally as ct
-from crypto.elgamal import Ciphertext, add_vectors, zero_vector
+from crypto.aggregate import RunningAggregate
+from crypto.elgamal import Ciphertext
 from crypto.group import GroupError, Point
 from crypto.signing import (
     InvalidKey,
@@ -222,16 +223,14 @@ def tracking_digest(ctx: cb.BallotContext, ballot: cb.EncryptedBallot, signature
     return cb.tracking_hash_of_message(_signing_message(ctx, ballot), signature)
 
 
-def empty_aggregate(n_options: int) -> tuple[Ciphertext, ...]:
+def empty_aggregate(n_options: int) -> RunningAggregate:
     """The aggregate of no ballots."""
-    return zero_vector(n_options)
+    return RunningAggregate.empty(n_options)
 
 
-def add_to_aggregate(
-    running: tuple[Ciphertext, ...], ballot: cb.EncryptedBallot
-) -> tuple[Ciphertext, ...]:
-    """The running per-option aggregate with one more ballot."""
-    return add_vectors(running, ballot.ciphertexts)
+def add_to_aggregate(running: RunningAggregate, ballot: cb.EncryptedBallot) -> RunningAggregate:
+    """The running per-option aggregate with one more ballot (summed later, lazily)."""
+    return running.plus(ballot.ciphertexts)
 
 
 def aggregate_to_pairs(aggregate: Sequence[Ciphertext]) -> tuple[tuple[bytes, bytes], ...]:

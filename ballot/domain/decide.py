@@ -740,7 +740,7 @@ def _close(state: SessionState, cmd: CloseRound) -> list[Event]:
             ballots_root=crypto_port.merkle_root(current.ballot_count, current.merkle_peaks),
             aggregate=tuple(
                 CiphertextPair(alpha=a, beta=b)
-                for a, b in crypto_port.aggregate_to_pairs(current.aggregate)
+                for a, b in crypto_port.aggregate_to_pairs(current.aggregate.value())
             ),
             lots_seed=cmd.lots_seed,
             closed_at=cmd.closed_at,
@@ -869,7 +869,7 @@ def _share(state: SessionState, cmd: SubmitDecryptionShare) -> list[Event]:
             teller=cmd.teller_id,
         )
     ctx = crypto_port.tally_context(state.session_id, current.number, current.options)
-    crypto_port.check_share(ctx, current.aggregate, share, vk, cmd.teller_id)
+    crypto_port.check_share(ctx, current.aggregate.value(), share, vk, cmd.teller_id)
     events: list[Event] = [
         DecryptionShareSubmitted(
             round_number=current.number,
@@ -881,7 +881,7 @@ def _share(state: SessionState, cmd: SubmitDecryptionShare) -> list[Event]:
     if len(current.shares) + 1 < state.settings.threshold:
         return events
     counts = crypto_port.combine_shares(
-        current.aggregate, [*current.shares.values(), share], current.ballot_count
+        current.aggregate.value(), [*current.shares.values(), share], current.ballot_count
     )
     if sum(counts) != current.ballot_count:
         raise Refusal(

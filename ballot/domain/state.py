@@ -16,8 +16,8 @@ import immutables
 
 from ballot.domain.rules import ElectedBy, RoundKind, RoundOutcome, VotingStatus
 from ballot.domain.settings import SessionSettings
+from crypto.aggregate import RunningAggregate
 from crypto.dkg import Complaint, ComplaintAnswer, DealerCommitment, EncryptedShare
-from crypto.elgamal import Ciphertext
 from crypto.group import Point
 from crypto.tally import DecryptionShare
 
@@ -189,7 +189,8 @@ class RoundState:
     """One round, from opening to its decision or voiding.
 
     ``voters`` maps each depositing delegation to its ballot's tracking hash, in deposit
-    order. ``aggregate`` is the running homomorphic sum per option and ``merkle_peaks`` the
+    order. ``aggregate`` is the running homomorphic sum per option (summed lazily: see
+    :mod:`crypto.aggregate`) and ``merkle_peaks`` the
     right-edge subtree roots of the RFC 9162 tree of tracking hashes, so closing is O(log n).
     """
 
@@ -207,7 +208,7 @@ class RoundState:
     series: int
     status: RoundStatus = "open"
     voters: Mapping[str, bytes] = field(default_factory=_empty)
-    aggregate: tuple[Ciphertext, ...] = ()
+    aggregate: RunningAggregate = field(default_factory=lambda: RunningAggregate.empty(0))
     merkle_peaks: tuple[bytes, ...] = ()
     ballot_count: int = 0
     ballots_root: bytes | None = None

@@ -102,6 +102,14 @@ class PublicView:
         self.state = evolve(self.state, event) if state is None else state
         self.position += 1
 
+    def fold(self) -> None:
+        """Sum the ballots of the current round received so far into its aggregate (see
+        :mod:`crypto.aggregate`): a follower that has caught up calls this, so that checking
+        the aggregate at the close only adds the ballots that came after."""
+        current = self.state.current_round
+        if current is not None:
+            current.aggregate.fold()
+
     def observe_record(self, record: RecordedEvent) -> None:
         """Take in the next exported record (e.g. a line of ``GET …/events``)."""
         if record.position != self.position + 1:
@@ -367,7 +375,7 @@ class TellerAgent:
         root = crypto_port.merkle_root(current.ballot_count, current.merkle_peaks)
         if not hmac.compare_digest(root, committed.ballots_root):
             raise TellerRefusal("ballot_set_mismatch", "the ballots root differs")
-        mine = crypto_port.aggregate_to_pairs(current.aggregate)
+        mine = crypto_port.aggregate_to_pairs(current.aggregate.value())
         theirs = tuple((pair.alpha, pair.beta) for pair in committed.aggregate)
         if mine != theirs:
             raise TellerRefusal("aggregate_mismatch", "the committed aggregate differs")
@@ -392,7 +400,7 @@ class TellerAgent:
         vk = state.ceremony.verification_keys[index]
         decryption = ct.compute_share(
             ct.TallyContext(state.session_id, current.number, current.options),
-            current.aggregate,
+            current.aggregate.value(),
             index,
             share,
             vk,

@@ -356,7 +356,7 @@ class Kit:
         tctx = ct.TallyContext(self.session_id, current.number, current.options)
         vk = self.state.ceremony.verification_keys[index]
         share = ct.compute_share(
-            tctx, current.aggregate, index, self.key_shares[index], vk, self.rng()
+            tctx, current.aggregate.value(), index, self.key_shares[index], vk, self.rng()
         )
         return SubmitDecryptionShare(
             teller_id=f"T{index}",

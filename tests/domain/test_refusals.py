@@ -459,14 +459,14 @@ def test_tally_inconsistent_from_too_few_shares() -> None:
     tctx = ct.TallyContext(kit.session_id, 1, current.options)
     one = ct.compute_share(
         tctx,
-        current.aggregate,
+        current.aggregate.value(),
         1,
         kit.key_shares[1],
         kit.state.ceremony.verification_keys[1],
         kit.rng(),
     )
     with pytest.raises(Refusal) as info:
-        crypto_port.combine_shares(current.aggregate, [one], current.ballot_count)
+        crypto_port.combine_shares(current.aggregate.value(), [one], current.ballot_count)
     assert info.value.code == "tally_inconsistent"
 
 

@@ -1,0 +1,101 @@
+"""The session hub: it follows the log, and sums the open round's aggregate in the background."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+
+from ballot.api import hub as hub_module
+from ballot.api.hub import SessionHub
+from ballot.domain import SessionSettings
+from ballot.domain.state import RoundState
+from ballot.simulation.driver import Simulation
+from ballot.simulation.entropy import Entropy
+from events.memory import MemoryEventStore
+
+
+async def _session_with_ballots(store: MemoryEventStore, count: int) -> Simulation:
+    sim = Simulation(
+        store,
+        "s1",
+        settings=SessionSettings(eliminate_after=0),
+        entropy=Entropy(b"hub"),
+        sign_checkpoints=False,
+        teller_verify_ballots=False,
+    )
+    await sim.convene()
+    ids = [f"M{i:02d}" for i in range(1, count + 1)]
+    await sim.register(ids)
+    for member in ids:
+        await sim.admit(member)
+    await sim.nominate("a", "b")
+    await sim.key_ceremony(["t1", "t2", "t3"])
+    await sim.open_round()
+    return sim
+
+
+def _open_round(sim: Simulation) -> RoundState:
+    current = sim.state.current_round
+    assert current is not None
+    return current
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    """Wait (at most 10 s) for the hub's background tasks to make ``condition`` true."""
+    async with asyncio.timeout(10):
+        while not condition():  # noqa: ASYNC110 - polled: the hub exposes no event for it
+            await asyncio.sleep(0.01)
+
+
+async def _caught_up(hub: SessionHub, sim: Simulation) -> None:
+    service = await hub.service(sim.session_id)
+    assert service is not None
+    await _until(lambda: service.position == sim.service.position)
+
+
+async def test_the_open_rounds_aggregate_is_summed_in_the_background_when_idle() -> None:
+    store = MemoryEventStore()
+    sim = await _session_with_ballots(store, 20)
+    busy = True
+    hub = SessionHub(store, busy=lambda: busy)
+    try:
+        await _caught_up(hub, sim)
+        await sim.cast(dict.fromkeys(_open_round(sim).roll_order, "a"))
+        await _caught_up(hub, sim)
+        service = await hub.service(sim.session_id)
+        assert service is not None
+        current = service.state.current_round
+        assert current is not None and current.ballot_count == 20
+        # While casts are being handled, a small backlog waits...
+        await asyncio.sleep(3 * hub_module.FOLD_PAUSE_S)
+        assert current.aggregate.pending == 20
+        # ...and is summed once they are not.
+        busy = False
+        await _until(lambda: current.aggregate.pending == 0)
+        # The same sum as the simulation's own state, folded independently.
+        assert current.aggregate.value() == _open_round(sim).aggregate.value()
+    finally:
+        await hub.close()
+
+
+async def test_a_large_backlog_is_summed_even_while_casts_are_handled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = MemoryEventStore()
+    sim = await _session_with_ballots(store, 12)
+    monkeypatch.setattr(hub_module, "FOLD_BACKLOG", 10)
+    hub = SessionHub(store, busy=lambda: True)
+    try:
+        await _caught_up(hub, sim)
+        await sim.cast(dict.fromkeys(_open_round(sim).roll_order, "b"))
+        await _caught_up(hub, sim)
+        service = await hub.service(sim.session_id)
+        assert service is not None
+        current = service.state.current_round
+        assert current is not None
+        await _until(lambda: current.aggregate.pending < 10)
+        assert current.aggregate.value() == _open_round(sim).aggregate.value()
+    finally:
+        await hub.close()
