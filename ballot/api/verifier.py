@@ -7,11 +7,13 @@ on its own costs the server process about 0.2 ms per ballot (a pickle, a pipe wr
 result): under a burst that is a sizeable part of a core taken from the workers. (The pool
 is :class:`~ballot.api.workers.WorkerPool`, which has no helper threads either.)
 
-So :class:`CastVerifier` keeps at most ``2 × workers`` chunks in flight (one running and one
-queued per worker) and sends everything that arrived meanwhile as the next chunk, capped at
-:attr:`CastVerifier.max_chunk` ballots (small enough that the last chunks of a burst keep
-both workers busy to the end). A lone ballot goes at once, alone; a burst goes in a
-few large chunks.
+So :class:`CastVerifier` sends a ballot at once, alone, while the workers have less than
+:attr:`CastVerifier.queue_per_worker` ballots each to check (~17 ms of work), and otherwise
+holds it for the next chunk (up to :attr:`CastVerifier.max_chunk` ballots), sent as soon as
+checks finish. At the start of a burst the server process is busy reading and parsing every
+request at once — tens of milliseconds — so the first ballots go singly and the workers have
+enough to do meanwhile; then the rest goes in a few large chunks, to whichever worker has the
+fewest ballots to check (so that both finish a burst together).
 
 The worker verifies the signature too and reports whether it holds without refusing: the
 rules (:func:`ballot.domain.decide`) still decide — in their own order — whether a ballot is
@@ -81,17 +83,22 @@ class Submitter(Protocol):
         self,
         function: Callable[[list[CastCheck]], list[Checked | Refusal]],
         argument: list[CastCheck],
+        *,
+        weight: int = 1,
     ) -> asyncio.Future[list[Checked | Refusal]]:
-        """Start ``function(argument)``; the future has its outcome."""
+        """Start ``function(argument)`` (``weight``: its share of work, to balance workers);
+        the future has its outcome."""
 
 
 class CastVerifier:
     """Batches cast-ballot checks into chunks for a pool of worker processes."""
 
-    def __init__(self, pool: Submitter, *, max_chunk: int = 12) -> None:
+    def __init__(self, pool: Submitter, *, max_chunk: int = 12, queue_per_worker: int = 24) -> None:
         self._pool = pool
         self.max_chunk = max(1, max_chunk)
+        self.queue_per_worker = max(1, queue_per_worker)
         self._waiting: list[tuple[CastCheck, asyncio.Future[Checked]]] = []
+        #: Ballots sent to the workers and not answered yet.
         self._in_flight = 0
         #: Chunks sent so far and ballots in them (for benchmarks and tests).
         self.chunks = 0
@@ -107,17 +114,19 @@ class CastVerifier:
     def _dispatch(self) -> None:
         # Callers that went away (a dropped connection) need no check.
         self._waiting = [item for item in self._waiting if not item[1].done()]
-        while self._waiting and self._in_flight < 2 * self._pool.size:
+        while self._waiting and self._in_flight < self.queue_per_worker * self._pool.size:
             chunk, self._waiting = (
                 self._waiting[: self.max_chunk],
                 self._waiting[self.max_chunk :],
             )
             try:
-                sent = self._pool.submit(check_casts, [check for check, _ in chunk])
+                sent = self._pool.submit(
+                    check_casts, [check for check, _ in chunk], weight=len(chunk)
+                )
             except Exception as exc:  # no worker to run it (closed pool, no process)
                 _fail(chunk, exc)
                 continue
-            self._in_flight += 1
+            self._in_flight += len(chunk)
             self.chunks += 1
             self.ballots += len(chunk)
             sent.add_done_callback(functools.partial(self._finished, chunk))
@@ -127,7 +136,7 @@ class CastVerifier:
         chunk: list[tuple[CastCheck, asyncio.Future[Checked]]],
         done: asyncio.Future[list[Checked | Refusal]],
     ) -> None:
-        self._in_flight -= 1
+        self._in_flight -= len(chunk)
         try:
             outcomes = done.result()
         except Exception as exc:  # a worker died: every ballot of the chunk fails with it

@@ -100,6 +100,9 @@ class _Worker:
     calls: Connection  # written by the event loop
     results: Connection  # read by the event loop
     pending: dict[int, asyncio.Future[Any]] = field(default_factory=dict)
+    #: The weight of each pending call, and their sum (how much work the worker has queued).
+    weights: dict[int, int] = field(default_factory=dict)
+    load: int = 0
     outgoing: bytearray = field(default_factory=bytearray)
     incoming: bytearray = field(default_factory=bytearray)
     writing: bool = False
@@ -119,8 +122,13 @@ class WorkerPool:
         self._calls = itertools.count(1)
         self.closed = False
 
-    def submit(self, function: Callable[[T], R], argument: T) -> asyncio.Future[R]:
+    def submit(
+        self, function: Callable[[T], R], argument: T, *, weight: int = 1
+    ) -> asyncio.Future[R]:
         """Run ``function(argument)`` in the least busy worker; the future has its result.
+
+        ``weight`` is the call's share of work (e.g. the ballots in a chunk): a call goes to
+        the worker with the least weight pending.
 
         Raises :class:`WorkerDied` once the pool is closed, and whatever pickling the call or
         starting a worker raises (nothing is then pending).
@@ -133,12 +141,14 @@ class WorkerPool:
         self._workers = [w for w in self._workers if w.alive]
         while len(self._workers) < self.size:
             self._workers.append(self._spawn(loop))
-        worker = min(self._workers, key=lambda w: len(w.pending))
+        worker = min(self._workers, key=lambda w: w.load)
         call_id = next(self._calls)
         call = pickle.dumps((function, argument), protocol=pickle.HIGHEST_PROTOCOL)
         message = pickle.dumps((call_id, call), protocol=pickle.HIGHEST_PROTOCOL)
         future: asyncio.Future[R] = loop.create_future()
         worker.pending[call_id] = future
+        worker.weights[call_id] = weight
+        worker.load += weight
         worker.outgoing += _HEADER.pack(len(message)) + message
         self._flush(worker)
         return future
@@ -203,6 +213,7 @@ class WorkerPool:
             # Our own worker's answer: the frame is (int, bool, bytes), always unpicklable.
             call_id, ok, pickled = pickle.loads(message)  # noqa: S301
             future = worker.pending.pop(call_id)
+            worker.load -= worker.weights.pop(call_id)
             if future.done():  # the caller went away
                 continue
             try:
@@ -252,6 +263,8 @@ class WorkerPool:
 
 def _fail_all(worker: _Worker, error: Exception) -> None:
     pending, worker.pending = worker.pending, {}
+    worker.weights.clear()
+    worker.load = 0
     for future in pending.values():
         if not future.done():
             future.set_exception(error)

@@ -41,7 +41,7 @@ async def test_a_burst_goes_in_few_chunks_and_each_ballot_gets_its_own_verdict()
     commands: list[CastBallot] = [*good, stolen, bad_signature]
     pool = WorkerPool(2, preload=["ballot.api.verifier"])
     try:
-        verifier = CastVerifier(pool, max_chunk=8)
+        verifier = CastVerifier(pool, max_chunk=8, queue_per_worker=2)
         outcomes = await asyncio.gather(
             *(verifier.check(_cast_check(kit, c)) for c in commands),
             return_exceptions=True,
@@ -49,7 +49,7 @@ async def test_a_burst_goes_in_few_chunks_and_each_ballot_gets_its_own_verdict()
     finally:
         pool.close()
     assert verifier.ballots == len(commands)
-    assert verifier.chunks < len(commands) / 2  # batched: at most 4 went alone
+    assert verifier.chunks < len(commands) / 2  # batched: 4 went alone (2 per worker), then 8s
     for outcome in outcomes[:36]:
         assert isinstance(outcome, Checked) and outcome.signature_valid
     refused = outcomes[36]
@@ -99,6 +99,8 @@ class _NoWorkers:
         self,
         function: Callable[[list[CastCheck]], list[Checked | Refusal]],
         argument: list[CastCheck],
+        *,
+        weight: int = 1,
     ) -> asyncio.Future[list[Checked | Refusal]]:
         raise WorkerDied("no worker")
 

@@ -49,6 +49,18 @@ async def test_calls_return_their_own_results_without_helper_threads() -> None:
         pool.close()
 
 
+async def test_a_call_goes_to_the_worker_with_the_least_work_pending() -> None:
+    pool = WorkerPool(2)
+    try:
+        await asyncio.gather(*(pool.submit(_pid, None) for _ in range(2)))  # both started
+        heavy = pool.submit(_sleep_then_pid, 0.3, weight=10)
+        light = [pool.submit(_sleep_then_pid, 0.01) for _ in range(5)]
+        # Five light calls weigh less than the heavy one: none queues behind it.
+        assert await heavy not in set(await asyncio.gather(*light))
+    finally:
+        pool.close()
+
+
 async def test_an_exception_reaches_its_caller_and_the_worker_lives_on() -> None:
     pool = WorkerPool(1)
     try:
