@@ -5,7 +5,7 @@ configured PostgreSQL (embedded by default) in a throw-away schema. Measured:
 
 * ``cast_rate``: N delegations, ballots encrypted beforehand (client cost excluded: each
   request is a ready-made HTTP request on an open connection), all cast at the same instant
-  over HTTP, in each of ``--bursts`` rounds (3); the median of the bursts' accepted ballots per
+  over HTTP, in each of ``--bursts`` rounds (5); the median of the bursts' accepted ballots per
   second (each burst's in ``cast_rates``), and the latency of each cast (``burst_p50_ms`` /
   ``burst_p99_ms``: in a burst every request queues behind the others' checks, so the last
   one waits for all of them — at ~1.3 ms of proof checking per ballot, 175 ballots on two
@@ -13,8 +13,11 @@ configured PostgreSQL (embedded by default) in a throw-away schema. Measured:
 * ``p50_ms``/``p99_ms``: the same 175 delegations casting in a second round as a council
   does, all within ``--spread`` seconds (default 1) — the latency one delegation sees;
 * ``crypto_rate``: the same ballots' checks alone (decoding, proofs, signature: what the
-  server's workers do) on the same cores, in two processes, median of as many runs as bursts
-  (each in ``crypto_rates``); ``cast_to_crypto`` the ratio of the two medians;
+  server's workers do) on the same cores, in two processes, run right after each burst's
+  round is tallied (the server idle); the median of those runs (each in ``crypto_rates``);
+  ``cast_to_crypto`` the median of each burst's ratio to the checks of its own ballots right
+  after it (a shared machine's speed drifts by ±10 % over seconds; paired, a slow moment
+  slows both sides of a ratio);
 * ``close_to_tallied_s``: from the close request until ``RoundTallied`` is in the log, with
   automated tellers that followed the log while ballots arrived (each re-checks the committed
   aggregate, then sends its share): for N = 175 and, unless ``--quick``, for 100 000 ballots
@@ -95,7 +98,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--bursts",
         type=int,
-        default=3,
+        default=5,
         help="rounds cast all at once (rates are the median of the bursts)",
     )
 
@@ -244,6 +247,36 @@ class _RawCast:
                 await self._writer.wait_closed()
 
 
+async def _crypto_only(
+    pool: ProcessPoolExecutor,
+    agents: dict[str, DelegationAgent],
+    definition: RoundDefinition,
+    ballots: dict[str, SignedBallot],
+) -> float:
+    """Seconds to check ``ballots`` alone — decoding, proofs, signature: what the server's
+    workers do — on both cores in even chunks. Each burst's ballots are checked once (never
+    the same ballot twice, which a worker's decoding memory would make cheaper)."""
+    loop = asyncio.get_running_loop()
+    checks = [
+        CastCheck(
+            definition.context(m),
+            crypto_port.ballot_text(b.ballot),
+            agents[m].signing_key.public_key(),
+            b.signature,
+        )
+        for m, b in ballots.items()
+    ]
+    size = -(-len(checks) // 8)
+    t0 = time.perf_counter()
+    await asyncio.gather(
+        *(
+            loop.run_in_executor(pool, check_casts, checks[i : i + size])
+            for i in range(0, len(checks), size)
+        )
+    )
+    return time.perf_counter() - t0
+
+
 async def _http_part(
     url: str, n: int, spread: float, bursts: int, pool: ProcessPoolExecutor
 ) -> dict[str, Any]:
@@ -261,9 +294,9 @@ async def _http_part(
         await rehearser.setup()
         agents = {m: d.agent for m, d in rehearser.delegations.items()}
         sec = rehearser.sec
-        rounds: list[tuple[RoundDefinition, dict[str, SignedBallot]]] = []
         latencies: list[list[float]] = [[], []]
         burst_seconds: list[float] = []
+        crypto_seconds: list[float] = []
         close_seconds: list[float] = []
         for number in range(1, bursts + 2):  # the bursts, then the council's round
             opened = await sec.open_round()
@@ -271,7 +304,6 @@ async def _http_part(
                 "bench", number, b64decode(opened["election_key"]), tuple(opened["options"])
             )
             ballots = await _encrypt(pool, agents, definition, "blank")
-            rounds.append((definition, ballots))
 
             casts = {
                 m: _RawCast.build(url, rehearser.delegations[m].client, number, b)
@@ -297,32 +329,11 @@ async def _http_part(
                 await asyncio.gather(*(c.close() for c in casts.values()))
             if number <= bursts:
                 close_seconds.append(await _close_to_tallied(sec, rehearser.tellers, number))
+                # The same ballots' checks alone, right after (the server idle again): paired
+                # with its burst, a shared machine's slow minute slows both alike.
+                crypto_seconds.append(await _crypto_only(pool, agents, definition, ballots))
             else:
                 await sec.close_round(number)
-    # The same ballots' checks alone (decoding, proofs, signature: what the server's workers
-    # do), on both cores in even chunks, with the server idle: each burst's ballots once
-    # (never the same ballot twice, which a worker's decoding memory would make cheaper).
-    loop = asyncio.get_running_loop()
-    crypto_seconds: list[float] = []
-    for definition, ballots in rounds[:bursts]:
-        checks = [
-            CastCheck(
-                definition.context(m),
-                crypto_port.ballot_text(b.ballot),
-                agents[m].signing_key.public_key(),
-                b.signature,
-            )
-            for m, b in ballots.items()
-        ]
-        size = -(-len(checks) // 8)
-        t0 = time.perf_counter()
-        await asyncio.gather(
-            *(
-                loop.run_in_executor(pool, check_casts, checks[i : i + size])
-                for i in range(0, len(checks), size)
-            )
-        )
-        crypto_seconds.append(time.perf_counter() - t0)
     # Medians: one burst lasts a fifth of a second, and a shared machine's noise is of that
     # order; the median of a few is what a delegation can expect.
     return {
@@ -330,6 +341,10 @@ async def _http_part(
         "crypto_rate": round(n / statistics.median(crypto_seconds), 1),
         "cast_rates": [round(n / s, 1) for s in burst_seconds],
         "crypto_rates": [round(n / s, 1) for s in crypto_seconds],
+        "cast_to_crypto": round(
+            statistics.median(c / b for b, c in zip(burst_seconds, crypto_seconds, strict=True)),
+            2,
+        ),
         "burst_p50_ms": round(_percentile(latencies[0], 0.5), 1),
         "burst_p99_ms": round(_percentile(latencies[0], 0.99), 1),
         "p50_ms": round(_percentile(latencies[1], 0.5), 1),
@@ -500,7 +515,6 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             )
         report["delegations"] = args.delegations
         report["spread_s"] = args.spread
-        report["cast_to_crypto"] = round(report["cast_rate"] / report["crypto_rate"], 2)
         return report
     finally:
         pool.shutdown()
