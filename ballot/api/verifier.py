@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -97,7 +98,7 @@ class CastVerifier:
         self._pool = pool
         self.max_chunk = max(1, max_chunk)
         self.queue_per_worker = max(1, queue_per_worker)
-        self._waiting: list[tuple[CastCheck, asyncio.Future[Checked]]] = []
+        self._waiting: deque[tuple[CastCheck, asyncio.Future[Checked]]] = deque()
         #: Ballots sent to the workers and not answered yet.
         self._in_flight = 0
         #: Chunks sent so far and ballots in them (for benchmarks and tests).
@@ -112,13 +113,15 @@ class CastVerifier:
         return await future
 
     def _dispatch(self) -> None:
-        # Callers that went away (a dropped connection) need no check.
-        self._waiting = [item for item in self._waiting if not item[1].done()]
-        while self._waiting and self._in_flight < self.queue_per_worker * self._pool.size:
-            chunk, self._waiting = (
-                self._waiting[: self.max_chunk],
-                self._waiting[self.max_chunk :],
-            )
+        waiting = self._waiting
+        while waiting and self._in_flight < self.queue_per_worker * self._pool.size:
+            chunk: list[tuple[CastCheck, asyncio.Future[Checked]]] = []
+            while waiting and len(chunk) < self.max_chunk:
+                item = waiting.popleft()
+                if not item[1].done():  # a caller that went away (dropped connection) needs none
+                    chunk.append(item)
+            if not chunk:
+                return
             try:
                 sent = self._pool.submit(
                     check_casts, [check for check, _ in chunk], weight=len(chunk)
