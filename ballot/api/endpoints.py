@@ -580,6 +580,7 @@ async def _receipt(
     response=m.Receipt,
     status=201,
     tag="participants",
+    hot=True,
     problems=[
         "round_not_open",
         "not_eligible",

@@ -84,6 +84,7 @@ class Endpoint:
     content_type: str = "application/json"
     query: Sequence[tuple[str, str]] = ()
     problems: Sequence[str] = ()
+    hot: bool = False
 
     @property
     def operation_id(self) -> str:
@@ -112,8 +113,10 @@ class Api:
         content_type: str = "application/json",
         query: Sequence[tuple[str, str]] = (),
         problems: Sequence[str] = (),
+        hot: bool = False,
     ) -> Callable[[Handler], Handler]:
-        """Declare ``handler`` for ``method path``."""
+        """Declare ``handler`` for ``method path``; ``hot`` for the route a live session
+        calls most (casting), which is then matched first (see :meth:`install`)."""
 
         def register(handler: Handler) -> Handler:
             self.endpoints.append(
@@ -130,6 +133,7 @@ class Api:
                     content_type=content_type,
                     query=query,
                     problems=problems,
+                    hot=hot,
                 )
             )
             return handler
@@ -137,8 +141,14 @@ class Api:
         return register
 
     def install(self, app: web.Application, authenticate: Authenticator) -> None:
-        """Add every endpoint to ``app``, wrapped in the adapter."""
-        for endpoint in self.endpoints:
+        """Add every endpoint to ``app``, wrapped in the adapter.
+
+        Hot endpoints first: aiohttp tries the routes under one static prefix (here every
+        ``/api/v1/sessions/…`` route) in the order they were added, and each miss is a
+        coroutine call and a regular-expression match — during a burst of casts, ~8 µs of
+        the server process's time per ballot when casting was one of the last of 36 tried.
+        """
+        for endpoint in sorted(self.endpoints, key=lambda e: not e.hot):
             app.router.add_route(endpoint.method, endpoint.path, _adapt(endpoint, authenticate))
 
     def openapi(self) -> dict[str, Any]:

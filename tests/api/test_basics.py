@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import base64
 
+from aiohttp import web
+
+from ballot.api.auth import Authenticator, SecretariatToken
+from ballot.api.endpoints import api as api_routes
 from crypto.signing import SigningKey
 from tests.api.conftest import SECRETARIAT_TOKEN, Api
 
@@ -135,3 +139,13 @@ async def test_a_code_of_the_other_kind_is_refused_unused(api: Api) -> None:
         {"code": code, "public_key": key, "role": "delegation"},
     )
     assert (status, enrolled["subject"]) == (201, "PRT")
+
+
+def test_casting_is_the_first_route_tried_under_its_prefix() -> None:
+    # Every session route shares aiohttp's "/api/v1/sessions" bucket, tried in the order
+    # the routes were added.
+    app = web.Application()
+    api_routes.install(app, Authenticator(SecretariatToken(b""), None, None))  # type: ignore[arg-type]
+    first = app.router.resources()[0]
+    assert first.canonical == "/api/v1/sessions/{sid}/rounds/{n}/ballots"
+    assert [route.method for route in first] == ["POST"]
