@@ -146,6 +146,6 @@ def test_casting_is_the_first_route_tried_under_its_prefix() -> None:
     # the routes were added.
     app = web.Application()
     api_routes.install(app, Authenticator(SecretariatToken(b""), None, None))  # type: ignore[arg-type]
-    first = app.router.resources()[0]
+    first = next(iter(app.router.resources()))
     assert first.canonical == "/api/v1/sessions/{sid}/rounds/{n}/ballots"
     assert [route.method for route in first] == ["POST"]
