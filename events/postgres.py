@@ -16,6 +16,9 @@ Concurrency design
 * **Subscriptions.** A commit sends ``NOTIFY`` with the log and its new head; a subscriber only
   uses it as a wake-up and then reads ``position > last seen`` from the table, so it can
   never skip an event nor see one twice, even with notifications lost (a slow poll covers that).
+  Records this process committed itself are kept for a while (:class:`_OwnRecords`): a
+  subscriber in the same process takes the next positions from there when they are all there
+  (up to the highest head it heard of), instead of reading back what was just written.
 """
 
 from __future__ import annotations
@@ -112,6 +115,8 @@ SELECT pg_notify($17, $18) FROM moved
 #: Stream versions remembered per log for optimistic appends; past this many the memory is
 #: dropped (a forgotten stream is assumed new, which the database's unique index checks).
 MAX_KNOWN_STREAMS = 100_000
+#: Records of its own appends a process keeps per log for its subscribers (the oldest go).
+OWN_RECORDS = 1024
 
 
 async def _keep_session(_conn: asyncpg.Connection[asyncpg.Record]) -> None:
@@ -144,6 +149,33 @@ class _Known:
         if len(self.versions) + len(versions) > MAX_KNOWN_STREAMS:
             self.versions.clear()
         self.versions.update(versions)
+
+
+class _OwnRecords:
+    """The latest records this process committed to one log, and the highest head position
+    it knows committed (its own commits, and other processes' notifications)."""
+
+    def __init__(self) -> None:
+        self._by_position: dict[int, RecordedEvent] = {}
+        self.head = 0
+
+    def add(self, records: Sequence[RecordedEvent]) -> None:
+        """Keep records just committed (groups may commit out of order: kept by position)."""
+        kept = self._by_position
+        for record in records:
+            kept[record.position] = record
+            self.head = max(self.head, record.position)
+        while len(kept) > OWN_RECORDS:
+            del kept[next(iter(kept))]  # the oldest added
+
+    def after(self, position: int) -> list[RecordedEvent]:
+        """The records at ``position + 1``, ``+ 2``, … for as long as they are all kept."""
+        run: list[RecordedEvent] = []
+        kept = self._by_position
+        while (record := kept.get(position + 1)) is not None:
+            run.append(record)
+            position += 1
+        return run
 
 
 #: Called once a group's records are decided: (head before, stream versions before, plan).
@@ -353,7 +385,10 @@ class _Notifier:
             await self._conn.add_listener(self._store.channel, self._on_notify)
 
     def _on_notify(self, _conn: Connection, _pid: int, _channel: str, payload: object) -> None:
-        log_id = str(payload).split("\n", 1)[0]
+        log_id, _, position = str(payload).partition("\n")
+        if position.isdigit():  # the head a commit left: more to read, whoever wrote it
+            own = self._store._own_records(log_id)
+            own.head = max(own.head, int(position))
         for waiter in self._waiters.get(log_id, ()):
             waiter.set()
 
@@ -385,6 +420,7 @@ class PostgresEventStore(EventStore):
         self.schema = schema
         self.channel = f"ballot_events_{schema}"
         self._writers: dict[str, _LogWriter] = {}
+        self._own: dict[str, _OwnRecords] = {}
         self._notifier = _Notifier(self)
         #: How groups were written: ``optimistic`` (one round trip), ``locked`` (the head row
         #: lock taken first), ``stale`` (optimistic attempts that found the log moved on).
@@ -495,7 +531,16 @@ class PostgresEventStore(EventStore):
         ``True`` if it committed, ``False`` if the log had moved on (nothing written)."""
         assert decided.head is not None
         async with self._pool.acquire() as conn:
-            return await self._write(conn, decided.records, before, decided.head)
+            written = await self._write(conn, decided.records, before, decided.head)
+        if written:  # self-committing: committed
+            self._own_records(before.log_id).add(decided.records)
+        return written
+
+    def _own_records(self, log_id: str) -> _OwnRecords:
+        own = self._own.get(log_id)
+        if own is None:
+            own = self._own[log_id] = _OwnRecords()
+        return own
 
     def _write_arguments(
         self, records: Sequence[RecordedEvent], head: LogHead
@@ -568,6 +613,7 @@ class PostgresEventStore(EventStore):
             if lookup:
                 raise
             return await self._commit_group(log_id, requests, lookup=True, on_planned=on_planned)
+        self._own_records(log_id).add(decided.records)  # committed
         return decided.outcomes
 
     # -- reading -------------------------------------------------------------------------
@@ -630,16 +676,27 @@ class PostgresEventStore(EventStore):
         await self._notifier.ensure_listening()
         waiter = self._notifier.register(log_id)
         position = after
+        own = self._own_records(log_id)
+        look = True  # in the table: at first, and whenever no notification came for a while
         try:
             while True:
                 # Clear before reading: a commit that lands during the read sets it again,
                 # so no wake-up is lost between the read and the wait.
                 waiter.clear()
-                async for record in self.read_log(log_id, position):
+                # This process's own latest commits, as long as they are the next positions;
+                # the table only if something else is (or may be) there.
+                for record in own.after(position):
                     yield record
                     position = record.position
-                with contextlib.suppress(TimeoutError):
+                if look or own.head > position:
+                    async for record in self.read_log(log_id, position):
+                        yield record
+                        position = record.position
+                try:
                     await asyncio.wait_for(waiter.wait(), POLL_INTERVAL_S)
+                    look = False
+                except TimeoutError:
+                    look = True  # a notification may have been lost: read the table
                 await self._notifier.ensure_listening()
         finally:
             self._notifier.unregister(log_id, waiter)

@@ -222,6 +222,63 @@ async def test_subscriber_in_another_process_sees_every_event_once_in_order(
     assert [s["n"] for s in seen] == [e.payload()["n"] for e in stored]
 
 
+async def test_a_subscriber_takes_its_own_process_appends_from_memory(
+    pg_store: PostgresEventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Records this process just committed are handed to its own subscribers as they are —
+    # byte for byte what the table holds — without reading them back.
+    await pg_store.append("log", "s", [NewEvent("E", {"i": 0})])
+    reads = 0
+    read_log = pg_store.read_log
+
+    def counting(log_id: str, after: int = 0, batch_size: int = 1000) -> AsyncIterator[Any]:
+        nonlocal reads
+        reads += 1
+        return read_log(log_id, after, batch_size)
+
+    monkeypatch.setattr(pg_store, "read_log", counting)
+    seen: list[RecordedEvent] = []
+    started = asyncio.Event()
+
+    async def follow() -> None:
+        async for record in pg_store.subscribe("log"):
+            seen.append(record)
+            started.set()  # the first read (from the table) is done
+            if record.position == 21:
+                return
+
+    task = asyncio.create_task(follow())
+    await asyncio.wait_for(started.wait(), 10)
+    first_reads = reads
+    for i in range(1, 21):
+        await pg_store.append("log", f"s{i % 3}", [NewEvent("E", {"i": i, "é": "ü"})])
+    await asyncio.wait_for(task, 10)
+    assert reads == first_reads
+    monkeypatch.setattr(pg_store, "read_log", read_log)
+    assert seen == [record async for record in pg_store.read_log("log")]
+
+
+async def test_a_subscriber_reads_the_table_for_what_another_process_wrote_in_between(
+    pg_store: PostgresEventStore, other_store: PostgresEventStore
+) -> None:
+    seen: list[int] = []
+
+    async def follow() -> None:
+        async for record in pg_store.subscribe("log"):
+            seen.append(record.position)
+            if record.position == 30:
+                return
+
+    task = asyncio.create_task(follow())
+    for i in range(30):  # this process and another take turns: memory has gaps
+        store = pg_store if i % 3 else other_store
+        await store.append("log", f"s{i}", [NewEvent("E", {"i": i})])
+        if i % 7 == 0:
+            await asyncio.sleep(0.01)
+    await asyncio.wait_for(task, 10)
+    assert seen == list(range(1, 31))
+
+
 async def test_process_killed_mid_append_leaves_whole_batches_only(
     pg_dsn: str, pg_store: PostgresEventStore
 ) -> None:
