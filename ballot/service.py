@@ -211,6 +211,10 @@ class SessionService:
     #: Set (and replaced) every time an event is folded: lets a command wait for the
     #: follower to fold up to its own events instead of reading the log itself.
     _moved: asyncio.Event = field(default_factory=asyncio.Event)
+    #: The events of this process's appends in flight, by event id: whoever folds their
+    #: records first — the command, or the log's follower — folds the event as built, instead
+    #: of parsing and validating its payload again.
+    _appending: dict[str, Event] = field(default_factory=dict)
 
     async def catch_up(self) -> SessionState:
         """Fold every event after the last one seen; return the current state."""
@@ -234,7 +238,9 @@ class SessionService:
         """Fold one recorded event (must be the next position)."""
         if record.position != self.position + 1:
             raise RuntimeError(f"expected position {self.position + 1}, got {record.position}")
-        event = event_from_payload(record.event_type, record.payload(), record.schema_version)
+        event = self._appending.get(record.event_id)
+        if event is None or event.event_type != record.event_type:
+            event = event_from_payload(record.event_type, record.payload(), record.schema_version)
         self._fold(record.position, record.stream_id, record.stream_version, event)
 
     def _fold(self, position: int, stream_id: str, stream_version: int, event: Event) -> None:
@@ -317,6 +323,7 @@ class SessionService:
                 idempotency_key,
                 self.session_id,
             )
+            self._appending.update(zip((n.event_id for n in new), events, strict=True))
             try:
                 result = await self.store.append(
                     self.session_id,
@@ -326,9 +333,12 @@ class SessionService:
                     require=path.require,
                     expected_position=path.expected_position,
                 )
+                await self._fold_own(events, result)
             except (WrongExpectedVersion, WrongExpectedPosition):
                 fresh = True  # the log moved: decide again on the state it now holds
                 continue
-            await self._fold_own(events, result)
+            finally:
+                for appended in new:
+                    self._appending.pop(appended.event_id, None)
             return Outcome(tuple(events), result, self.state)
         raise CommandConflict(f"{type(command).__name__} lost {MAX_ATTEMPTS} races in a row")

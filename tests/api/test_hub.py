@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
+from ballot import service as service_module
 from ballot.api import hub as hub_module
 from ballot.api.hub import SessionHub
-from ballot.domain import SessionSettings
+from ballot.domain import SessionSettings, event_from_payload
 from ballot.domain.state import RoundState
+from ballot.service import SessionService
+from ballot.simulation import RoundDefinition
 from ballot.simulation.driver import Simulation
 from ballot.simulation.entropy import Entropy
 from events.memory import MemoryEventStore
@@ -97,5 +101,41 @@ async def test_a_large_backlog_is_summed_even_while_casts_are_handled(
         assert current is not None
         await _until(lambda: current.aggregate.pending < 10)
         assert current.aggregate.value() == _open_round(sim).aggregate.value()
+    finally:
+        await hub.close()
+
+
+async def test_own_appends_are_folded_as_built_whoever_folds_them_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The hub's follower may see a command's records before the command folds them itself;
+    # either way the events are folded as this process built them, never parsed back.
+    store = MemoryEventStore()
+    sim = await _session_with_ballots(store, 8)
+    hub = SessionHub(store)
+    try:
+        service = await hub.service(sim.session_id)
+        assert service is not None
+        parsed: list[str] = []
+        parse = event_from_payload
+
+        def counting(event_type: str, payload: dict[str, Any], version: int) -> Any:
+            parsed.append(event_type)
+            return parse(event_type, payload, version)
+
+        monkeypatch.setattr(service_module, "event_from_payload", counting)
+        definition = RoundDefinition.from_state(service.state)
+        await asyncio.gather(
+            *(
+                service.execute(sim.delegations[m].cast(definition, "a").command(), actor=m)
+                for m in _open_round(sim).roll_order
+            )
+        )
+        await _until(lambda: service.position == sim.service.position + 8)
+        assert "BallotCast" not in parsed
+        assert not service._appending
+        monkeypatch.setattr(service_module, "event_from_payload", parse)
+        replayed = SessionService(store, sim.session_id)
+        assert await replayed.catch_up() == service.state
     finally:
         await hub.close()
