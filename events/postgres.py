@@ -394,6 +394,10 @@ class _Notifier:
         for waiter in self._waiters.get(log_id, ()):
             waiter.set()
 
+    def watched(self, log_id: str) -> bool:
+        """Whether anyone in this process subscribes to ``log_id``."""
+        return log_id in self._waiters
+
     def register(self, log_id: str) -> asyncio.Event:
         waiter = asyncio.Event()
         self._waiters.setdefault(log_id, set()).add(waiter)
@@ -535,8 +539,13 @@ class PostgresEventStore(EventStore):
         async with self._pool.acquire() as conn:
             written = await self._write(conn, decided.records, before, decided.head)
         if written:  # self-committing: committed
-            self._own_records(before.log_id).add(decided.records)
+            self._committed(before.log_id, decided.records)
         return written
+
+    def _committed(self, log_id: str, records: Sequence[RecordedEvent]) -> None:
+        # Kept for this process's subscribers, if it has any (a later one reads the table).
+        if self._notifier.watched(log_id):
+            self._own_records(log_id).add(records)
 
     def _own_records(self, log_id: str) -> _OwnRecords:
         own = self._own.get(log_id)
@@ -615,7 +624,7 @@ class PostgresEventStore(EventStore):
             if lookup:
                 raise
             return await self._commit_group(log_id, requests, lookup=True, on_planned=on_planned)
-        self._own_records(log_id).add(decided.records)  # committed
+        self._committed(log_id, decided.records)
         return decided.outcomes
 
     # -- reading -------------------------------------------------------------------------
