@@ -30,6 +30,8 @@ BASE_CSP = (
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+#: The policy of every response without page scripts (all of the API), formatted once.
+DEFAULT_CSP = BASE_CSP.format(script_hashes="")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -72,7 +74,9 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     hashes = response.headers.pop("X-Script-Hashes", "")
     response.headers.setdefault(
         "Content-Security-Policy",
-        BASE_CSP.format(script_hashes="".join(f" 'sha256-{h}'" for h in hashes.split() if h)),
+        BASE_CSP.format(script_hashes="".join(f" 'sha256-{h}'" for h in hashes.split() if h))
+        if hashes
+        else DEFAULT_CSP,
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
