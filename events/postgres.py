@@ -16,9 +16,10 @@ Concurrency design
 * **Subscriptions.** A commit sends ``NOTIFY`` with the log and its new head; a subscriber only
   uses it as a wake-up and then reads ``position > last seen`` from the table, so it can
   never skip an event nor see one twice, even with notifications lost (a slow poll covers that).
-  Records this process committed itself are kept for a while (:class:`_OwnRecords`): a
-  subscriber in the same process takes the next positions from there when they are all there
-  (up to the highest head it heard of), instead of reading back what was just written.
+  While a process subscribes to a log, the records it commits to it are kept for a while
+  (:class:`_OwnRecords`): its subscribers take the next positions from there when they are
+  all there (up to the highest head another process announced), instead of reading back
+  what was just written.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections import Counter, OrderedDict, deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -152,14 +154,17 @@ class _Known:
 
 
 class _OwnRecords:
-    """The latest records this process committed to one log, and the highest head position
-    it knows committed (its own commits, and other processes' notifications)."""
+    """For the subscribers of one log in this process: the latest records this process
+    committed to it, the highest head position known committed (its own commits, and other
+    processes' notifications), and whether the table must be read whatever they say."""
 
     def __init__(self) -> None:
         # Ordered by when added: the oldest leaves in O(1) (a plain dict's first key is found
         # by skipping every slot deleted before it).
         self._by_position: OrderedDict[int, RecordedEvent] = OrderedDict()
         self.head = 0
+        #: Set when an append of ours may have committed without our knowing its records.
+        self.recheck = False
 
     def add(self, records: Sequence[RecordedEvent]) -> None:
         """Keep records just committed (groups may commit out of order: kept by position)."""
@@ -178,6 +183,12 @@ class _OwnRecords:
             run.append(record)
             position += 1
         return run
+
+    def drop_through(self, position: int) -> None:
+        """Forget the records up to ``position`` (every subscriber has them)."""
+        kept = self._by_position
+        while kept and next(iter(kept)) <= position:
+            kept.popitem(last=False)
 
 
 #: Called once a group's records are decided: (head before, stream versions before, plan).
@@ -208,7 +219,9 @@ class _LogWriter:
     the previous one is (on top of its predicted head), so Python prepares one group while
     PostgreSQL writes and syncs the other. Groups normally commit in the order they were
     taken; when one falls back to the locked way, a later group may commit first — each
-    append still gets exactly the outcome the log's state at its commit gives it.
+    append still gets exactly the outcome the log's state at its commit gives it. (A group
+    that reaches PostgreSQL before its optimistic predecessor does waits for it and is sent
+    once more, rather than falling back: see :meth:`_write_optimistic`.)
     """
 
     store: PostgresEventStore
@@ -217,11 +230,9 @@ class _LogWriter:
     task: asyncio.Task[None] | None = None
     in_flight: set[asyncio.Task[None]] = field(default_factory=set)
     known: _Known | None = None
-    #: Whether the latest optimistic group was written (resolves when its write returns).
-    #: The next group is decided on top of it and sent on another connection, so it can
-    #: reach PostgreSQL first and find the head not yet moved: it waits for this, and if
-    #: its predecessor was written, sends the same write again.
-    previous_written: asyncio.Future[bool] | None = None
+    #: The latest optimistic group still in the pipeline: the head it leaves, and whether
+    #: it was written (resolved when its write returns). See :meth:`_write_optimistic`.
+    previous: tuple[LogHead, asyncio.Future[bool]] | None = None
 
     def submit(self, request: AppendRequest) -> asyncio.Future[AppendResult]:
         future: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
@@ -292,12 +303,20 @@ class _LogWriter:
             optimistic = None
         if optimistic is not None:
             decided, before = optimistic
-            previous, self.previous_written = self.previous_written, None
-            this_written = self.previous_written = asyncio.get_running_loop().create_future()
+            assert decided.head is not None
+            # Our predecessor, if this group was decided on top of the head it leaves and its
+            # write has not returned yet (this one may then overtake it).
+            predecessor = None
+            if self.previous is not None:
+                its_head, its_write = self.previous
+                if its_head == before and not its_write.done():
+                    predecessor = its_write
+            this_written: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+            self.previous = (decided.head, this_written)
             planned.set()
             written = False
             try:
-                written = await self._write_optimistic(decided, before, previous)
+                written = await self._write_optimistic(decided, before, predecessor)
             finally:
                 this_written.set_result(written)
             self.store.group_counts["optimistic" if written else "stale"] += 1
@@ -308,6 +327,7 @@ class _LogWriter:
             # Not written (or its answer lost: the locked way sorts that out). Later groups
             # decided on top of this one fail the same way.
             self.known = None
+        self.previous = None  # the groups after this one follow the locked way's head
         self.store.group_counts["locked"] += 1
         try:
             outcomes = await self.store._commit_group(
@@ -315,6 +335,7 @@ class _LogWriter:
             )
         except Exception as exc:
             self.known = None
+            self.store._notifier.doubt(self.log_id)
             planned.set()
             if len(group) == 1:
                 _resolve(group[0], exc)
@@ -334,24 +355,27 @@ class _LogWriter:
             _resolve(pending, outcome)
 
     async def _write_optimistic(
-        self, decided: Plan, before: LogHead, previous: asyncio.Future[bool] | None
+        self, decided: Plan, before: LogHead, predecessor: asyncio.Future[bool] | None
     ) -> bool:
-        """Write an optimistically decided group; ``False`` if it was not written."""
-        for attempt in range(2):
-            try:
-                if await self.store._write_if_head(decided, before):
-                    return True
-            except Exception as exc:  # e.g. a unique index: a retry of a stored append
-                log.debug("optimistic append to %s not written (%s)", self.log_id, exc)
+        """Write an optimistically decided group; ``False`` if it was not written.
+
+        ``predecessor`` is the unfinished write of our own group whose head this one was
+        decided on. It went out on another connection and may reach PostgreSQL after this
+        one, which then finds the head short of ``before``: once it is written, the head is exactly
+        ``before`` unless somebody else appended — which a second attempt checks just the
+        same. (Falling back instead would make this process forget every stream version it
+        knows, and send every later append the locked way.)
+        """
+        try:
+            if await self.store._write_if_head(decided, before):
+                return True
+            if predecessor is None or not await asyncio.shield(predecessor):
                 return False
-            # The head was not ``before``. If ``before`` is the head our own previous group
-            # leaves, that group may only have been slower to reach the database: once it is
-            # written, the head is exactly ``before`` unless somebody else appended — which
-            # the second attempt checks just the same. Without this, overtaking our own
-            # group would make this process forget every stream version it knows.
-            if attempt or previous is None or not await asyncio.shield(previous):
-                return False
-        return False
+            return await self.store._write_if_head(decided, before)
+        except Exception as exc:  # e.g. a unique index: a retry of a stored append
+            log.debug("optimistic append to %s not written (%s)", self.log_id, exc)
+            self.store._notifier.doubt(self.log_id)  # or a lost answer to a commit
+            return False
 
     def _on_planned(self, planned: asyncio.Event) -> OnPlanned:
         def on_planned(before: LogHead, versions: Mapping[str, int], decided: Plan) -> None:
@@ -377,7 +401,10 @@ class _Notifier:
         self._store = store
         self._conn: asyncpg.Connection[asyncpg.Record] | None = None
         self._waiters: dict[str, set[asyncio.Event]] = {}
+        self._own: dict[str, _OwnRecords] = {}  # for the logs with subscribers here
         self._lock = asyncio.Lock()
+        #: Sent with every commit's notification, so that ours are told from others'.
+        self.writer = secrets.token_hex(8)
 
     async def ensure_listening(self) -> None:
         async with self._lock:
@@ -387,21 +414,44 @@ class _Notifier:
             await self._conn.add_listener(self._store.channel, self._on_notify)
 
     def _on_notify(self, _conn: Connection, _pid: int, _channel: str, payload: object) -> None:
-        log_id, _, position = str(payload).partition("\n")
-        if position.isdigit():  # the head a commit left: more to read, whoever wrote it
-            own = self._store._own_records(log_id)
+        log_id, position, writer = [*str(payload).split("\n"), "", ""][:3]
+        own = self._own.get(log_id)
+        if own is not None and writer != self.writer and position.isdigit():
+            # Another process moved the head: what is beyond ours is in the table. (Our own
+            # commits raise it with their records, in committed(): the notification often
+            # arrives before the write's reply, and must not send a subscriber to the table
+            # for records about to be handed to it.)
             own.head = max(own.head, int(position))
+        self._wake(log_id)
+
+    def _wake(self, log_id: str) -> None:
         for waiter in self._waiters.get(log_id, ()):
             waiter.set()
 
-    def watched(self, log_id: str) -> bool:
-        """Whether anyone in this process subscribes to ``log_id``."""
-        return log_id in self._waiters
+    def committed(self, log_id: str, records: Sequence[RecordedEvent]) -> None:
+        """Records this process just committed: kept for its subscribers of the log."""
+        own = self._own.get(log_id)
+        if own is not None and records:
+            own.add(records)
+            self._wake(log_id)
 
-    def register(self, log_id: str) -> asyncio.Event:
+    def doubt(self, log_id: str) -> None:
+        """An append of ours failed in a way that may hide a commit: subscribers look in the
+        table once (they would anyway within :data:`POLL_INTERVAL_S`)."""
+        own = self._own.get(log_id)
+        if own is not None:
+            own.recheck = True
+            self._wake(log_id)
+
+    def register(self, log_id: str) -> tuple[asyncio.Event, _OwnRecords]:
+        """A new subscriber's wake-up event, and the log's own records (shared)."""
         waiter = asyncio.Event()
         self._waiters.setdefault(log_id, set()).add(waiter)
-        return waiter
+        return waiter, self._own.setdefault(log_id, _OwnRecords())
+
+    def sole_subscriber(self, log_id: str) -> bool:
+        """Whether exactly one subscriber of ``log_id`` is in this process."""
+        return len(self._waiters.get(log_id, ())) == 1
 
     def unregister(self, log_id: str, waiter: asyncio.Event) -> None:
         waiters = self._waiters.get(log_id)
@@ -409,6 +459,7 @@ class _Notifier:
             waiters.discard(waiter)
             if not waiters:
                 del self._waiters[log_id]
+                self._own.pop(log_id, None)
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -426,7 +477,6 @@ class PostgresEventStore(EventStore):
         self.schema = schema
         self.channel = f"ballot_events_{schema}"
         self._writers: dict[str, _LogWriter] = {}
-        self._own: dict[str, _OwnRecords] = {}
         self._notifier = _Notifier(self)
         #: How groups were written: ``optimistic`` (one round trip), ``locked`` (the head row
         #: lock taken first), ``stale`` (optimistic attempts that found the log moved on).
@@ -539,19 +589,8 @@ class PostgresEventStore(EventStore):
         async with self._pool.acquire() as conn:
             written = await self._write(conn, decided.records, before, decided.head)
         if written:  # self-committing: committed
-            self._committed(before.log_id, decided.records)
+            self._notifier.committed(before.log_id, decided.records)
         return written
-
-    def _committed(self, log_id: str, records: Sequence[RecordedEvent]) -> None:
-        # Kept for this process's subscribers, if it has any (a later one reads the table).
-        if self._notifier.watched(log_id):
-            self._own_records(log_id).add(records)
-
-    def _own_records(self, log_id: str) -> _OwnRecords:
-        own = self._own.get(log_id)
-        if own is None:
-            own = self._own[log_id] = _OwnRecords()
-        return own
 
     def _write_arguments(
         self, records: Sequence[RecordedEvent], head: LogHead
@@ -581,7 +620,7 @@ class PostgresEventStore(EventStore):
             head.hash,
             self.channel,
             # Delivered at commit only; subscribers treat it as a hint and read the table.
-            f"{head.log_id}\n{head.position}",
+            f"{head.log_id}\n{head.position}\n{self._notifier.writer}",
         )
 
     async def _commit_group(
@@ -624,7 +663,7 @@ class PostgresEventStore(EventStore):
             if lookup:
                 raise
             return await self._commit_group(log_id, requests, lookup=True, on_planned=on_planned)
-        self._committed(log_id, decided.records)
+        self._notifier.committed(log_id, decided.records)
         return decided.outcomes
 
     # -- reading -------------------------------------------------------------------------
@@ -685,9 +724,8 @@ class PostgresEventStore(EventStore):
 
     async def subscribe(self, log_id: str, after: int = 0) -> AsyncIterator[RecordedEvent]:
         await self._notifier.ensure_listening()
-        waiter = self._notifier.register(log_id)
+        waiter, own = self._notifier.register(log_id)
         position = after
-        own = self._own_records(log_id)
         look = True  # in the table: at first, and whenever no notification came for a while
         try:
             while True:
@@ -699,10 +737,13 @@ class PostgresEventStore(EventStore):
                 for record in own.after(position):
                     yield record
                     position = record.position
-                if look or own.head > position:
+                if look or own.recheck or own.head > position:
+                    own.recheck = False
                     async for record in self.read_log(log_id, position):
                         yield record
                         position = record.position
+                if self._notifier.sole_subscriber(log_id):
+                    own.drop_through(position)  # handed over: kept for nobody else
                 try:
                     await asyncio.wait_for(waiter.wait(), POLL_INTERVAL_S)
                     look = False

@@ -9,7 +9,7 @@ import random
 import signal
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -258,6 +258,23 @@ async def test_a_subscriber_takes_its_own_process_appends_from_memory(
     assert seen == [record async for record in pg_store.read_log("log")]
 
 
+async def test_own_records_are_kept_only_while_someone_here_subscribes(
+    pg_store: PostgresEventStore, other_store: PostgresEventStore
+) -> None:
+    subscription = pg_store.subscribe("followed")
+    await other_store.append("followed", "s", [NewEvent("E", {})])
+    assert (await anext(subscription)).position == 1
+    for log_id in ("followed", "other"):  # "other" is notified here, but nobody follows it
+        await other_store.append(log_id, "s", [NewEvent("E", {})])
+        await pg_store.append(log_id, "s", [NewEvent("E", {})])
+    assert [(await anext(subscription)).position for _ in range(2)] == [2, 3]
+    await asyncio.sleep(0.05)  # the notifications of "other" arrive
+    assert set(pg_store._notifier._own) == {"followed"}
+    assert isinstance(subscription, AsyncGenerator)
+    await subscription.aclose()
+    assert pg_store._notifier._own == {}
+
+
 async def test_a_subscriber_reads_the_table_for_what_another_process_wrote_in_between(
     pg_store: PostgresEventStore, other_store: PostgresEventStore
 ) -> None:
@@ -487,6 +504,29 @@ async def test_a_group_that_overtakes_its_own_predecessor_is_written_after_it(
     assert calls == 3  # the second group was sent again once the first was written
     assert pg_store.group_counts == {"locked": 1, "optimistic": 2}
     await pg_store.verify_chain("log")
+
+
+async def test_a_group_found_stale_because_another_process_appended_is_not_sent_twice(
+    pg_store: PostgresEventStore, other_store: PostgresEventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await pg_store.append("log", "a", [NewEvent("A", {})])  # locked: learns the head
+    await pg_store.append("log", "a", [NewEvent("A", {})])  # optimistic, written
+    await other_store.append("log", "b", [NewEvent("B", {})])  # the head moves elsewhere
+    write = pg_store._write_if_head
+    attempts = 0
+
+    async def counting(decided: Any, before: Any) -> bool:
+        nonlocal attempts
+        attempts += 1
+        return await write(decided, before)
+
+    monkeypatch.setattr(pg_store, "_write_if_head", counting)
+    result = await pg_store.append("log", "a", [NewEvent("A", {})])
+    assert result.positions == (4,)
+    # One optimistic attempt (its predecessor, long written, has nothing to do with it),
+    # then the locked way.
+    assert attempts == 1
+    assert pg_store.group_counts == {"locked": 2, "optimistic": 1, "stale": 1}
 
 
 async def test_optimistic_appends_notice_another_process(
