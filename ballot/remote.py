@@ -49,7 +49,7 @@ class LogFollower:
         async for line in self.client.event_lines(self.view.position):
             record = record_from_line(line, self.view.position + 1)
             self.view.observe_record(record)
-        self.view.fold()
+        self.view.sum_aggregates()
         return self.view.position
 
 

@@ -10,14 +10,19 @@ instead take seconds.
 :class:`RunningAggregate` does neither: :meth:`~RunningAggregate.plus` only records the
 ballot's ciphertexts, and the sum is computed when it is asked for (:meth:`value`: closing
 the round, checking a share) or, a slice at a time, whenever its holder has nothing more
-urgent to do (:meth:`~RunningAggregate.fold`) — so a close still finds the sum ready.
+urgent to do (:meth:`~RunningAggregate.sum_up`) — so a close still finds the sum ready.
 
 It is a persistent value: :meth:`plus` returns a new aggregate that shares the old one, which
 is left unchanged, so a domain state holding one stays an immutable value. Each aggregate
 remembers its sum once computed — a cache, since the sum is a pure function of the ballots
-added — and then forgets the chain of additions that led to it. Nobody need ever fold: past
-:data:`MAX_UNSUMMED` ballots not summed, :meth:`~RunningAggregate.plus` sums them itself, so
-memory stays bounded (a replay that never asks for the sum holds at most that many ballots).
+added — and then forgets the chain of additions that led to it. Nobody need ever call
+:meth:`~RunningAggregate.sum_up`: past :data:`MAX_UNSUMMED` ballots not summed,
+:meth:`~RunningAggregate.plus` sums them itself, so memory stays bounded (a replay that never
+asks for the sum holds at most that many ballots).
+
+Summing writes those caches into aggregates that several states may share, so one aggregate
+is used from one thread at a time (the server's event loop; a replay); it is pickled as its
+sum.
 """
 
 from __future__ import annotations
@@ -35,7 +40,8 @@ MAX_UNSUMMED = 2048
 class RunningAggregate:
     """The per-option homomorphic sum of the ballots added so far (see the module docstring).
 
-    Equal when their sums and ballot counts are equal (comparing sums them first).
+    Equal when their sums and ballot counts are equal (comparing sums them first). Make one
+    with :meth:`empty`, :meth:`of` or :meth:`plus`.
     """
 
     __slots__ = ("_added", "_depth", "_previous", "_sum", "count", "n_options")
@@ -50,15 +56,14 @@ class RunningAggregate:
         added: tuple[Ciphertext, ...] | None,
         total: tuple[Ciphertext, ...] | None,
     ) -> None:
-        # Use empty(), plus() or of(): either a known sum, or a previous aggregate plus one
-        # ballot's ciphertexts (forgotten once the sum is known).
+        # Either a known sum, or a previous aggregate plus one ballot's ciphertexts (both
+        # forgotten once the sum is known).
         self.n_options = n_options
         self.count = count
         self._previous = previous
         self._added = added
         self._sum = total
-        # How many unsummed aggregates lead up to this one, as of its making (more than now
-        # if some were summed since: the bound below then only acts a little early).
+        # How many unsummed aggregates lead up to this one (kept exact by sum_up).
         unsummed_before = 0 if previous is None or previous._sum is not None else previous._depth
         self._depth = unsummed_before + (total is None)
 
@@ -81,24 +86,23 @@ class RunningAggregate:
             )
         extended = RunningAggregate(self.n_options, self.count + 1, self, tuple(ciphertexts), None)
         if extended._depth > MAX_UNSUMMED:
-            extended.fold()
+            extended.sum_up()
         return extended
 
     def value(self) -> tuple[Ciphertext, ...]:
         """The sum per option (computed now for whatever was not summed yet)."""
-        self.fold()
+        self.sum_up()
         assert self._sum is not None
         return self._sum
 
-    @property
-    def pending(self) -> int:
-        """How many added ballots are not summed yet."""
-        return len(self._unsummed())
+    def unsummed(self) -> int:
+        """How many added ballots are not summed yet (walks them: O(that many))."""
+        return len(self._chain())
 
-    def fold(self, limit: int | None = None) -> int:
+    def sum_up(self, limit: int | None = None) -> int:
         """Sum up to ``limit`` of the oldest ballots not summed yet (all if ``None``);
         return how many remain. Each aggregate reached remembers its sum."""
-        chain = self._unsummed()
+        chain = self._chain()
         if not chain:
             return 0
         steps = chain if limit is None else chain[: max(0, limit)]
@@ -109,10 +113,12 @@ class RunningAggregate:
             assert node._added is not None
             total = add_vectors(total, node._added)
             # Known now: the additions that led here are no longer needed.
-            node._sum, node._previous, node._added = total, None, None
+            node._sum, node._previous, node._added, node._depth = total, None, None, 0
+        for depth, node in enumerate(chain[len(steps) :], start=1):
+            node._depth = depth  # what is left now starts after the last sum
         return len(chain) - len(steps)
 
-    def _unsummed(self) -> list[RunningAggregate]:
+    def _chain(self) -> list[RunningAggregate]:
         """The aggregates from the oldest one without a sum up to ``self``, oldest first."""
         chain: list[RunningAggregate] = []
         node: RunningAggregate | None = self

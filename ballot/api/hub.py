@@ -7,8 +7,8 @@ database. Feed messages are public and aggregate-only: counts and results, never
 The follower also feeds the session's :class:`~ballot.api.logindex.LogIndex` (log tree,
 receipts, checkpoints), which answers receipt look-ups without reading the log.
 
-The open round's homomorphic aggregate is summed here too, in the background: a recorded
-ballot only joins the aggregate's list (:mod:`crypto.aggregate`), and the sum is computed a
+The rounds' homomorphic aggregates are summed here too, in the background: a recorded
+ballot only joins its aggregate's list (:mod:`crypto.aggregate`), and the sum is computed a
 slice at a time when no cast is being handled, so that during a burst of casts the cores
 check and record ballots, and a close still finds the sum (nearly) ready.
 """
@@ -51,14 +51,14 @@ log = logging.getLogger(__name__)
 #: A feed client this far behind is disconnected (it can reconnect with Last-Event-ID).
 FEED_QUEUE_LIMIT = 1000
 
-#: The open round's aggregate is summed in the background (see :mod:`crypto.aggregate`), in
+#: The rounds' aggregates are summed in the background (see :mod:`crypto.aggregate`), in
 #: slices of this many ballots (~1 ms each), so the event loop never stalls on it...
-FOLD_SLICE = 16
+SUM_SLICE = 16
 #: ...and, while casts are being handled, only once this many wait to be summed (a close
 #: then has at most this many left to add: ~20 ms).
-FOLD_BACKLOG = 256
+SUM_BACKLOG = 256
 #: How long the background sum waits before looking again while casts are being handled.
-FOLD_PAUSE_S = 0.005
+SUM_PAUSE_S = 0.005
 
 
 def feed_message(event: Event, state: SessionState) -> dict[str, Any] | None:
@@ -122,12 +122,17 @@ def feed_message(event: Event, state: SessionState) -> dict[str, Any] | None:
     return None
 
 
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+
 @dataclass
 class _Session:
     service: SessionService
     log: LogIndex
     follower: asyncio.Task[None] | None = None
-    folder: asyncio.Task[None] | None = None
+    summing: asyncio.Task[None] | None = None
     clients: set[asyncio.Queue[tuple[int, str] | None]] = field(default_factory=set)
 
 
@@ -140,6 +145,7 @@ class SessionHub:
         self.busy = busy
         self._sessions: dict[str, _Session] = {}
         self._loading = asyncio.Lock()
+        self._closed = False
 
     async def service(self, session_id: str, *, create: bool = False) -> SessionService | None:
         """The session's service (caught up), or ``None`` if no such session exists."""
@@ -166,7 +172,7 @@ class SessionHub:
         service.listeners.append(
             lambda position, event, state: self._broadcast(entry, position, event, state)
         )
-        service.listeners.append(lambda _position, event, _state: self._fold_soon(entry, event))
+        service.listeners.append(lambda _position, event, _state: self._sum_soon(entry, event))
         entry.follower = asyncio.create_task(self._follow(entry), name=f"follow:{session_id}")
         self._sessions[session_id] = entry
         return entry
@@ -185,25 +191,31 @@ class SessionHub:
                 log.exception("following session %s failed; retrying", service.session_id)
                 await asyncio.sleep(1)
 
-    def _fold_soon(self, entry: _Session, event: Event) -> None:
-        if isinstance(event, BallotCast) and (entry.folder is None or entry.folder.done()):
-            entry.folder = asyncio.create_task(
-                self._fold(entry), name=f"fold:{entry.service.session_id}"
+    def _sum_soon(self, entry: _Session, event: Event) -> None:
+        if self._closed or not isinstance(event, BallotCast):
+            return
+        if entry.summing is None or entry.summing.done():
+            entry.summing = asyncio.create_task(
+                self._sum_aggregates(entry), name=f"sum:{entry.service.session_id}"
             )
+            entry.summing.add_done_callback(_log_failure)
 
-    async def _fold(self, entry: _Session) -> None:
-        """Sum the open round's aggregate, a slice at a time, while nothing is more urgent."""
+    async def _sum_aggregates(self, entry: _Session) -> None:
+        """Sum the rounds' aggregates, a slice at a time, while nothing is more urgent (any
+        round: one may close — in another process — before its ballots are summed here)."""
         while True:
-            current = entry.service.state.current_round
-            if current is None:
+            waiting = [
+                (r.aggregate, n)
+                for r in entry.service.state.rounds
+                if (n := r.aggregate.unsummed()) > 0
+            ]
+            if not waiting:
                 return
-            pending = current.aggregate.pending
-            if pending == 0:
-                return
-            if pending < FOLD_BACKLOG and self.busy():
-                await asyncio.sleep(FOLD_PAUSE_S)
+            aggregate, unsummed = waiting[-1]
+            if unsummed < SUM_BACKLOG and self.busy():
+                await asyncio.sleep(SUM_PAUSE_S)
                 continue
-            current.aggregate.fold(FOLD_SLICE)
+            aggregate.sum_up(SUM_SLICE)
             await asyncio.sleep(0)  # let requests in between slices
 
     def _broadcast(self, entry: _Session, position: int, event: Event, state: SessionState) -> None:
@@ -261,13 +273,14 @@ class SessionHub:
 
     async def close(self) -> None:
         """Stop every follower and end every live feed (idempotent)."""
+        self._closed = True
         for entry in self._sessions.values():
-            for task in (entry.follower, entry.folder):
+            for task in (entry.follower, entry.summing):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
-            entry.follower = entry.folder = None
+            entry.follower = entry.summing = None
             for queue in list(entry.clients):
                 queue.put_nowait(None)
             entry.clients.clear()

@@ -8,7 +8,7 @@ result): under a burst that is a sizeable part of a core taken from the workers.
 is :class:`~ballot.api.workers.WorkerPool`, which has no helper threads either.)
 
 So :class:`CastVerifier` sends a ballot at once, alone, while the workers have less than
-:attr:`CastVerifier.queue_per_worker` ballots each to check (~17 ms of work), and otherwise
+:attr:`CastVerifier.queue_per_worker` ballots each to check (~30 ms of work), and otherwise
 holds it for the next chunk (up to :attr:`CastVerifier.max_chunk` ballots), sent as soon as
 checks finish. At the start of a burst the server process is busy reading and parsing every
 request at once — tens of milliseconds — so the first ballots go singly and the workers have

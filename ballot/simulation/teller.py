@@ -102,13 +102,12 @@ class PublicView:
         self.state = evolve(self.state, event) if state is None else state
         self.position += 1
 
-    def fold(self) -> None:
-        """Sum the ballots of the current round received so far into its aggregate (see
+    def sum_aggregates(self) -> None:
+        """Sum the ballots received so far into their rounds' aggregates (see
         :mod:`crypto.aggregate`): a follower that has caught up calls this, so that checking
-        the aggregate at the close only adds the ballots that came after."""
-        current = self.state.current_round
-        if current is not None:
-            current.aggregate.fold()
+        the aggregate at a close only adds the ballots that came after."""
+        for held in self.state.rounds:
+            held.aggregate.sum_up()
 
     def observe_record(self, record: RecordedEvent) -> None:
         """Take in the next exported record (e.g. a line of ``GET …/events``)."""

@@ -73,11 +73,11 @@ async def test_the_open_rounds_aggregate_is_summed_in_the_background_when_idle()
         current = service.state.current_round
         assert current is not None and current.ballot_count == 20
         # While casts are being handled, a small backlog waits...
-        await asyncio.sleep(3 * hub_module.FOLD_PAUSE_S)
-        assert current.aggregate.pending == 20
+        await asyncio.sleep(3 * hub_module.SUM_PAUSE_S)
+        assert current.aggregate.unsummed() == 20
         # ...and is summed once they are not.
         busy = False
-        await _until(lambda: current.aggregate.pending == 0)
+        await _until(lambda: current.aggregate.unsummed() == 0)
         # The same sum as the simulation's own state, folded independently.
         assert current.aggregate.value() == _open_round(sim).aggregate.value()
     finally:
@@ -89,7 +89,7 @@ async def test_a_large_backlog_is_summed_even_while_casts_are_handled(
 ) -> None:
     store = MemoryEventStore()
     sim = await _session_with_ballots(store, 12)
-    monkeypatch.setattr(hub_module, "FOLD_BACKLOG", 10)
+    monkeypatch.setattr(hub_module, "SUM_BACKLOG", 10)
     hub = SessionHub(store, busy=lambda: True)
     try:
         await _caught_up(hub, sim)
@@ -99,7 +99,7 @@ async def test_a_large_backlog_is_summed_even_while_casts_are_handled(
         assert service is not None
         current = service.state.current_round
         assert current is not None
-        await _until(lambda: current.aggregate.pending < 10)
+        await _until(lambda: current.aggregate.unsummed() < 10)
         assert current.aggregate.value() == _open_round(sim).aggregate.value()
     finally:
         await hub.close()
