@@ -211,10 +211,10 @@ class SessionService:
     #: Set (and replaced) every time an event is folded: lets a command wait for the
     #: follower to fold up to its own events instead of reading the log itself.
     _moved: asyncio.Event = field(default_factory=asyncio.Event)
-    #: The events of this process's appends in flight, by event id: whoever folds their
-    #: records first — the command, or the log's follower — folds the event as built, instead
-    #: of parsing and validating its payload again.
-    _appending: dict[str, Event] = field(default_factory=dict)
+    #: The events of this process's appends in flight, by event id, with their stored
+    #: payload: whoever folds their records first — the command, or the log's follower —
+    #: folds the event as built, instead of parsing and validating its payload again.
+    _appending: dict[str, tuple[str, Event]] = field(default_factory=dict)
 
     async def catch_up(self) -> SessionState:
         """Fold every event after the last one seen; return the current state."""
@@ -238,8 +238,14 @@ class SessionService:
         """Fold one recorded event (must be the next position)."""
         if record.position != self.position + 1:
             raise RuntimeError(f"expected position {self.position + 1}, got {record.position}")
-        event = self._appending.get(record.event_id)
-        if event is None or event.event_type != record.event_type:
+        built = self._appending.get(record.event_id)
+        if (
+            built is not None
+            and built[0] == record.payload_json
+            and built[1].event_type == record.event_type
+        ):
+            event = built[1]  # exactly what was stored (the payload text is canonical)
+        else:
             event = event_from_payload(record.event_type, record.payload(), record.schema_version)
         self._fold(record.position, record.stream_id, record.stream_version, event)
 
@@ -323,7 +329,8 @@ class SessionService:
                 idempotency_key,
                 self.session_id,
             )
-            self._appending.update(zip((n.event_id for n in new), events, strict=True))
+            appending = {n.event_id: (n.payload_json, e) for n, e in zip(new, events, strict=True)}
+            self._appending.update(appending)
             try:
                 result = await self.store.append(
                     self.session_id,
@@ -338,7 +345,8 @@ class SessionService:
                 fresh = True  # the log moved: decide again on the state it now holds
                 continue
             finally:
-                for appended in new:
-                    self._appending.pop(appended.event_id, None)
+                for event_id, entry in appending.items():
+                    if self._appending.get(event_id) is entry:  # not another command's since
+                        del self._appending[event_id]
             return Outcome(tuple(events), result, self.state)
         raise CommandConflict(f"{type(command).__name__} lost {MAX_ATTEMPTS} races in a row")
