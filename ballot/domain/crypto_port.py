@@ -99,13 +99,34 @@ def remember_ballot(text: str, ballot: cb.EncryptedBallot) -> None:
     _remember(text, ballot)
 
 
+#: Decodings by the identity of the JSON object decoded: a cast ballot's object is decoded by
+#: the API (from its worker), by ``decide`` and by ``evolve``, and writing its text again to
+#: look it up costs more than anything else those do with it. Each entry holds its object,
+#: so the identity cannot be reused while the entry lives; the objects are those of frozen
+#: commands and events, never modified.
+_BY_OBJECT: OrderedDict[int, tuple[Mapping[str, Any], cb.EncryptedBallot]] = OrderedDict()
+_BY_OBJECT_MAX = 1024
+
+
+def remember_decoded(ballot_json: Mapping[str, Any], ballot: cb.EncryptedBallot) -> None:
+    """Record that ``ballot_json`` — this very object — decodes to ``ballot`` (its decoding
+    from :func:`parse_ballot_text` of its :func:`ballot_text`)."""
+    _BY_OBJECT[id(ballot_json)] = (ballot_json, ballot)
+    if len(_BY_OBJECT) > _BY_OBJECT_MAX:
+        _BY_OBJECT.popitem(last=False)
+
+
 def parse_ballot(ballot_json: Mapping[str, Any], n_options: int) -> cb.EncryptedBallot:
     """Decode a ballot for a round of ``n_options`` options, or refuse ``malformed_ballot``.
 
     Decoding validates every point and scalar (~0.4 ms); a ballot is decoded by ``decide``
     and again by ``evolve`` (and by the auditor's two passes), so decodings are memoized by
-    the ballot's JSON text. Pure: the result depends on the text alone.
+    the ballot's JSON text (and by the object, see :func:`remember_decoded`). Pure: the
+    result depends on the text alone.
     """
+    entry = _BY_OBJECT.get(id(ballot_json))
+    if entry is not None and entry[0] is ballot_json:
+        return _with_options(entry[1], n_options)
     return parse_ballot_text(ballot_text(ballot_json), n_options)
 
 
@@ -115,7 +136,10 @@ def parse_ballot_text(text: str, n_options: int) -> cb.EncryptedBallot:
     decoded = _decode_ballot(text)
     if isinstance(decoded, cb.InvalidBallot):
         raise Refusal("malformed_ballot", str(decoded), reason=decoded.code) from None
-    ballot = decoded
+    return _with_options(decoded, n_options)
+
+
+def _with_options(ballot: cb.EncryptedBallot, n_options: int) -> cb.EncryptedBallot:
     if ballot.n_options != n_options:
         raise Refusal(
             "malformed_ballot",

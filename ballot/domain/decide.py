@@ -663,15 +663,15 @@ def _cast(state: SessionState, cmd: CastBallot) -> list[Event]:
             delegation=cmd.delegation_id,
         )
     crypto_port.check_ballot_signature(public_key, ctx, ballot, cmd.signature)
-    return [
-        BallotCast(
-            round_number=current.number,
-            delegation_id=cmd.delegation_id,
-            ballot=cmd.ballot,
-            signature=cmd.signature,
-            tracking_code=code,
-        )
-    ]
+    cast = BallotCast(
+        round_number=current.number,
+        delegation_id=cmd.delegation_id,
+        ballot=cmd.ballot,
+        signature=cmd.signature,
+        tracking_code=code,
+    )
+    crypto_port.remember_decoded(cast.ballot, ballot)  # evolve decodes the event's copy
+    return [cast]
 
 
 @dataclass(frozen=True, slots=True)
