@@ -9,11 +9,11 @@ is :class:`~ballot.api.workers.WorkerPool`, which has no helper threads either.)
 
 So :class:`CastVerifier` sends a ballot at once, alone, while the workers have less than
 :attr:`CastVerifier.queue_per_worker` ballots each to check (~30 ms of work), and otherwise
-holds it for the next chunk (up to :attr:`CastVerifier.max_chunk` ballots), sent as soon as
-checks finish. At the start of a burst the server process is busy reading and parsing every
-request at once — tens of milliseconds — so the first ballots go singly and the workers have
-enough to do meanwhile; then the rest goes in a few large chunks, to whichever worker has the
-fewest ballots to check (so that both finish a burst together).
+holds it for the next chunk (up to :attr:`CastVerifier.max_chunk` ballots, fewer as the
+queue drains), sent as soon as checks finish. At the start of a burst the server process is
+busy reading and parsing every request at once — milliseconds — so the first ballots go
+singly and the workers have enough to do meanwhile; then the rest goes in chunks, each to the
+worker expected to finish it first (so that both finish a burst together).
 
 The worker verifies the signature too and reports whether it holds without refusing: the
 rules (:func:`ballot.domain.decide`) still decide — in their own order — whether a ballot is
@@ -115,8 +115,12 @@ class CastVerifier:
     def _dispatch(self) -> None:
         waiting = self._waiting
         while waiting and self._in_flight < self.queue_per_worker * self._pool.size:
+            # Full chunks while many wait; smaller ones as the queue drains, so that the last
+            # verdicts of a burst come back a few at a time, each handled while the workers
+            # still check the rest, not a dozen at once after they have all gone idle.
+            size = min(self.max_chunk, -(-len(waiting) // (2 * self._pool.size)))
             chunk: list[tuple[CastCheck, asyncio.Future[Checked]]] = []
-            while waiting and len(chunk) < self.max_chunk:
+            while waiting and len(chunk) < size:
                 item = waiting.popleft()
                 if not item[1].done():  # a caller that went away (dropped connection) needs none
                     chunk.append(item)

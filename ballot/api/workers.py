@@ -28,6 +28,7 @@ import os
 import pickle
 import signal
 import struct
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -64,9 +65,9 @@ def _serve(calls: Connection, results: Connection) -> None:
     """A worker's life: read a framed call, run it, write the framed answer, until EOF.
 
     A call is ``(call id, pickled (function, argument))``; an answer is ``(call id, ok,
-    pickled value)``. The payloads are pickled on their own, so that one that cannot be
-    unpickled (an exception class with an unusual constructor, say) still names its call and
-    fails only that call: an answer can never be paired with another call.
+    pickled value, seconds it ran)``. The payloads are pickled on their own, so that one that
+    cannot be unpickled (an exception class with an unusual constructor, say) still names its
+    call and fails only that call: an answer can never be paired with another call.
     """
     # Ctrl-C reaches the whole process group: the server stops its workers itself (by
     # closing their pipes), so a worker does not die mid-call of an interrupt.
@@ -81,16 +82,18 @@ def _serve(calls: Connection, results: Connection) -> None:
             return
         # Only the server process that started this worker writes to this pipe.
         call_id, pickled_call = pickle.loads(message)  # noqa: S301
+        started = time.perf_counter()
         try:
             function, argument = pickle.loads(pickled_call)  # noqa: S301
             ok, value = True, function(argument)
         except Exception as exc:  # the caller gets it; the worker lives on
             ok, value = False, exc
+        ran = time.perf_counter() - started
         try:
             pickled = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # an unpicklable result or exception
             ok, pickled = False, pickle.dumps(RuntimeError(f"unpicklable answer: {exc!r}"))
-        payload = pickle.dumps((call_id, ok, pickled), protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps((call_id, ok, pickled, ran), protocol=pickle.HIGHEST_PROTOCOL)
         _write_all(results_fd, _HEADER.pack(len(payload)) + payload)
 
 
@@ -103,6 +106,9 @@ class _Worker:
     #: The weight of each pending call, and their sum (how much work the worker has queued).
     weights: dict[int, int] = field(default_factory=dict)
     load: int = 0
+    #: Seconds per unit of weight lately (a moving average of its answers): a worker that
+    #: shares its core with the server process runs slower than one that has its core alone.
+    pace: float = 0.0
     outgoing: bytearray = field(default_factory=bytearray)
     incoming: bytearray = field(default_factory=bytearray)
     writing: bool = False
@@ -128,7 +134,9 @@ class WorkerPool:
         """Run ``function(argument)`` in the least busy worker; the future has its result.
 
         ``weight`` is the call's share of work (e.g. the ballots in a chunk): a call goes to
-        the worker with the least weight pending.
+        the worker expected to finish it first — its pending weight and this call's, at the
+        pace its recent answers took — so that workers running at different speeds finish
+        a burst together.
 
         Raises :class:`WorkerDied` once the pool is closed, and whatever pickling the call or
         starting a worker raises (nothing is then pending).
@@ -141,7 +149,7 @@ class WorkerPool:
         self._workers = [w for w in self._workers if w.alive]
         while len(self._workers) < self.size:
             self._workers.append(self._spawn(loop))
-        worker = min(self._workers, key=lambda w: w.load)
+        worker = first_to_finish(self._workers, weight)
         call_id = next(self._calls)
         call = pickle.dumps((function, argument), protocol=pickle.HIGHEST_PROTOCOL)
         message = pickle.dumps((call_id, call), protocol=pickle.HIGHEST_PROTOCOL)
@@ -210,10 +218,13 @@ class WorkerPool:
                 break
             message = bytes(buffer[_HEADER.size : _HEADER.size + size])
             del buffer[: _HEADER.size + size]
-            # Our own worker's answer: the frame is (int, bool, bytes), always unpicklable.
-            call_id, ok, pickled = pickle.loads(message)  # noqa: S301
+            # Our own worker's answer: the frame is (int, bool, bytes, float), always readable.
+            call_id, ok, pickled, ran = pickle.loads(message)  # noqa: S301
             future = worker.pending.pop(call_id)
-            worker.load -= worker.weights.pop(call_id)
+            weight = worker.weights.pop(call_id)
+            worker.load -= weight
+            pace = ran / max(1, weight)
+            worker.pace = pace if not worker.pace else 0.8 * worker.pace + 0.2 * pace
             if future.done():  # the caller went away
                 continue
             try:
@@ -259,6 +270,13 @@ class WorkerPool:
                 with contextlib.suppress(Exception):
                     worker.process.kill()
                 worker.process.join(timeout)
+
+
+def first_to_finish(workers: Sequence[_Worker], weight: int) -> _Worker:
+    """The worker expected to finish a call of ``weight`` first: its pending weight and the
+    call's, at its recent pace (one that has not answered yet: as fast as the fastest)."""
+    unknown = min((w.pace for w in workers if w.pace), default=1.0)
+    return min(workers, key=lambda w: (w.load + weight) * (w.pace or unknown))
 
 
 def _fail_all(worker: _Worker, error: Exception) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ballot.api.workers import WorkerDied, WorkerPool
+from ballot.api.workers import WorkerDied, WorkerPool, _Worker, first_to_finish
 
 
 def _square(x: int) -> int:
@@ -128,3 +128,15 @@ async def test_a_closed_pool_refuses_calls() -> None:
     pool.close()
     with pytest.raises(WorkerDied):
         pool.submit(_square, 2)
+
+
+def test_work_goes_where_it_will_be_done_first() -> None:
+    def worker(load: int, pace: float) -> _Worker:
+        return _Worker(None, None, None, load=load, pace=pace)  # type: ignore[arg-type]
+
+    slow, fast, new = worker(10, 0.002), worker(10, 0.001), worker(0, 0.0)
+    assert first_to_finish([slow, fast], 12) is fast
+    idle_but_slow = worker(0, 0.002)
+    assert first_to_finish([idle_but_slow, worker(20, 0.001)], 12) is idle_but_slow
+    assert first_to_finish([slow, fast, new], 1) is new  # untried: as fast as the fastest
+    assert first_to_finish([worker(3, 0.0), worker(1, 0.0)], 1).load == 1  # by weight alone
