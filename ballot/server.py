@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
 import signal
@@ -16,6 +15,8 @@ from aiohttp import web
 
 from ballot.api.app import create_app
 from ballot.api.auth import SecretariatToken
+from ballot.api.collector import IdleCollector
+from ballot.api.context import CONTEXT
 from events.database import Database, open_database, state_dir
 from events.postgres import PostgresEventStore
 
@@ -65,30 +66,13 @@ async def open_backend(
         database.close()
 
 
-#: Allocations between young-generation collections (CPython's default is 700).
-GC_THRESHOLD = (50_000, 20, 20)
-
-
-def tune_gc() -> None:
-    """Make the cyclic garbage collector cheap for a long-running server.
-
-    Every cast allocates a few thousand objects (a request, a decoded ballot, events), so at
-    CPython's default threshold the collector runs several times per ballot, and each run
-    traverses the young objects and, every so often, the whole heap — the session state, the
-    decoded-ballot memory. Measured on a burst of casts, that was a fifth of the event loop's
-    time. The server creates few reference cycles, so collecting far less often costs little
-    memory. Objects alive at start-up (modules, the application) are frozen out of every
-    collection's scan.
-    """
-    gc.set_threshold(*GC_THRESHOLD)
-    gc.freeze()
-
-
 async def serve(host: str, port: int, *, announce: bool = True, access_log: bool = False) -> None:
     """Run the server until cancelled; ``access_log`` logs a line per HTTP request."""
-    tune_gc()
     async with open_backend() as backend:
         app = create_app(backend.store, backend.secretariat)
+        # The garbage collector runs between casts (see ballot.api.collector).
+        collector = IdleCollector(app[CONTEXT].casting)
+        collector.start()
         runner = web.AppRunner(
             app,
             access_log_format='%a "%r" %s %b %Tfs',
@@ -114,4 +98,5 @@ async def serve(host: str, port: int, *, announce: bool = True, access_log: bool
         try:
             await stop.wait()
         finally:
+            await collector.stop()
             await runner.cleanup()
