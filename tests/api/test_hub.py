@@ -59,19 +59,25 @@ async def _caught_up(hub: SessionHub, sim: Simulation) -> None:
     await _until(lambda: service.position == sim.service.position)
 
 
+async def _followed_round(hub: SessionHub, sim: Simulation) -> RoundState:
+    """Everyone on the roll casts; the open round as the hub's process has followed it."""
+    await _caught_up(hub, sim)
+    await sim.cast(dict.fromkeys(_open_round(sim).roll_order, "a"))
+    await _caught_up(hub, sim)
+    service = await hub.service(sim.session_id)
+    assert service is not None
+    current = service.state.current_round
+    assert current is not None and current.ballot_count == len(current.roll)
+    return current
+
+
 async def test_the_open_rounds_aggregate_is_summed_in_the_background_when_idle() -> None:
     store = MemoryEventStore()
     sim = await _session_with_ballots(store, 20)
     busy = True
     hub = SessionHub(store, busy=lambda: busy)
     try:
-        await _caught_up(hub, sim)
-        await sim.cast(dict.fromkeys(_open_round(sim).roll_order, "a"))
-        await _caught_up(hub, sim)
-        service = await hub.service(sim.session_id)
-        assert service is not None
-        current = service.state.current_round
-        assert current is not None and current.ballot_count == 20
+        current = await _followed_round(hub, sim)
         # While casts are being handled, a small backlog waits...
         await asyncio.sleep(3 * hub_module.SUM_PAUSE_S)
         assert current.aggregate.unsummed() == 20
@@ -92,13 +98,7 @@ async def test_a_large_backlog_is_summed_even_while_casts_are_handled(
     monkeypatch.setattr(hub_module, "SUM_BACKLOG", 10)
     hub = SessionHub(store, busy=lambda: True)
     try:
-        await _caught_up(hub, sim)
-        await sim.cast(dict.fromkeys(_open_round(sim).roll_order, "b"))
-        await _caught_up(hub, sim)
-        service = await hub.service(sim.session_id)
-        assert service is not None
-        current = service.state.current_round
-        assert current is not None
+        current = await _followed_round(hub, sim)
         await _until(lambda: current.aggregate.unsummed() < 10)
         assert current.aggregate.value() == _open_round(sim).aggregate.value()
     finally:
