@@ -222,6 +222,9 @@ async def test_secretariat_console_convenes_registers_and_opens_a_round(
         await page.evaluate("sessionStorage.getItem('ballot-web.secretariat-token')")
         == SECRETARIAT_TOKEN
     )
+    # The board link to publish carries the session's checkpoint key.
+    key = (await web_server.driver().call("GET", "/api/v1/sessions/console-test"))["checkpoint_key"]
+    assert await page.get_attribute("#board-link", "href") == f"/?session=console-test#key={key}"
 
     # Bulk registration, one bad line kept for correction.
     await page.get_by_label(re.compile("^Register member states")).fill(

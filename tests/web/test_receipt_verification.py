@@ -10,6 +10,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from ballot.domain.values import b64encode
+from crypto.signing import SigningKey
 from tests.web.conftest import WebServer
 from tests.web.driver import demo_session
 
@@ -152,3 +154,30 @@ async def test_the_board_verifies_a_receipt_and_refuses_a_tampered_one(
     assert await line.get_attribute("data-verified") == "partial"
     assert "Partiellement vérifié" in await line.inner_text()
     assert await page.locator("#receipt-counted").get_attribute("data-verified") is None
+
+
+async def test_a_link_with_the_published_key_catches_a_server_signing_with_another(
+    web_server: WebServer, open_page: Any
+) -> None:
+    driver = web_server.driver()
+    await demo_session(driver, "receipt-key", admit=9)
+    mine = await driver.call(
+        "GET", "/api/v1/sessions/{sid}/rounds/1/ballots/mine", token=driver.tokens["ARG"]
+    )
+    key = (await driver.call("GET", "/api/v1/sessions/{sid}"))["checkpoint_key"]
+    w = await open_page()
+    page = w.page
+    # The link the secretariat publishes: the board checks checkpoints against that key.
+    await page.goto(f"{web_server.url}/?session=receipt-key#key={key}")
+    await page.wait_for_selector("#round-1")
+    verified, _, text = await look_up(page, mine["tracking_code"])
+    assert verified == "yes", text
+    assert "the published key this page's link gives" in await page.inner_text("#receipt-key")
+    # Another key in the link (or, alike, a server naming and signing with a key of its own).
+    other = SigningKey.from_seed(bytes(32)).public_key().encode()
+    await page.goto(f"{web_server.url}/?session=receipt-key#key={b64encode(other)}")
+    await page.reload()
+    await page.wait_for_selector("#round-1")
+    verified, failed, text = await look_up(page, mine["tracking_code"])
+    assert (verified, failed) == ("no", "checkpoint_key_unpublished"), text
+    assert "not the published key" in text

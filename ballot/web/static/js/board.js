@@ -172,6 +172,14 @@ async function pick(sessionId) {
   state.feed = new Feed(sessionId, { after: state.view.position, onMessage, onStatus: state.live }).start();
 }
 
+// The checkpoint key the secretariat published, if this page's link carries it (#key=…, never sent
+// to the server): then that key, not the one the server names, is what checkpoints must be signed
+// with — a server that signs with a key of its own is caught.
+function publishedKey() {
+  const key = new URLSearchParams(location.hash.slice(1)).get('key');
+  return key ? key.trim().replace(/=+$/, '') : null;
+}
+
 // The page checks the look-up itself rather than trusting the server's word: the BallotCast record
 // must hash to its event, hold this code and a ballot that hashes to it under the round's context,
 // and be included in a checkpoint signed by the session's key (crypto/receipt.js).
@@ -179,6 +187,10 @@ async function verifyInBrowser(reply, code) {
   try {
     const round = await api(path`/api/v1/sessions/${state.sessionId}/rounds/${reply.round_number}`);
     const sessionKey = state.view?.checkpoint_key || null;
+    const published = publishedKey();
+    if (published && sessionKey !== published) {
+      throw new CryptoError('checkpoint_key_unpublished', 'the server names another checkpoint key than the published one');
+    }
     if (sessionKey && reply.checkpoint_key !== sessionKey) {
       throw new CryptoError('checkpoint_signature_invalid', 'the reply names another checkpoint key than the session');
     }
@@ -248,7 +260,9 @@ async function checkReceipt(event) {
           h('li', { text: t('receipt.position', { position: proof.position }) }),
           countedLine(verdict, proof),
           h('li', { text: proof.checkpoint ? t('receipt.checkpoint', { position: proof.checkpoint.position, hashes: proof.inclusion_proof.length }) : t('receipt.no_checkpoint') }),
-          proof.checkpoint_key ? h('li', {}, t('receipt.key'), ' ', h('code', { text: proof.checkpoint_key })) : null,
+          proof.checkpoint_key
+            ? h('li', { id: 'receipt-key' }, t(publishedKey() === proof.checkpoint_key ? 'receipt.key_published' : 'receipt.key'), ' ', h('code', { text: proof.checkpoint_key }))
+            : null,
         ),
         verificationLine(verdict, proof),
       ),

@@ -341,8 +341,16 @@ function renderOverview() {
         n: settings.tellers,
       }),
     ),
-    h('p', {}, h('a', { href: `/?session=${encodeURIComponent(s.session_id)}`, text: t('sec.open_board') }), ' · ', h('a', { href: `/delegation?session=${encodeURIComponent(s.session_id)}`, text: t('sec.delegation_link') })),
+    h('p', {}, h('a', { id: 'board-link', href: boardLink(s.session_id, state.view.checkpoint_key), text: t('sec.open_board') }), ' · ', h('a', { href: `/delegation?session=${encodeURIComponent(s.session_id)}`, text: t('sec.delegation_link') })),
+    state.view.checkpoint_key ? h('p', { class: 'hint', text: t('sec.board_link_hint') }) : null,
   );
+}
+
+// The board's link carries the session's checkpoint key in its fragment (never sent to a server):
+// published with it, it lets anyone check receipts against that key, not one a server names.
+function boardLink(sessionId, checkpointKey) {
+  const link = `/?session=${encodeURIComponent(sessionId)}`;
+  return checkpointKey ? `${link}#key=${encodeURIComponent(checkpointKey)}` : link;
 }
 
 // -- members ---------------------------------------------------------------------------------
