@@ -63,7 +63,9 @@ class RunningAggregate:
         self._previous = previous
         self._added = added
         self._sum = total
-        # How many unsummed aggregates lead up to this one (kept exact by sum_up).
+        # How many unsummed aggregates lead up to this one. sum_up renumbers the chain it
+        # walks; an aggregate extended from one of them before that keeps its count, an
+        # overestimate that can only make the bound in plus() act early.
         unsummed_before = 0 if previous is None or previous._sum is not None else previous._depth
         self._depth = unsummed_before + (total is None)
 
