@@ -70,33 +70,35 @@ async def serve(host: str, port: int, *, announce: bool = True, access_log: bool
     """Run the server until cancelled; ``access_log`` logs a line per HTTP request."""
     async with open_backend() as backend:
         app = create_app(backend.store, backend.secretariat)
-        # The garbage collector runs between casts (see ballot.api.collector).
-        collector = IdleCollector(app[CONTEXT].casting)
-        collector.start()
         runner = web.AppRunner(
             app,
             access_log_format='%a "%r" %s %b %Tfs',
             access_log=logging.getLogger("aiohttp.access") if access_log else None,
         )
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        if announce:
-            print(
-                f"ballot serving on http://{host}:{port}/  (API: /api/v1, OpenAPI: /api/v1/openapi.json)"
-            )
-            if backend.secretariat.announce:
-                # Printed once, never logged: only its digest is kept in the state folder.
-                print(f"secretariat token (shown once): {backend.secretariat.announce}")
-            sys.stdout.flush()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            # A clean stop on Ctrl-C and on a service manager's SIGTERM: connections close,
-            # the embedded PostgreSQL is released.
-            loop.add_signal_handler(signum, stop.set)
+        # The garbage collector runs between casts (see ballot.api.collector).
+        collector = IdleCollector(app[CONTEXT].casting)
         try:
+            await runner.setup()
+            site = web.TCPSite(runner, host, port)
+            await site.start()
+            collector.start()
+            if announce:
+                print(
+                    f"ballot serving on http://{host}:{port}/  (API: /api/v1, OpenAPI: /api/v1/openapi.json)"
+                )
+                if backend.secretariat.announce:
+                    # Printed once, never logged: only its digest is kept in the state folder.
+                    print(f"secretariat token (shown once): {backend.secretariat.announce}")
+                sys.stdout.flush()
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                # A clean stop on Ctrl-C and on a service manager's SIGTERM: connections close,
+                # the embedded PostgreSQL is released.
+                loop.add_signal_handler(signum, stop.set)
             await stop.wait()
         finally:
-            await collector.stop()
-            await runner.cleanup()
+            try:
+                await collector.stop()
+            finally:
+                await runner.cleanup()

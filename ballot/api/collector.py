@@ -8,9 +8,10 @@ runs rarely, but each young-generation pass then walks tens of thousands of obje
 
 So the server collects when it has nothing else to do: :class:`IdleCollector` looks every
 :data:`CHECK_INTERVAL_S` and collects once :data:`IDLE_THRESHOLD` container allocations are
-pending and no cast is being handled, choosing the generation as CPython's own schedule would
-(an older one after every 20 collections of the younger). CPython's automatic collection stays
-on behind it, at :data:`BUSY_THRESHOLD`: a safety valve for a server that is never idle.
+pending and no cast is being handled — the middle generation, as CPython would, once the young
+one has been collected more than :data:`OLDER_EVERY` times since; the whole heap, whose pass
+grows with the session, at most every :data:`FULL_INTERVAL_S`. CPython's automatic collection
+stays on behind it, at :data:`BUSY_THRESHOLD`: a safety valve for a server that is never idle.
 Objects alive at start-up (modules, the application) are frozen out of every collection.
 """
 
@@ -19,16 +20,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import time
 from collections.abc import Callable
 
 #: Young container allocations after which an idle server collects.
 IDLE_THRESHOLD = 20_000
 #: Young container allocations after which CPython collects by itself, busy or not: a
-#: server casting without pause (100 000 ballots in a row) still collects every few
-#: thousand ballots, each pass well under 100 ms.
+#: server casting without pause (100 000 ballots in a row) still collects every few thousand
+#: ballots (a young pass walks at most this many objects: ~20 ms per 50 000 measured).
 BUSY_THRESHOLD = 200_000
-#: Collections of a generation after which the next older one is collected too (CPython's).
+#: Its middle generation then every few young passes, so that none walks millions.
+BUSY_OLDER_EVERY = 4
+#: Young collections after which an idle collection takes the middle generation (CPython's).
 OLDER_EVERY = 20
+#: Least time between two collections of the whole heap.
+FULL_INTERVAL_S = 60.0
 #: How often the collector looks.
 CHECK_INTERVAL_S = 0.05
 
@@ -36,16 +42,24 @@ CHECK_INTERVAL_S = 0.05
 class IdleCollector:
     """Runs the cyclic garbage collector when ``busy()`` says nothing urgent is going on."""
 
-    def __init__(self, busy: Callable[[], bool]) -> None:
+    def __init__(
+        self, busy: Callable[[], bool], clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.busy = busy
+        self._clock = clock
         self._task: asyncio.Task[None] | None = None
+        self._last_full = clock()
         #: Collections made here, per generation (for tests and curiosity).
         self.collections = [0, 0, 0]
 
     def start(self) -> None:
         """Take over the collection schedule (in the running event loop)."""
+        if self._task is not None:
+            return
+        gc.collect()  # no garbage of the start-up frozen with what is alive
         gc.freeze()
-        gc.set_threshold(BUSY_THRESHOLD, OLDER_EVERY, OLDER_EVERY)
+        gc.set_threshold(BUSY_THRESHOLD, BUSY_OLDER_EVERY, OLDER_EVERY)
+        self._last_full = self._clock()
         self._task = asyncio.create_task(self._run(), name="idle-gc")
 
     def collect_if_idle(self) -> int | None:
@@ -53,7 +67,12 @@ class IdleCollector:
         young, middle, old = gc.get_count()
         if young < IDLE_THRESHOLD or self.busy():
             return None
-        generation = 2 if old >= OLDER_EVERY else 1 if middle >= OLDER_EVERY else 0
+        generation = 0
+        if middle > OLDER_EVERY:
+            generation = 1
+            if old > OLDER_EVERY and self._clock() - self._last_full >= FULL_INTERVAL_S:
+                generation = 2
+                self._last_full = self._clock()
         gc.collect(generation)
         self.collections[generation] += 1
         return generation
