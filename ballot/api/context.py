@@ -91,7 +91,10 @@ class Context:
 
     async def warm_pool(self) -> None:
         """Start the proof-check workers now, not on the first ballot of a burst."""
-        await asyncio.gather(*(self.pool.submit(_warm, None) for _ in range(self.workers)))
+        # Of no weight: a worker's first call imports modules, which says nothing of its pace.
+        await asyncio.gather(
+            *(self.pool.submit(_warm, None, weight=0) for _ in range(self.workers))
+        )
 
     def casting(self) -> bool:
         """Whether any cast is being handled right now (checked, decided or appended)."""

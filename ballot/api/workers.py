@@ -131,7 +131,7 @@ class WorkerPool:
     def submit(
         self, function: Callable[[T], R], argument: T, *, weight: int = 1
     ) -> asyncio.Future[R]:
-        """Run ``function(argument)`` in the least busy worker; the future has its result.
+        """Run ``function(argument)`` in a worker; the future has its result.
 
         ``weight`` is the call's share of work (e.g. the ballots in a chunk): a call goes to
         the worker expected to finish it first — its pending weight and this call's, at the
@@ -223,8 +223,8 @@ class WorkerPool:
             future = worker.pending.pop(call_id)
             weight = worker.weights.pop(call_id)
             worker.load -= weight
-            pace = ran / max(1, weight)
-            worker.pace = pace if not worker.pace else 0.8 * worker.pace + 0.2 * pace
+            if weight > 0:  # a call of no weight (a warm-up) says nothing of the pace
+                _learn_pace(worker, ran / weight)
             if future.done():  # the caller went away
                 continue
             try:
@@ -272,11 +272,32 @@ class WorkerPool:
                 worker.process.join(timeout)
 
 
+#: A worker is taken to be at most this many times slower than the fastest: its pace only
+#: changes when it answers, and one answer delayed by a pause must not starve it of work.
+MAX_PACE_RATIO = 2.0
+
+
+def _learn_pace(worker: _Worker, pace: float) -> None:
+    # A moving average, each answer bounded to 4× the current pace either way (one outlier
+    # moves it a little).
+    if not worker.pace:
+        worker.pace = pace
+        return
+    bounded = min(max(pace, worker.pace / 4), worker.pace * 4)
+    worker.pace = 0.8 * worker.pace + 0.2 * bounded
+
+
 def first_to_finish(workers: Sequence[_Worker], weight: int) -> _Worker:
     """The worker expected to finish a call of ``weight`` first: its pending weight and the
-    call's, at its recent pace (one that has not answered yet: as fast as the fastest)."""
-    unknown = min((w.pace for w in workers if w.pace), default=1.0)
-    return min(workers, key=lambda w: (w.load + weight) * (w.pace or unknown))
+    call's, at its recent pace — one that has not answered yet as fast as the fastest, none
+    slower than :data:`MAX_PACE_RATIO` times the fastest."""
+    fastest = min((w.pace for w in workers if w.pace), default=1.0)
+    slowest = fastest * MAX_PACE_RATIO
+    return min(
+        workers,
+        # Ties (calls of no weight, workers with nothing pending) to the one with fewer calls.
+        key=lambda w: ((w.load + weight) * min(w.pace or fastest, slowest), len(w.pending)),
+    )
 
 
 def _fail_all(worker: _Worker, error: Exception) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from ballot.api import workers as workers_module
 from ballot.api.workers import WorkerDied, WorkerPool, _Worker, first_to_finish
 
 
@@ -140,3 +141,18 @@ def test_work_goes_where_it_will_be_done_first() -> None:
     assert first_to_finish([idle_but_slow, worker(20, 0.001)], 12) is idle_but_slow
     assert first_to_finish([slow, fast, new], 1) is new  # untried: as fast as the fastest
     assert first_to_finish([worker(3, 0.0), worker(1, 0.0)], 1).load == 1  # by weight alone
+
+
+def test_one_slow_answer_neither_starves_a_worker_nor_swings_its_pace() -> None:
+    def worker(load: int, pace: float) -> _Worker:
+        return _Worker(None, None, None, load=load, pace=pace)  # type: ignore[arg-type]
+
+    fast, unlucky = worker(24, 0.0014), worker(0, 0.0014)
+    workers_module._learn_pace(unlucky, 0.2)  # one answer 150× late (descheduled)
+    assert unlucky.pace < 0.0014 * 2  # moved, not swung
+    unlucky.pace = 1.0  # even a pace gone wild...
+    assert first_to_finish([fast, unlucky], 12) is unlucky  # ...leaves an idle worker fed
+    # Calls of no weight (warm-ups) spread over the workers, and leave their pace alone.
+    a, b = worker(0, 0.0), worker(0, 0.0)
+    a.pending[1] = None  # type: ignore[assignment]
+    assert first_to_finish([a, b], 0) is b
