@@ -181,3 +181,25 @@ async def test_a_link_with_the_published_key_catches_a_server_signing_with_anoth
     verified, failed, text = await look_up(page, mine["tracking_code"])
     assert (verified, failed) == ("no", "checkpoint_key_unpublished"), text
     assert "not the published key" in text
+    # A key counts only for the session its link names: not for another one picked here.
+    await page.goto(f"{web_server.url}/?session=another-session#key={b64encode(other)}")
+    await page.reload()
+    await page.select_option("#session", "receipt-key")
+    await page.wait_for_selector("#round-1")
+    verified, _, text = await look_up(page, mine["tracking_code"])
+    assert verified == "yes", text
+    # With the published key, a tallied round's ballot must come with its checkpoint: a reply
+    # leaving it out (to escape the key) is refused, not "partly verified".
+    await page.goto(f"{web_server.url}/?session=receipt-key#key={key}")
+    await page.reload()
+    await page.wait_for_selector("#round-1")
+
+    async def without_checkpoint(route: Any) -> None:
+        response = await route.fetch()
+        reply = await response.json()
+        reply.update(checkpoint=None, inclusion_proof=[], ballot_set=None)
+        await route.fulfill(response=response, body=json.dumps(reply))
+
+    await page.route("**/receipts/**", without_checkpoint)
+    verified, failed, text = await look_up(page, mine["tracking_code"])
+    assert (verified, failed) == ("no", "checkpoint_missing"), text

@@ -173,11 +173,16 @@ async function pick(sessionId) {
 }
 
 // The checkpoint key the secretariat published, if this page's link carries it (#key=…, never sent
-// to the server): then that key, not the one the server names, is what checkpoints must be signed
-// with — a server that signs with a key of its own is caught.
-function publishedKey() {
+// to the server) for the session it names (?session=…): then that key, not the one the server
+// names, is what checkpoints must be signed with — a server that signs with a key of its own is
+// caught. Read once, when the page loads: another session picked here has no published key.
+const LINKED = (() => {
   const key = new URLSearchParams(location.hash.slice(1)).get('key');
-  return key ? key.trim().replace(/=+$/, '') : null;
+  return { sessionId: param('session'), key: key ? key.trim().replace(/=+$/, '') : null };
+})();
+
+function publishedKey() {
+  return LINKED.key && state.sessionId === LINKED.sessionId ? LINKED.key : null;
 }
 
 // The page checks the look-up itself rather than trusting the server's word: the BallotCast record
@@ -190,6 +195,11 @@ async function verifyInBrowser(reply, code) {
     const published = publishedKey();
     if (published && sessionKey !== published) {
       throw new CryptoError('checkpoint_key_unpublished', 'the server names another checkpoint key than the published one');
+    }
+    if (published && !reply.checkpoint && round.status === 'tallied') {
+      // Checkpoints are signed at the close and at the tally: a tallied round's ballots are
+      // covered, and a reply without its checkpoint escapes the published key.
+      throw new CryptoError('checkpoint_missing', 'no signed checkpoint is given for a ballot of a tallied round');
     }
     if (sessionKey && reply.checkpoint_key !== sessionKey) {
       throw new CryptoError('checkpoint_signature_invalid', 'the reply names another checkpoint key than the session');
