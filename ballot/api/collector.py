@@ -23,8 +23,9 @@ import gc
 import time
 from collections.abc import Callable
 
-#: Young container allocations after which an idle server collects.
-IDLE_THRESHOLD = 20_000
+#: Young container allocations after which an idle server collects: small passes (~2 ms), so
+#: that a cast arriving during one hardly waits.
+IDLE_THRESHOLD = 5_000
 #: Young container allocations after which CPython collects by itself, busy or not: a
 #: server casting without pause (100 000 ballots in a row) still collects every few thousand
 #: ballots (a young pass walks at most this many objects: ~20 ms per 50 000 measured).
