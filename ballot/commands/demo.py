@@ -20,6 +20,8 @@ from aiohttp import web
 
 from ballot.api.app import create_app
 from ballot.api.auth import SecretariatToken, digest
+from ballot.api.collector import IdleCollector
+from ballot.api.context import CONTEXT
 from ballot.client import Client
 from ballot.remote import RemoteTeller, automated_tellers, watch_rounds
 from ballot.server import open_backend
@@ -73,12 +75,16 @@ async def demo(host: str, port: int) -> None:
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
+        collector = IdleCollector(app[CONTEXT].casting)  # as `ballot serve` does
+        collector.start()
         url = f"http://{host}:{port}"
         session_id, codes, tellers = await prepare(url, token)
+        # The board link to publish carries the checkpoint key (see docs/web-client.md).
+        key = (await tellers[0].client.info())["checkpoint_key"]
         print(f"""
 ballot demo — session {session_id} is ready, round 1 is open.
 
-  results board        {url}/?session={session_id}
+  results board        {url}/?session={session_id}#key={key}
   delegation page      {url}/delegation?session={session_id}
   secretariat console  {url}/secretariat?session={session_id}
   teller page          {url}/teller?session={session_id}
@@ -98,6 +104,7 @@ ballot demo — session {session_id} is ready, round 1 is open.
             for teller in tellers:
                 await teller.client.session.close()
                 break
+            await collector.stop()
             await runner.cleanup()
 
 
