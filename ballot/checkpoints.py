@@ -58,8 +58,8 @@ class CheckpointError(ValueError):
     ``code`` is one of: ``checkpoint_position_invalid``, ``checkpoint_head_mismatch``,
     ``checkpoint_root_mismatch``, ``checkpoint_signature_invalid``, ``checkpoint_key_invalid``,
     ``checkpoint_inconsistent``, ``checkpoint_malformed``, ``receipt_not_included``,
-    ``receipt_record_invalid``, ``receipt_code_mismatch``, ``ballot_set_mismatch``,
-    ``position_out_of_window``.
+    ``receipt_record_invalid``, ``receipt_code_mismatch``, ``receipt_malformed``,
+    ``round_closed_invalid``, ``ballot_set_mismatch``, ``position_out_of_window``.
     """
 
     def __init__(self, code: str, message: str) -> None:
@@ -411,6 +411,67 @@ def verify_counted_receipt(
         raise CheckpointError("ballot_set_mismatch", "a leaf index is an integer")
     verify_ballot_set_membership(digest, leaf_index, count, ballot_proof, root)
     return closed
+
+
+def verify_receipt_reply(
+    reply: Mapping[str, Any], tracking_code: str, public_key: bytes
+) -> RecordedEvent:
+    """:func:`verify_published_receipt` of a receipt look-up's reply as it arrives
+    (``GET …/receipts/{code}``, JSON), against ``public_key`` — the published checkpoint key,
+    or the reply's own ``checkpoint_key`` for a check of its internal consistency only.
+    Raises :class:`CheckpointError` (``receipt_malformed`` for a reply that is not one)."""
+    return verify_published_receipt(
+        tracking_code,
+        _reply_text(reply, "record"),
+        Checkpoint.from_api(reply.get("checkpoint")),
+        _reply_hashes(reply, "inclusion_proof"),
+        public_key,
+    )
+
+
+def verify_counted_reply(
+    reply: Mapping[str, Any],
+    ballot_record: RecordedEvent,
+    public_key: bytes,
+    *,
+    election_key: bytes,
+    options: Sequence[str],
+) -> RecordedEvent:
+    """:func:`verify_counted_receipt` of a receipt look-up's ``ballot_set`` (``ballot_record``
+    as :func:`verify_receipt_reply` returned it). Returns the ``RoundClosed`` record."""
+    proof = reply.get("ballot_set")
+    if not isinstance(proof, Mapping):
+        raise CheckpointError("receipt_malformed", "the reply has no ballot_set")
+    return verify_counted_receipt(
+        ballot_record,
+        _reply_text(proof, "record"),
+        Checkpoint.from_api(proof.get("checkpoint")),
+        _reply_hashes(proof, "inclusion_proof"),
+        proof.get("leaf_index"),  # type: ignore[arg-type]  # checked there
+        _reply_hashes(proof, "ballot_proof"),
+        public_key,
+        election_key=election_key,
+        options=options,
+    )
+
+
+def _reply_text(reply: Mapping[str, Any], name: str) -> str:
+    value = reply.get(name)
+    if not isinstance(value, str):
+        raise CheckpointError("receipt_malformed", f"the reply's {name} is not a string")
+    return value
+
+
+def _reply_hashes(reply: Mapping[str, Any], name: str) -> list[bytes]:
+    values = reply.get(name)
+    try:
+        if not isinstance(values, list):
+            raise ValueError("not a list")
+        return [bytes.fromhex(_text(v)) for v in values]
+    except ValueError as exc:
+        raise CheckpointError(
+            "receipt_malformed", f"the reply's {name} is not a list of hex hashes: {exc}"
+        ) from None
 
 
 def consistency_proof(

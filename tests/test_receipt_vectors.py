@@ -13,8 +13,8 @@ import pytest
 from ballot.checkpoints import (
     Checkpoint,
     CheckpointError,
-    verify_counted_receipt,
-    verify_published_receipt,
+    verify_counted_reply,
+    verify_receipt_reply,
 )
 from ballot.domain.values import b64decode
 from crypto import ballot as cb
@@ -69,28 +69,12 @@ def test_event_chain_merkle_and_checkpoint() -> None:
     assert checkpoint.message().hex() == c["message"]
 
 
-def checkpoint_of(reply: dict[str, Any]) -> Checkpoint:
-    """The reply's checkpoint (or a ``ballot_set``'s)."""
-    return Checkpoint.from_api(reply["checkpoint"])
-
-
 def verify(reply: dict[str, Any], code: str) -> None:
-    proof = [bytes.fromhex(p) for p in reply["inclusion_proof"]]
-    ballot = verify_published_receipt(
-        code, reply["record"], checkpoint_of(reply), proof, b64decode(reply["checkpoint_key"])
-    )
-    s = reply["ballot_set"]
+    key = b64decode(reply["checkpoint_key"])
+    ballot = verify_receipt_reply(reply, code, key)
     b = VECTORS["ballot_context"]
-    verify_counted_receipt(
-        ballot,
-        s["record"],
-        checkpoint_of(s),
-        [bytes.fromhex(p) for p in s["inclusion_proof"]],
-        s["leaf_index"],
-        [bytes.fromhex(p) for p in s["ballot_proof"]],
-        b64decode(reply["checkpoint_key"]),
-        election_key=bytes.fromhex(b["election_key"]),
-        options=b["options"],
+    verify_counted_reply(
+        reply, ballot, key, election_key=bytes.fromhex(b["election_key"]), options=b["options"]
     )
 
 
@@ -131,3 +115,29 @@ def test_the_ballot_set_proof_is_checked() -> None:
         with pytest.raises(CheckpointError) as info:
             verify({**reply, "ballot_set": {**good, **changed}}, code)
         assert info.value.code == expected, changed
+
+
+def test_a_reply_that_is_not_a_receipt_reply_is_refused_as_malformed() -> None:
+    reply = VECTORS["receipt"]
+    key = b64decode(reply["checkpoint_key"])
+    code = reply["tracking_code"]
+    for broken in (
+        {**reply, "record": None},
+        {**reply, "inclusion_proof": "00"},
+        {**reply, "inclusion_proof": ["zz"]},
+    ):
+        with pytest.raises(CheckpointError) as info:
+            verify_receipt_reply(broken, code, key)
+        assert info.value.code == "receipt_malformed"
+    ballot = verify_receipt_reply(reply, code, key)
+    b = VECTORS["ballot_context"]
+    for broken in ({**reply, "ballot_set": None}, {**reply, "ballot_set": {"record": 1}}):
+        with pytest.raises(CheckpointError) as info:
+            verify_counted_reply(
+                broken,
+                ballot,
+                key,
+                election_key=bytes.fromhex(b["election_key"]),
+                options=b["options"],
+            )
+        assert info.value.code == "receipt_malformed"

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 
 from ballot.checkpoints import (
-    Checkpoint,
     CheckpointError,
-    verify_counted_receipt,
-    verify_published_receipt,
+    verify_counted_reply,
+    verify_receipt_reply,
 )
 from ballot.client import ApiProblem
 from ballot.domain.values import b64decode, b64encode
@@ -27,20 +26,9 @@ from tests.api.conftest import Api, open_api
 from tests.api.flows import HttpSession, client_of, setup_session
 
 
-def checkpoint_of(reply: dict[str, Any]) -> Checkpoint:
-    """The reply's checkpoint (or a ``ballot_set``'s)."""
-    return Checkpoint.from_api(reply["checkpoint"])
-
-
 def verify(reply: dict[str, Any], code: str) -> RecordedEvent:
     """Everything a third party checks, from the reply and the session's checkpoint key."""
-    return verify_published_receipt(
-        code,
-        reply["record"],
-        checkpoint_of(reply),
-        [bytes.fromhex(p) for p in reply["inclusion_proof"]],
-        b64decode(reply["checkpoint_key"]),
-    )
+    return verify_receipt_reply(reply, code, b64decode(reply["checkpoint_key"]))
 
 
 def flip(hex_text: str, at: int = 0) -> str:
@@ -54,14 +42,9 @@ def verify_counted(
 ) -> tuple[RecordedEvent, RecordedEvent]:
     """The receipt, then its ``ballot_set``: (BallotCast record, RoundClosed record)."""
     ballot = verify(reply, code)
-    proof = reply["ballot_set"]
-    closed = verify_counted_receipt(
+    closed = verify_counted_reply(
+        reply,
         ballot,
-        proof["record"],
-        checkpoint_of(proof),
-        [bytes.fromhex(p) for p in proof["inclusion_proof"]],
-        proof["leaf_index"],
-        [bytes.fromhex(p) for p in proof["ballot_proof"]],
         b64decode(reply["checkpoint_key"]),
         election_key=b64decode(round_info["election_key"]),
         options=round_info["options"],
