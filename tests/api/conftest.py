@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,16 +55,25 @@ async def open_api(dsn: str, schema: str) -> tuple[PostgresEventStore, TestClien
     return store, client
 
 
-@pytest.fixture
-async def api(pg_dsn: str, pg_schema: str) -> AsyncIterator[Api]:
-    store, client = await open_api(pg_dsn, pg_schema)
+@asynccontextmanager
+async def serving(dsn: str, schema: str) -> AsyncIterator[Api]:
+    """A server (app, store) on ``schema``, closed on exit; the schema is left as it is."""
+    store, client = await open_api(dsn, schema)
     try:
         yield Api(client, store)
     finally:
         await client.close()
         await store.close()
+
+
+@pytest.fixture
+async def api(pg_dsn: str, pg_schema: str) -> AsyncIterator[Api]:
+    try:
+        async with serving(pg_dsn, pg_schema) as served:
+            yield served
+    finally:
         conn = await asyncpg.connect(pg_dsn)
         try:
-            await conn.execute(f'DROP SCHEMA "{pg_schema}" CASCADE')
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{pg_schema}" CASCADE')
         finally:
             await conn.close()

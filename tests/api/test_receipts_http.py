@@ -22,7 +22,7 @@ from crypto.signing import SigningKey
 from events import RecordedEvent
 from events.exchange import record_from_line, record_to_line
 from events.postgres import PostgresEventStore
-from tests.api.conftest import Api, open_api
+from tests.api.conftest import Api, serving
 from tests.api.flows import HttpSession, client_of, setup_session
 
 
@@ -231,12 +231,8 @@ async def test_lookups_do_not_read_the_log(api: Api, counter: ReadCounter) -> No
 async def second_server(api: Api, pg_dsn: str, pg_schema: str) -> AsyncIterator[Api]:
     """Another server on the same database and schema (its own hub, followers and indexes),
     closed before ``api`` drops the schema."""
-    store, client = await open_api(pg_dsn, pg_schema)
-    try:
-        yield Api(client, store)
-    finally:
-        await client.close()
-        await store.close()
+    async with serving(pg_dsn, pg_schema) as served:
+        yield served
 
 
 async def test_a_second_server_answers_for_ballots_cast_through_the_first(
