@@ -140,7 +140,6 @@ class Context:
             )
         except Refusal as refusal:
             raise Problem.from_refusal(refusal) from None
-        crypto_port.remember_ballot(text, checked.ballot)
         crypto_port.remember_decoded(command.ballot, checked.ballot)
         if checked.signature_valid:
             crypto_port.remember_valid_signature(

@@ -93,24 +93,19 @@ def _remember(text: str, decoded: cb.EncryptedBallot | cb.InvalidBallot) -> None
         _DECODED.popitem(last=False)
 
 
-def remember_ballot(text: str, ballot: cb.EncryptedBallot) -> None:
-    """Record a decoding made elsewhere (the API's worker decodes the ballot it verifies and
-    hands it back), so this process does not decode the same :func:`ballot_text` again."""
-    _remember(text, ballot)
-
-
 #: Decodings by the identity of the JSON object decoded: a cast ballot's object is decoded by
 #: the API (from its worker), by ``decide`` and by ``evolve``, and writing its text again to
 #: look it up costs more than anything else those do with it. Each entry holds its object,
 #: so the identity cannot be reused while the entry lives; the objects are those of frozen
 #: commands and events, never modified.
 _BY_OBJECT: OrderedDict[int, tuple[Mapping[str, Any], cb.EncryptedBallot]] = OrderedDict()
-_BY_OBJECT_MAX = 1024
+_BY_OBJECT_MAX = 4096
 
 
 def remember_decoded(ballot_json: Mapping[str, Any], ballot: cb.EncryptedBallot) -> None:
     """Record that ``ballot_json`` — this very object — decodes to ``ballot`` (its decoding
-    from :func:`parse_ballot_text` of its :func:`ballot_text`)."""
+    from :func:`parse_ballot_text` of its :func:`ballot_text`): the API's worker decodes
+    the ballot it verifies and hands it back, so this process does not decode it again."""
     _BY_OBJECT[id(ballot_json)] = (ballot_json, ballot)
     if len(_BY_OBJECT) > _BY_OBJECT_MAX:
         _BY_OBJECT.popitem(last=False)

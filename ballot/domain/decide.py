@@ -701,7 +701,7 @@ def cast_proof_job(state: SessionState, command: CastBallot) -> CastProofJob:
 def check_cast_proof_job(job: CastProofJob) -> EncryptedBallot:
     """Decode the ballot and verify its zero-knowledge proofs in the job's context (raises
     ``malformed_ballot`` or ``invalid_ballot``); return the decoded ballot, which the caller
-    may hand to :func:`crypto_port.remember_ballot`. Pure; run it anywhere."""
+    may hand to :func:`crypto_port.remember_decoded`. Pure; run it anywhere."""
     ballot = job.ballot
     if not isinstance(ballot, EncryptedBallot):
         ballot = crypto_port.parse_ballot(ballot, len(job.context.options))
