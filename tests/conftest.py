@@ -8,13 +8,16 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
 import pytest
 
 from events.database import start_embedded
+from events.memory import MemoryEventStore
 from events.postgres import PostgresEventStore
+from events.store import EventStore
 
 
 @pytest.fixture(scope="session")
@@ -37,16 +40,38 @@ def pg_schema() -> str:
     return f"t_{uuid.uuid4().hex[:16]}"
 
 
-@pytest.fixture
-async def pg_store(pg_dsn: str, pg_schema: str) -> AsyncIterator[PostgresEventStore]:
-    """A PostgreSQL event store on a freshly migrated schema, dropped after the test."""
-    store = await PostgresEventStore.open(pg_dsn, schema=pg_schema)
+@asynccontextmanager
+async def migrated_store(dsn: str, schema: str) -> AsyncIterator[PostgresEventStore]:
+    """A PostgreSQL event store on a freshly migrated ``schema``, dropped afterwards."""
+    store = await PostgresEventStore.open(dsn, schema=schema)
     try:
         yield store
     finally:
         await store.close()
-        conn = await asyncpg.connect(pg_dsn)
+        conn = await asyncpg.connect(dsn)
         try:
-            await conn.execute(f'DROP SCHEMA "{pg_schema}" CASCADE')
+            await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
         finally:
             await conn.close()
+
+
+@pytest.fixture
+async def pg_store(pg_dsn: str, pg_schema: str) -> AsyncIterator[PostgresEventStore]:
+    """A PostgreSQL event store on a freshly migrated schema, dropped after the test."""
+    async with migrated_store(pg_dsn, pg_schema) as store:
+        yield store
+
+
+@pytest.fixture(params=["memory", "postgres"])
+async def store(
+    request: pytest.FixtureRequest, pg_dsn: str, pg_schema: str
+) -> AsyncIterator[EventStore]:
+    """Each test using it runs once on the memory store and once on PostgreSQL (the memory
+    store passes the same suite as the real one)."""
+    if request.param == "memory":
+        memory = MemoryEventStore()
+        yield memory
+        await memory.close()
+        return
+    async with migrated_store(pg_dsn, pg_schema) as postgres:
+        yield postgres

@@ -17,10 +17,10 @@ from ballot.service import SessionService
 from ballot.simulation import RoundDefinition
 from ballot.simulation.driver import Simulation
 from ballot.simulation.entropy import Entropy
-from events.memory import MemoryEventStore
+from events.store import EventStore
 
 
-async def _session_with_ballots(store: MemoryEventStore, count: int) -> Simulation:
+async def _session_with_ballots(store: EventStore, count: int) -> Simulation:
     sim = Simulation(
         store,
         "s1",
@@ -71,8 +71,9 @@ async def _followed_round(hub: SessionHub, sim: Simulation) -> RoundState:
     return current
 
 
-async def test_the_open_rounds_aggregate_is_summed_in_the_background_when_idle() -> None:
-    store = MemoryEventStore()
+async def test_the_open_rounds_aggregate_is_summed_in_the_background_when_idle(
+    store: EventStore,
+) -> None:
     sim = await _session_with_ballots(store, 20)
     busy = True
     hub = SessionHub(store, busy=lambda: busy)
@@ -91,9 +92,8 @@ async def test_the_open_rounds_aggregate_is_summed_in_the_background_when_idle()
 
 
 async def test_a_large_backlog_is_summed_even_while_casts_are_handled(
-    monkeypatch: pytest.MonkeyPatch,
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = MemoryEventStore()
     sim = await _session_with_ballots(store, 12)
     monkeypatch.setattr(hub_module, "SUM_BACKLOG", 10)
     hub = SessionHub(store, busy=lambda: True)
@@ -106,11 +106,10 @@ async def test_a_large_backlog_is_summed_even_while_casts_are_handled(
 
 
 async def test_own_appends_are_folded_as_built_whoever_folds_them_first(
-    monkeypatch: pytest.MonkeyPatch,
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The hub's follower may see a command's records before the command folds them itself;
     # either way the events are folded as this process built them, never parsed back.
-    store = MemoryEventStore()
     sim = await _session_with_ballots(store, 8)
     hub = SessionHub(store)
     try:
@@ -124,6 +123,14 @@ async def test_own_appends_are_folded_as_built_whoever_folds_them_first(
             return parse(event_type, payload, version)
 
         monkeypatch.setattr(service_module, "event_from_payload", counting)
+        fold_own = SessionService._fold_own
+
+        async def after_the_follower(self: SessionService, *args: Any) -> None:
+            await _until(lambda: self.position >= args[1].last_position)
+            await fold_own(self, *args)
+
+        # The commands fold their own events only once the follower has: it goes first.
+        monkeypatch.setattr(SessionService, "_fold_own", after_the_follower)
         definition = RoundDefinition.from_state(service.state)
         await asyncio.gather(
             *(
