@@ -102,10 +102,8 @@ class _Worker:
     process: multiprocessing.process.BaseProcess
     calls: Connection  # written by the event loop
     results: Connection  # read by the event loop
-    pending: dict[int, asyncio.Future[Any]] = field(default_factory=dict)
-    #: The weight of each pending call, and their sum (how much work the worker has queued).
-    weights: dict[int, int] = field(default_factory=dict)
-    load: int = 0
+    #: Calls sent and not answered: their futures and weights, by call id.
+    pending: dict[int, tuple[asyncio.Future[Any], int]] = field(default_factory=dict)
     #: Seconds per unit of weight lately (a moving average of its answers): a worker that
     #: shares its core with the server process runs slower than one that has its core alone.
     pace: float = 0.0
@@ -113,6 +111,11 @@ class _Worker:
     incoming: bytearray = field(default_factory=bytearray)
     writing: bool = False
     alive: bool = True
+
+    @property
+    def load(self) -> int:
+        """The weight of the calls pending (how much work the worker has queued)."""
+        return sum(weight for _, weight in self.pending.values())
 
 
 class WorkerPool:
@@ -154,9 +157,7 @@ class WorkerPool:
         call = pickle.dumps((function, argument), protocol=pickle.HIGHEST_PROTOCOL)
         message = pickle.dumps((call_id, call), protocol=pickle.HIGHEST_PROTOCOL)
         future: asyncio.Future[R] = loop.create_future()
-        worker.pending[call_id] = future
-        worker.weights[call_id] = weight
-        worker.load += weight
+        worker.pending[call_id] = (future, weight)
         worker.outgoing += _HEADER.pack(len(message)) + message
         self._flush(worker)
         return future
@@ -220,9 +221,7 @@ class WorkerPool:
             del buffer[: _HEADER.size + size]
             # Our own worker's answer: the frame is (int, bool, bytes, float), always readable.
             call_id, ok, pickled, ran = pickle.loads(message)  # noqa: S301
-            future = worker.pending.pop(call_id)
-            weight = worker.weights.pop(call_id)
-            worker.load -= weight
+            future, weight = worker.pending.pop(call_id)
             if weight > 0:  # a call of no weight (a warm-up) says nothing of the pace
                 _learn_pace(worker, ran / weight)
             if future.done():  # the caller went away
@@ -302,8 +301,6 @@ def first_to_finish(workers: Sequence[_Worker], weight: int) -> _Worker:
 
 def _fail_all(worker: _Worker, error: Exception) -> None:
     pending, worker.pending = worker.pending, {}
-    worker.weights.clear()
-    worker.load = 0
-    for future in pending.values():
+    for future, _ in pending.values():
         if not future.done():
             future.set_exception(error)

@@ -131,10 +131,15 @@ async def test_a_closed_pool_refuses_calls() -> None:
         pool.submit(_square, 2)
 
 
-def test_work_goes_where_it_will_be_done_first() -> None:
-    def worker(load: int, pace: float) -> _Worker:
-        return _Worker(None, None, None, load=load, pace=pace)  # type: ignore[arg-type]
+def worker(load: int, pace: float) -> _Worker:
+    """A worker (no process) with ``load`` pending and its ``pace``, for choosing among."""
+    made = _Worker(None, None, None, pace=pace)  # type: ignore[arg-type]
+    if load:
+        made.pending[0] = (asyncio.get_running_loop().create_future(), load)
+    return made
 
+
+async def test_work_goes_where_it_will_be_done_first() -> None:
     slow, fast, new = worker(10, 0.002), worker(10, 0.001), worker(0, 0.0)
     assert first_to_finish([slow, fast], 12) is fast
     idle_but_slow = worker(0, 0.002)
@@ -143,10 +148,7 @@ def test_work_goes_where_it_will_be_done_first() -> None:
     assert first_to_finish([worker(3, 0.0), worker(1, 0.0)], 1).load == 1  # by weight alone
 
 
-def test_one_slow_answer_neither_starves_a_worker_nor_swings_its_pace() -> None:
-    def worker(load: int, pace: float) -> _Worker:
-        return _Worker(None, None, None, load=load, pace=pace)  # type: ignore[arg-type]
-
+async def test_one_slow_answer_neither_starves_a_worker_nor_swings_its_pace() -> None:
     fast, unlucky = worker(24, 0.0014), worker(0, 0.0014)
     workers_module._learn_pace(unlucky, 0.2)  # one answer 150× late (descheduled)
     assert unlucky.pace < 0.0014 * 2  # moved, not swung
@@ -154,5 +156,5 @@ def test_one_slow_answer_neither_starves_a_worker_nor_swings_its_pace() -> None:
     assert first_to_finish([fast, unlucky], 12) is unlucky  # ...leaves an idle worker fed
     # Calls of no weight (warm-ups) spread over the workers, and leave their pace alone.
     a, b = worker(0, 0.0), worker(0, 0.0)
-    a.pending[1] = None  # type: ignore[assignment]
+    a.pending[1] = (asyncio.get_running_loop().create_future(), 0)
     assert first_to_finish([a, b], 0) is b
