@@ -120,3 +120,50 @@ async def test_a_chunk_that_cannot_be_sent_fails_its_ballots_and_frees_its_slot(
             10,
         )
         assert all(isinstance(o, WorkerDied) for o in outcomes)
+
+
+class _HeldWorkers:
+    """A pool whose calls finish only when the test says so (in the order they were sent)."""
+
+    size = 2
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[list[CastCheck], asyncio.Future[list[Checked | Refusal]]]] = []
+
+    def submit(
+        self,
+        function: Callable[[list[CastCheck]], list[Checked | Refusal]],
+        argument: list[CastCheck],
+        *,
+        weight: int = 1,
+    ) -> asyncio.Future[list[Checked | Refusal]]:
+        assert weight == len(argument) > 0
+        future: asyncio.Future[list[Checked | Refusal]] = asyncio.get_running_loop().create_future()
+        self.sent.append((argument, future))
+        return future
+
+
+async def test_full_chunks_while_many_wait_and_smaller_ones_as_the_queue_drains() -> None:
+    kit = Kit()
+    ids = kit.setup(40, ["A", "B"])
+    kit.open_round()
+    check = _cast_check(kit, kit.ballot(ids[0], "A"))
+    pool = _HeldWorkers()
+    verifier = CastVerifier(pool, max_chunk=8, queue_per_worker=4)
+    casts = [asyncio.create_task(verifier.check(check)) for _ in range(40)]
+    await asyncio.sleep(0)
+    answered = 0
+    async with asyncio.timeout(10):
+        while any(not cast.done() for cast in casts):
+            if answered < len(pool.sent):  # each chunk's verdict, in the order sent
+                pool.sent[answered][1].set_exception(WorkerDied("held"))
+                answered += 1
+            await asyncio.sleep(0)
+    assert all(isinstance(cast.exception(), WorkerDied) for cast in casts)
+    sizes = [len(chunk) for chunk, _ in pool.sent]
+    assert sum(sizes) == 40
+    # Alone while the workers have little to do, then full, then shrinking to the last.
+    assert sizes[:4] == [1, 1, 1, 1]
+    assert max(sizes) == 8
+    assert sizes[-1] == 1 and sizes[-2] <= 2
+    assert sizes.index(8) < len(sizes) - 3
