@@ -46,6 +46,7 @@ from ballot.domain import (
     Refusal,
     SessionState,
     SubmitDecryptionShare,
+    VerifiedCast,
     VoidRound,
     decide,
     event_from_payload,
@@ -214,7 +215,8 @@ class SessionService:
     #: The events of this process's appends in flight, by event id, with their stored
     #: payload: whoever folds their records first — the command, or the log's follower —
     #: folds the event as built, instead of parsing and validating its payload again.
-    _appending: dict[str, tuple[str, Event]] = field(default_factory=dict)
+    #: A cast's entry holds its verification too (its decoding is not repeated to fold it).
+    _appending: dict[str, tuple[str, Event, VerifiedCast | None]] = field(default_factory=dict)
 
     async def catch_up(self) -> SessionState:
         """Fold every event after the last one seen; return the current state."""
@@ -244,13 +246,21 @@ class SessionService:
             and built[0] == record.payload_json
             and built[1].event_type == record.event_type
         ):
-            event = built[1]  # exactly what was stored (the payload text is canonical)
-        else:
-            event = event_from_payload(record.event_type, record.payload(), record.schema_version)
+            # exactly what was stored (the payload text is canonical)
+            self._fold(record.position, record.stream_id, record.stream_version, *built[1:])
+            return
+        event = event_from_payload(record.event_type, record.payload(), record.schema_version)
         self._fold(record.position, record.stream_id, record.stream_version, event)
 
-    def _fold(self, position: int, stream_id: str, stream_version: int, event: Event) -> None:
-        self.state = evolve(self.state, event)
+    def _fold(
+        self,
+        position: int,
+        stream_id: str,
+        stream_version: int,
+        event: Event,
+        cast: VerifiedCast | None = None,
+    ) -> None:
+        self.state = evolve(self.state, event, cast=cast)
         self.position = position
         self.versions[stream_id] = stream_version
         for listener in self.listeners:
@@ -258,7 +268,9 @@ class SessionService:
         self._moved.set()
         self._moved = asyncio.Event()
 
-    async def _fold_own(self, events: Sequence[Event], result: AppendResult) -> None:
+    async def _fold_own(
+        self, events: Sequence[Event], result: AppendResult, cast: VerifiedCast | None
+    ) -> None:
         """Fold events this process just appended, without reading them back when possible.
 
         If they are next, they are folded at once; if other events landed before them, the
@@ -278,6 +290,7 @@ class SessionService:
                         result.stream_id,
                         first_version + offset,
                         event,
+                        cast,
                     )
                 return
         deadline = asyncio.get_running_loop().time() + FOLLOWER_GRACE_S
@@ -291,7 +304,7 @@ class SessionService:
 
     async def execute(
         self,
-        command: Command,
+        command: Command | VerifiedCast,
         *,
         actor: str = "system",
         idempotency_key: str | None = None,
@@ -303,8 +316,12 @@ class SessionService:
         reject a decision made on stale state. Only a failed append, or a refusal, makes it
         catch up and decide again: nothing is ever refused on a stale view.
 
+        A cast is executed as its :class:`~ballot.domain.VerifiedCast`.
+
         Raises :class:`~ballot.domain.Refusal` (nothing appended) or :class:`CommandConflict`.
         """
+        request = command.command if isinstance(command, VerifiedCast) else command
+        cast = command if isinstance(command, VerifiedCast) else None
         fresh = False
         for _ in range(MAX_ATTEMPTS):
             if fresh:
@@ -322,14 +339,16 @@ class SessionService:
                 continue
             if not events:
                 return Outcome((), None, state)
-            path = route(command, state, versions, position)
+            path = route(request, state, versions, position)
             new = to_new_events(
                 events,
-                {"command": type(command).__name__, "actor": actor},
+                {"command": type(request).__name__, "actor": actor},
                 idempotency_key,
                 self.session_id,
             )
-            appending = {n.event_id: (n.payload_json, e) for n, e in zip(new, events, strict=True)}
+            appending = {
+                n.event_id: (n.payload_json, e, cast) for n, e in zip(new, events, strict=True)
+            }
             self._appending.update(appending)
             try:
                 result = await self.store.append(
@@ -340,7 +359,7 @@ class SessionService:
                     require=path.require,
                     expected_position=path.expected_position,
                 )
-                await self._fold_own(events, result)
+                await self._fold_own(events, result, cast)
             except (WrongExpectedVersion, WrongExpectedPosition):
                 fresh = True  # the log moved: decide again on the state it now holds
                 continue
@@ -349,4 +368,4 @@ class SessionService:
                     if self._appending.get(event_id) is entry:  # not another command's since
                         del self._appending[event_id]
             return Outcome(tuple(events), result, self.state)
-        raise CommandConflict(f"{type(command).__name__} lost {MAX_ATTEMPTS} races in a row")
+        raise CommandConflict(f"{type(request).__name__} lost {MAX_ATTEMPTS} races in a row")

@@ -22,17 +22,16 @@ from ballot.api.auth import SecretariatToken, TokenStore
 from ballot.api.hub import SessionHub
 from ballot.api.problems import Problem
 from ballot.api.routing import Principal, Role
-from ballot.api.verifier import CastCheck, CastVerifier
+from ballot.api.verifier import CastVerifier
 from ballot.api.workers import WorkerPool
 from ballot.checkpoints import sign_checkpoint
 from ballot.domain import (
     CastBallot,
-    CastProofJob,
     Command,
     Refusal,
-    cast_proof_job,
-    crypto_port,
-    enrolled_key,
+    VerifiedCast,
+    cast_check,
+    verified_cast,
 )
 from ballot.service import CommandConflict, Outcome, SessionService
 from crypto.signing import SigningKey
@@ -75,7 +74,7 @@ class Context:
     async def run(
         self,
         service: SessionService,
-        command: Command,
+        command: Command | VerifiedCast,
         principal: Principal,
         *,
         idempotency_key: str | None = None,
@@ -106,8 +105,8 @@ class Context:
         """Check a cast ballot (:meth:`check_cast`), then execute it (:meth:`run`)."""
         self._casts += 1
         try:
-            await self.check_cast(service, command)
-            return await self.run(service, command, principal)
+            verified = await self.check_cast(service, command)
+            return await self.run(service, verified, principal)
         finally:
             self._casts -= 1
 
@@ -118,33 +117,25 @@ class Context:
             self._verifier = CastVerifier(self.pool)
         return self._verifier
 
-    async def check_cast(self, service: SessionService, command: CastBallot) -> None:
+    async def check_cast(self, service: SessionService, command: CastBallot) -> VerifiedCast:
         """The expensive checks of a cast ballot — decoding, zero-knowledge proofs and the
-        signature — in the worker processes (a refusal → problem). The rules then find the
-        decoding and the signature's verdict in memory instead of redoing them.
+        signature — in the worker processes (a refusal → problem): the
+        :class:`VerifiedCast` the rules decide on.
 
-        Decided on the state this process follows; on a refusal it catches up with the log
+        Built on the state this process follows; on a refusal it catches up with the log
         once and looks again, so a ballot for a round another process opened a moment ago
-        is not refused. Fails closed: without an enrolled key there is no check, and no
-        ballot (``decide`` does not check proofs itself).
+        is not refused.
         """
         try:
             try:
-                job, key = _cast_check_inputs(service, command)
+                check, key = cast_check(service.state, command)
             except Refusal:
                 await service.catch_up()
-                job, key = _cast_check_inputs(service, command)
-            text = crypto_port.ballot_text(command.ballot)
-            checked = await self.verifier.check(
-                CastCheck(job.context, text, crypto_port.verify_key(key), command.signature)
-            )
+                check, key = cast_check(service.state, command)
+            checked = await self.verifier.check(check)
         except Refusal as refusal:
             raise Problem.from_refusal(refusal) from None
-        crypto_port.remember_decoded(command.ballot, checked.ballot)
-        if checked.signature_valid:
-            crypto_port.remember_valid_signature(
-                key, job.context, checked.ballot, command.signature
-            )
+        return verified_cast(command, check, key, checked)
 
     # -- per-session secrets held by the server -------------------------------------------
     async def secret(self, session_id: str, name: str) -> bytes | None:
@@ -199,12 +190,6 @@ class Context:
             self._pool.close()
             self._pool = None
             self._verifier = None
-
-
-def _cast_check_inputs(service: SessionService, command: CastBallot) -> tuple[CastProofJob, bytes]:
-    """The proof job and the enrolled key of a cast (refused as the rules refuse them)."""
-    state = service.state
-    return cast_proof_job(state, command), enrolled_key(state, command.delegation_id)
 
 
 def _warm(_: None) -> int:

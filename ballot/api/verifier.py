@@ -15,10 +15,9 @@ busy reading and parsing every request at once — milliseconds — so the first
 singly and the workers have enough to do meanwhile; then the rest goes in chunks, each to the
 worker expected to finish it first (so that both finish a burst together).
 
-The worker verifies the signature too and reports whether it holds without refusing: the
-rules (:func:`ballot.domain.decide`) still decide — in their own order — whether a ballot is
-refused for its signature, and find the worker's verdict in
-:func:`ballot.domain.crypto_port.remember_valid_signature`'s memory.
+A worker runs :func:`ballot.domain.check_casts` — the domain's own checks — and the answer
+becomes the :class:`~ballot.domain.VerifiedCast` the rules decide on
+(:func:`ballot.domain.verified_cast`).
 """
 
 from __future__ import annotations
@@ -27,50 +26,9 @@ import asyncio
 import functools
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
-from ballot.domain import Refusal, crypto_port
-from crypto.ballot import BallotContext, EncryptedBallot
-from crypto.signing import VerifyKey
-
-
-@dataclass(frozen=True, slots=True)
-class CastCheck:
-    """One cast ballot to check: its context and text, and the key and signature to verify.
-
-    ``key`` was decoded and validated by the server process (at enrollment); it crosses to
-    the worker as it is, so the worker does not pay for strict key decoding again."""
-
-    context: BallotContext
-    #: The ballot's :func:`~ballot.domain.crypto_port.ballot_text`: one string pickles in
-    #: microseconds, the JSON tree it encodes in tens of them.
-    ballot_text: str
-    key: VerifyKey
-    signature: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Checked:
-    """A ballot whose proofs hold, decoded, and whether its signature verifies."""
-
-    ballot: EncryptedBallot
-    signature_valid: bool
-
-
-def check_casts(checks: list[CastCheck]) -> list[Checked | Refusal]:
-    """Check a chunk of cast ballots (runs in a worker process); one outcome per ballot."""
-    outcomes: list[Checked | Refusal] = []
-    for check in checks:
-        try:
-            ballot = crypto_port.parse_ballot_text(check.ballot_text, len(check.context.options))
-            crypto_port.check_ballot_proofs(check.context, ballot)
-        except Refusal as refusal:
-            outcomes.append(refusal)
-            continue
-        valid = crypto_port.signature_valid(check.key, check.context, ballot, check.signature)
-        outcomes.append(Checked(ballot, valid))
-    return outcomes
+from ballot.domain import CastCheck, CheckedCast, Refusal, check_casts
 
 
 class Submitter(Protocol):
@@ -82,11 +40,11 @@ class Submitter(Protocol):
 
     def submit(
         self,
-        function: Callable[[list[CastCheck]], list[Checked | Refusal]],
+        function: Callable[[list[CastCheck]], list[CheckedCast | Refusal]],
         argument: list[CastCheck],
         *,
         weight: int = 1,
-    ) -> asyncio.Future[list[Checked | Refusal]]:
+    ) -> asyncio.Future[list[CheckedCast | Refusal]]:
         """Start ``function(argument)`` (``weight``: its share of work, to balance workers);
         the future has its outcome."""
 
@@ -98,16 +56,16 @@ class CastVerifier:
         self._pool = pool
         self.max_chunk = max(1, max_chunk)
         self.queue_per_worker = max(1, queue_per_worker)
-        self._waiting: deque[tuple[CastCheck, asyncio.Future[Checked]]] = deque()
+        self._waiting: deque[tuple[CastCheck, asyncio.Future[CheckedCast]]] = deque()
         #: Ballots sent to the workers and not answered yet.
         self._in_flight = 0
         #: Chunks sent so far and ballots in them (for benchmarks and tests).
         self.chunks = 0
         self.ballots = 0
 
-    async def check(self, check: CastCheck) -> Checked:
+    async def check(self, check: CastCheck) -> CheckedCast:
         """Check one ballot (raises the proof check's :class:`Refusal`)."""
-        future: asyncio.Future[Checked] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[CheckedCast] = asyncio.get_running_loop().create_future()
         self._waiting.append((check, future))
         self._dispatch()
         return await future
@@ -119,7 +77,7 @@ class CastVerifier:
             # verdicts of a burst come back a few at a time, each handled while the workers
             # still check the rest, not a dozen at once after they have all gone idle.
             size = min(self.max_chunk, -(-len(waiting) // (2 * self._pool.size)))
-            chunk: list[tuple[CastCheck, asyncio.Future[Checked]]] = []
+            chunk: list[tuple[CastCheck, asyncio.Future[CheckedCast]]] = []
             while waiting and len(chunk) < size:
                 item = waiting.popleft()
                 if not item[1].done():  # a caller that went away (dropped connection) needs none
@@ -140,8 +98,8 @@ class CastVerifier:
 
     def _finished(
         self,
-        chunk: list[tuple[CastCheck, asyncio.Future[Checked]]],
-        done: asyncio.Future[list[Checked | Refusal]],
+        chunk: list[tuple[CastCheck, asyncio.Future[CheckedCast]]],
+        done: asyncio.Future[list[CheckedCast | Refusal]],
     ) -> None:
         self._in_flight -= len(chunk)
         try:
@@ -159,7 +117,7 @@ class CastVerifier:
         self._dispatch()
 
 
-def _fail(chunk: list[tuple[CastCheck, asyncio.Future[Checked]]], error: Exception) -> None:
+def _fail(chunk: list[tuple[CastCheck, asyncio.Future[CheckedCast]]], error: Exception) -> None:
     for _, future in chunk:
         if not future.done():
             future.set_exception(error)

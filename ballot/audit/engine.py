@@ -11,6 +11,7 @@ goes on. Memory: the session state (members, rounds, running aggregates), the lo
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import time
@@ -18,8 +19,8 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Final
 
-from ballot.audit.checks import discrepancy_checks, refusal_check
-from ballot.audit.proofs import ProofChecker
+from ballot.audit.checks import discrepancy_checks
+from ballot.audit.proofs import CastChecker
 from ballot.audit.report import AuditReport, CheckpointResult, Failure, ReceiptResult
 from ballot.checkpoints import (
     Checkpoint,
@@ -33,13 +34,22 @@ from ballot.checkpoints import (
 )
 from ballot.domain import (
     BallotCast,
+    CastBallot,
+    CastCheck,
+    CheckedCast,
     CheckpointSigned,
+    Command,
     Event,
+    Refusal,
     RoundClosed,
     SessionConvened,
+    VerifiedCast,
+    cast_check,
+    command_for,
     event_from_payload,
     final_outcome,
     results_board,
+    verified_cast,
 )
 from ballot.domain.rederive import Rederiver
 from crypto.ballot import render_tracking_code
@@ -113,6 +123,19 @@ class _Receipt:
     included: bool = False
 
 
+#: Ballots held, at most, before the rules decide them (memory stays bounded).
+MAX_HELD: Final[int] = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    event: BallotCast
+    at: int
+    command: Command | None
+    check: CastCheck | None
+    key: bytes
+
+
 class Auditor:
     """Feed it an export line by line (:meth:`feed_line`), then :meth:`finish`.
 
@@ -123,10 +146,12 @@ class Auditor:
     def __init__(self, options: AuditOptions | None = None) -> None:
         self.options = options if options is not None else AuditOptions()
         self._started = time.perf_counter()
-        self._rederiver = Rederiver(check_proofs=False)
-        self._proofs = ProofChecker(
+        self._rederiver = Rederiver()
+        self._casts = CastChecker(
             self.options.workers, self.options.chunk_size, self.options.inline_first
         )
+        #: A run of ballots read but not yet decided: their checks are in the workers.
+        self._held: list[_Held] = []
         self._tree = LogTree(self.options.window)
         self._failures: list[tuple[float, int, Failure]] = []
         self._warnings: list[Failure] = []
@@ -246,8 +271,6 @@ class Auditor:
                 if receipt.position == at and receipt.witness is None:
                     receipt.witness = witness
         self._after_append(record, at)
-        if self.events % 512 == 0:
-            self._proof_failures(self._proofs.collect())
 
     def _lost_line(self, line: bytes, at: int, exc: Exception) -> None:
         try:
@@ -445,8 +468,56 @@ class Auditor:
     # -- the rules ---------------------------------------------------------------------------------
 
     def _rules(self, event: Event, at: int, *, skip_checkpoint_refusal: bool) -> None:
+        if isinstance(event, BallotCast):
+            self._hold(event, at)
+            return
+        self._release()
+        self._decide(event, at, None, skip_checkpoint_refusal=skip_checkpoint_refusal)
+
+    def _hold(self, event: BallotCast, at: int) -> None:
+        """Start the checks of a ballot in the workers; the rules decide it later, in order.
+
+        Its check is built from the state before the run of ballots it belongs to: only
+        ballots follow, and a ballot changes neither a round's context nor an enrolled key.
+        """
+        state = self._rederiver.state
+        command = command_for(state, event)
+        check: CastCheck | None = None
+        key = b""
+        if isinstance(command, CastBallot):
+            with contextlib.suppress(Refusal):  # the rules refuse it when they reach it
+                check, key = cast_check(state, command)
+        if check is not None:
+            self._casts.submit(check)
+        self._held.append(_Held(event, at, command, check, key))
+        wanted = bool(self._receipts) and normalize_code(event.tracking_code) in self._receipts
+        if len(self._held) >= MAX_HELD or wanted:  # a receipt looks at the rules' state
+            self._release()
+
+    def _release(self) -> None:
+        """Decide every held ballot, in order, on the answers of its checks."""
+        if not self._held:
+            return
+        answers = iter(self._casts.results())
+        held, self._held = self._held, []
+        for ballot in held:
+            verified = None
+            if ballot.check is not None:
+                answer = next(answers)
+                if isinstance(answer, CheckedCast) and isinstance(ballot.command, CastBallot):
+                    verified = verified_cast(ballot.command, ballot.check, ballot.key, answer)
+            self._decide(ballot.event, ballot.at, verified, skip_checkpoint_refusal=False)
+
+    def _decide(
+        self,
+        event: Event,
+        at: int,
+        verified: VerifiedCast | None,
+        *,
+        skip_checkpoint_refusal: bool,
+    ) -> None:
         try:
-            step = self._rederiver.feed(event, at)
+            step = self._rederiver.feed(event, at, verified=verified)
         except Exception as exc:  # the rules must never crash the audit of a hostile log
             self._fail(at, event.event_type, "rules.error", f"{type(exc).__name__}: {exc}")
             return
@@ -460,13 +531,6 @@ class Auditor:
                 continue  # already reported, more precisely, by the checkpoint checks
             for check in discrepancy_checks(discrepancy):
                 self._fail(discrepancy.position, discrepancy.event_type, check, discrepancy.message)
-        if step.proof_job is not None:
-            self._proofs.submit(at, step.proof_job)
-
-    def _proof_failures(self, failures: list[tuple[int, str, str]]) -> None:
-        for position, code, message in failures:
-            check = refusal_check(code, "BallotCast")  # malformed, proof or signature
-            self._fail(position, "BallotCast", check, f"{code}: {message}", primary=True)
 
     # -- receipts ----------------------------------------------------------------------------------
 
@@ -549,7 +613,7 @@ class Auditor:
             self.close()
             raise UnusableInput("the input is not JSON Lines")
         try:
-            self._proof_failures(self._proofs.finish())
+            self._release()
         finally:
             self.close()
         end = self._expected
@@ -644,8 +708,8 @@ class Auditor:
         return tuple(results)
 
     def close(self) -> None:
-        """Stop the proof workers (idempotent)."""
-        self._proofs.close()
+        """Stop the ballot-check workers (idempotent)."""
+        self._casts.close()
 
     def __enter__(self) -> Auditor:
         return self

@@ -1,10 +1,13 @@
-"""Ballot-proof verification, inline or in a process pool, in order-independent chunks.
+"""Cast-ballot checks for the auditor, inline or in a process pool, results in log order.
 
-The proofs of a cast ballot depend only on its context (session, round, election key,
-delegation, options), which the main process takes from the state the ballot was cast in. So
-the main process streams the log and keeps every order-dependent check, and hands the
-expensive, independent proof checks to worker processes in chunks; results (failures only)
-come back tagged with the ballot's position.
+A cast ballot's checks — decoding every point, its zero-knowledge proofs, its signature —
+depend only on its context (session, round, election key, delegation, options) and the
+delegation's enrolled key, which stay fixed while a round is open. So while the auditor
+reads a run of ballots it builds each one's :class:`~ballot.domain.CastCheck` from the
+state before the run and hands them, in chunks, to worker processes running the domain's
+own :func:`~ballot.domain.check_casts`; the rules then decide each ballot, in order, on the
+:class:`~ballot.domain.VerifiedCast` its answer makes. The main process keeps only what
+depends on order.
 """
 
 from __future__ import annotations
@@ -14,21 +17,10 @@ import threading
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from ballot.domain import CastProofJob, Refusal, check_cast_proof_job
+from ballot.domain import CastCheck, CheckedCast, Refusal, check_casts
 
-#: ``(position, refusal code, message)`` of a ballot whose proofs fail.
-ProofFailure = tuple[int, str, str]
-
-
-def check_chunk(jobs: list[tuple[int, CastProofJob]]) -> list[ProofFailure]:
-    """Verify a chunk of ballots; return the failures (runs in a worker process)."""
-    failures: list[ProofFailure] = []
-    for position, job in jobs:
-        try:
-            check_cast_proof_job(job)
-        except Refusal as refusal:
-            failures.append((position, refusal.code, refusal.message))
-    return failures
+#: One ballot's answer: decoded and checked, or the refusal its checks lead to.
+Outcome = CheckedCast | Refusal
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -42,31 +34,28 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
-class ProofChecker:
-    """Checks ballot proofs as they are submitted, with ``workers`` processes once more than
-    ``inline_first`` ballots have been seen (small logs never pay for starting a pool).
-
-    At most ``2 * workers + 2`` chunks are in flight, so memory stays bounded whatever the
-    length of the log.
-    """
+class CastChecker:
+    """Checks cast ballots as they are submitted — with ``workers`` processes once more
+    than ``inline_first`` ballots have been seen (small logs never pay for starting a pool)
+    — and answers them in submission order (:meth:`results`)."""
 
     def __init__(self, workers: int = 2, chunk_size: int = 64, inline_first: int = 256) -> None:
         self.workers = workers
         self.chunk_size = max(1, chunk_size)
         self.inline_first = inline_first
         self.submitted = 0
-        self._chunk: list[tuple[int, CastProofJob]] = []
-        self._inflight: deque[Future[list[ProofFailure]]] = deque()
-        self._failures: list[ProofFailure] = []
+        self._chunk: list[CastCheck] = []
+        #: Answers in order: ready ones, and chunks still being checked.
+        self._queue: deque[list[Outcome] | Future[list[Outcome]]] = deque()
         self._pool: ProcessPoolExecutor | None = None
 
-    def submit(self, position: int, job: CastProofJob) -> None:
-        """Queue the proof check of the ballot at ``position``."""
+    def submit(self, check: CastCheck) -> None:
+        """Queue the checks of the next ballot."""
         self.submitted += 1
         if self.workers <= 0 or self.submitted <= self.inline_first:
-            self._failures.extend(check_chunk([(position, job)]))
+            self._queue.append(check_casts([check]))
             return
-        self._chunk.append((position, job))
+        self._chunk.append(check)
         if len(self._chunk) >= self.chunk_size:
             self._dispatch()
 
@@ -75,24 +64,17 @@ class ProofChecker:
             return
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=_context())
-        self._inflight.append(self._pool.submit(check_chunk, self._chunk))
+        self._queue.append(self._pool.submit(check_casts, self._chunk))
         self._chunk = []
-        while len(self._inflight) > 2 * self.workers + 2:
-            self._failures.extend(self._inflight.popleft().result())
 
-    def collect(self) -> list[ProofFailure]:
-        """The failures known so far (without waiting)."""
-        while self._inflight and self._inflight[0].done():
-            self._failures.extend(self._inflight.popleft().result())
-        out, self._failures = self._failures, []
-        return out
-
-    def finish(self) -> list[ProofFailure]:
-        """Wait for every check; return the remaining failures."""
+    def results(self) -> list[Outcome]:
+        """The answers of every ballot submitted since the last call, in order (waits)."""
         self._dispatch()
-        while self._inflight:
-            self._failures.extend(self._inflight.popleft().result())
-        return self.collect()
+        out: list[Outcome] = []
+        while self._queue:
+            answers = self._queue.popleft()
+            out.extend(answers if isinstance(answers, list) else answers.result())
+        return out
 
     def close(self) -> None:
         """Stop the workers."""

@@ -48,15 +48,16 @@ from urllib.parse import urlsplit
 import aiohttp
 import asyncpg
 
-from ballot.api.verifier import CastCheck, check_casts
 from ballot.client import Client
 from ballot.domain import (
     BallotCast,
+    CastCheck,
     CredentialsAccepted,
     DelegationEnrolled,
     MemberStateRegistered,
     PresenceRecorded,
     SessionSettings,
+    check_casts,
     crypto_port,
 )
 from ballot.domain.values import b64decode
@@ -254,8 +255,7 @@ async def _crypto_only(
     ballots: dict[str, SignedBallot],
 ) -> float:
     """Seconds to check ``ballots`` alone — decoding, proofs, signature: what the server's
-    workers do — on both cores in even chunks. Each burst's ballots are checked once (never
-    the same ballot twice, which a worker's decoding memory would make cheaper)."""
+    workers do — on both cores in even chunks. Each burst's ballots are checked once ."""
     loop = asyncio.get_running_loop()
     checks = [
         CastCheck(

@@ -2,7 +2,8 @@
 
 * :func:`decide` ``(state, command) -> list[Event]`` or raises :class:`Refusal`;
 * :func:`evolve` ``(state, event) -> state`` and :func:`replay` ``(events) -> state``;
-* :func:`verify_cast_proofs` — the expensive ballot-proof check, run before ``decide``;
+* :func:`verify_cast` / :func:`check_casts` — a cast ballot's checks, whose
+  :class:`VerifiedCast` is what ``decide`` takes for a cast;
 * the events (SPEC §4) with :meth:`Event.to_payload` / :func:`event_from_payload`;
 * the rules (:mod:`ballot.domain.rules`) and the read models (:mod:`ballot.domain.projections`).
 
@@ -38,19 +39,11 @@ from ballot.domain.commands import (
 )
 from ballot.domain.crypto_port import ceremony_signing_message
 from ballot.domain.decide import (
-    CastProofJob,
-    RoundPlan,
-    cast_proof_job,
     ceremony_context,
     ceremony_key,
-    check_cast_proof_job,
     decide,
     decide_verified,
-    enrolled_key,
-    inconclusive_election_rounds,
-    next_round_plan,
     tally_outcome,
-    verify_cast_proofs,
 )
 from ballot.domain.errors import REFUSAL_CODES, Refusal
 from ballot.domain.events import (
@@ -108,6 +101,7 @@ from ballot.domain.projections import (
     turnout,
 )
 from ballot.domain.rederive import DecisionMismatch, command_for, rederive
+from ballot.domain.round_plan import RoundPlan, inconclusive_election_rounds, next_round_plan
 from ballot.domain.rules import (
     RoundOutcome,
     draw_lots,
@@ -134,6 +128,17 @@ from ballot.domain.state import (
     TellerState,
     initial_state,
 )
+from ballot.domain.verification import (
+    CastCheck,
+    CheckedCast,
+    VerifiedCast,
+    cast_check,
+    check_cast,
+    check_casts,
+    enrolled_key,
+    verified_cast,
+    verify_cast,
+)
 
 __all__ = [
     "EVENT_TYPES",
@@ -151,9 +156,10 @@ __all__ = [
     "CandidateState",
     "CandidateWithdrawn",
     "CastBallot",
-    "CastProofJob",
+    "CastCheck",
     "CeremonyState",
     "ChangeVotingRights",
+    "CheckedCast",
     "CheckpointSigned",
     "CiphertextPair",
     "CloseRound",
@@ -213,14 +219,16 @@ __all__ = [
     "TellersAppointed",
     "Turnout",
     "UnknownEvent",
+    "VerifiedCast",
     "VoidRound",
     "VotingRightsChanged",
     "WithdrawCandidate",
-    "cast_proof_job",
+    "cast_check",
     "ceremony_context",
     "ceremony_key",
     "ceremony_signing_message",
-    "check_cast_proof_job",
+    "check_cast",
+    "check_casts",
     "command_for",
     "decide",
     "decide_verified",
@@ -253,5 +261,6 @@ __all__ = [
     "session_view",
     "tally_outcome",
     "turnout",
-    "verify_cast_proofs",
+    "verified_cast",
+    "verify_cast",
 ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import json
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
@@ -55,86 +54,27 @@ def ballot_context(
     delegation_id: str,
     options: tuple[str, ...],
 ) -> cb.BallotContext:
-    """The Fiat–Shamir context of one delegation's ballot in one round (remembered: a cast
-    needs it three times — proof job, decide, evolve — and it is a pure, frozen value)."""
+    """The Fiat–Shamir context of one delegation's ballot in one round (memoized: a pure
+    function of frozen values, needed by the check, the rules and the fold of every cast)."""
     return cb.BallotContext(session_id, round_number, election_key, delegation_id, options)
 
 
-#: Decoded ballots by their JSON text (bounded, least recently used first out).
-_DECODED: OrderedDict[str, cb.EncryptedBallot | cb.InvalidBallot] = OrderedDict()
-_DECODED_MAX = 4096
-
-
 def ballot_text(ballot_json: Mapping[str, Any]) -> str:
-    """The text by which decodings are remembered (JSON with sorted keys), or the refusal
-    ``malformed_ballot``; what :func:`parse_ballot_text` takes."""
+    """The ballot as compact JSON text with sorted keys (what crosses to a worker: one string
+    pickles far more cheaply than the tree it encodes), or the refusal ``malformed_ballot``."""
     try:
         return json.dumps(ballot_json, sort_keys=True, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
         raise Refusal("malformed_ballot", f"not JSON: {exc}", reason="ballot_malformed") from None
 
 
-def _decode_ballot(text: str) -> cb.EncryptedBallot | cb.InvalidBallot:
-    found = _DECODED.get(text)
-    if found is not None:
-        _DECODED.move_to_end(text)
-        return found
-    try:
-        decoded: cb.EncryptedBallot | cb.InvalidBallot = cb.ballot_from_json(json.loads(text))
-    except cb.InvalidBallot as exc:
-        decoded = exc
-    _remember(text, decoded)
-    return decoded
-
-
-def _remember(text: str, decoded: cb.EncryptedBallot | cb.InvalidBallot) -> None:
-    _DECODED[text] = decoded
-    if len(_DECODED) > _DECODED_MAX:
-        _DECODED.popitem(last=False)
-
-
-#: Decodings by the identity of the JSON object decoded: a cast ballot's object is decoded by
-#: the API (from its worker), by ``decide`` and by ``evolve``, and writing its text again to
-#: look it up costs more than anything else those do with it. Each entry holds its object,
-#: so the identity cannot be reused while the entry lives; the objects are those of frozen
-#: commands and events, never modified.
-_BY_OBJECT: OrderedDict[int, tuple[Mapping[str, Any], cb.EncryptedBallot]] = OrderedDict()
-_BY_OBJECT_MAX = 4096
-
-
-def remember_decoded(ballot_json: Mapping[str, Any], ballot: cb.EncryptedBallot) -> None:
-    """Record that ``ballot_json`` — this very object — decodes to ``ballot`` (its decoding
-    from :func:`parse_ballot_text` of its :func:`ballot_text`): the API's worker decodes
-    the ballot it verifies and hands it back, so this process does not decode it again."""
-    _BY_OBJECT[id(ballot_json)] = (ballot_json, ballot)
-    if len(_BY_OBJECT) > _BY_OBJECT_MAX:
-        _BY_OBJECT.popitem(last=False)
-
-
 def parse_ballot(ballot_json: Mapping[str, Any], n_options: int) -> cb.EncryptedBallot:
-    """Decode a ballot for a round of ``n_options`` options, or refuse ``malformed_ballot``.
-
-    Decoding validates every point and scalar (~0.4 ms); a ballot is decoded by ``decide``
-    and again by ``evolve`` (and by the auditor's two passes), so decodings are memoized by
-    the ballot's JSON text (and by the object, see :func:`remember_decoded`). Pure: the
-    result depends on the text alone.
-    """
-    entry = _BY_OBJECT.get(id(ballot_json))
-    if entry is not None and entry[0] is ballot_json:
-        return _with_options(entry[1], n_options)
-    return parse_ballot_text(ballot_text(ballot_json), n_options)
-
-
-def parse_ballot_text(text: str, n_options: int) -> cb.EncryptedBallot:
-    """:func:`parse_ballot` of a ballot's :func:`ballot_text` (one string crosses to a worker
-    process far more cheaply than the JSON tree it encodes)."""
-    decoded = _decode_ballot(text)
-    if isinstance(decoded, cb.InvalidBallot):
-        raise Refusal("malformed_ballot", str(decoded), reason=decoded.code) from None
-    return _with_options(decoded, n_options)
-
-
-def _with_options(ballot: cb.EncryptedBallot, n_options: int) -> cb.EncryptedBallot:
+    """Decode a ballot for a round of ``n_options`` options, validating every point and
+    scalar (~0.4 ms), or refuse ``malformed_ballot``."""
+    try:
+        ballot = cb.ballot_from_json(ballot_json)
+    except cb.InvalidBallot as exc:
+        raise Refusal("malformed_ballot", str(exc), reason=exc.code) from None
     if ballot.n_options != n_options:
         raise Refusal(
             "malformed_ballot",
@@ -142,6 +82,15 @@ def _with_options(ballot: cb.EncryptedBallot, n_options: int) -> cb.EncryptedBal
             reason="ballot_option_count",
         )
     return ballot
+
+
+def parse_ballot_text(text: str, n_options: int) -> cb.EncryptedBallot:
+    """:func:`parse_ballot` of a ballot's :func:`ballot_text`."""
+    try:
+        ballot_json = json.loads(text)
+    except ValueError as exc:
+        raise Refusal("malformed_ballot", f"not JSON: {exc}", reason="ballot_malformed") from None
+    return parse_ballot(ballot_json, n_options)
 
 
 def check_ballot_proofs(ctx: cb.BallotContext, ballot: cb.EncryptedBallot) -> None:
@@ -153,93 +102,44 @@ def check_ballot_proofs(ctx: cb.BallotContext, ballot: cb.EncryptedBallot) -> No
         raise Refusal("invalid_ballot", str(exc), reason=exc.code) from None
 
 
-#: Ballot signatures known to be valid: ``(public key, signing message, signature)``.
-_VALID_SIGNATURES: OrderedDict[tuple[bytes, bytes, bytes], None] = OrderedDict()
-_VALID_SIGNATURES_MAX = 4096
+def ballot_signing_message(ctx: cb.BallotContext, ballot: cb.EncryptedBallot) -> bytes:
+    """The bytes a delegation signs for ``ballot`` (and its tracking hash covers)."""
+    return cb.signing_message(ctx, ballot)
 
 
-#: Signing messages of recently seen ballots, by the decoded ballot's identity. ``decide`` and
-#: ``evolve`` both need a cast ballot's message (tracking code, signature) and get the same
-#: decoded object from :func:`parse_ballot`'s memory; each entry holds its ballot, so the
-#: identity cannot be reused while the entry lives, and the context is compared too.
-_MESSAGES: OrderedDict[int, tuple[cb.EncryptedBallot, cb.BallotContext, bytes]] = OrderedDict()
-_MESSAGES_MAX = 1024
-
-
-def _signing_message(ctx: cb.BallotContext, ballot: cb.EncryptedBallot) -> bytes:
-    entry = _MESSAGES.get(id(ballot))
-    if entry is not None and entry[0] is ballot and entry[1] == ctx:
-        return entry[2]
-    message = cb.signing_message(ctx, ballot)
-    _MESSAGES[id(ballot)] = (ballot, ctx, message)
-    if len(_MESSAGES) > _MESSAGES_MAX:
-        _MESSAGES.popitem(last=False)
-    return message
-
-
-def _signature_entry(
-    public_key: bytes, ctx: cb.BallotContext, ballot: cb.EncryptedBallot, signature: bytes
-) -> tuple[bytes, bytes, bytes]:
-    return bytes(public_key), _signing_message(ctx, ballot), bytes(signature)
-
-
-def _signature_verifies(entry: tuple[bytes, bytes, bytes]) -> None:
-    public_key, message, signature = entry
-    _decoded_key(public_key).verify(message, signature)
-
-
-def signature_valid(
-    key: VerifyKey, ctx: cb.BallotContext, ballot: cb.EncryptedBallot, signature: bytes
-) -> bool:
-    """Whether the delegation's signature over the ballot verifies (never raises).
+def signature_holds(key: VerifyKey, message: bytes, signature: bytes) -> bool:
+    """Whether ``signature`` over ``message`` verifies under ``key`` (never raises).
 
     Takes the decoded key: strict decoding costs ~1.5 ms, so a worker process is handed the
-    key this process decoded (and validated) when the delegation enrolled."""
+    key the server decoded (and validated) when the delegation enrolled."""
     try:
-        key.verify(cb.signing_message(ctx, ballot), signature)
+        key.verify(message, signature)
     except (InvalidSignature, ValueError):
         return False
     return True
 
 
-def remember_valid_signature(
-    public_key: bytes, ctx: cb.BallotContext, ballot: cb.EncryptedBallot, signature: bytes
-) -> None:
-    """Record a signature verified elsewhere (the API's worker checks the signature with the
-    proofs), so that :func:`check_ballot_signature` need not verify it again here. Exactly
-    the entry verified is recorded: key, full signing message and signature."""
-    _VALID_SIGNATURES[_signature_entry(public_key, ctx, ballot, signature)] = None
-    if len(_VALID_SIGNATURES) > _VALID_SIGNATURES_MAX:
-        _VALID_SIGNATURES.popitem(last=False)
-
-
 def check_ballot_signature(
     public_key: bytes, ctx: cb.BallotContext, ballot: cb.EncryptedBallot, signature: bytes
 ) -> None:
-    """Verify the delegation's Ed25519 signature over the ballot's signing message."""
-    entry = _signature_entry(public_key, ctx, ballot, signature)
-    if entry in _VALID_SIGNATURES:
-        _VALID_SIGNATURES.move_to_end(entry)
-        return
+    """Verify the delegation's Ed25519 signature over the ballot's signing message, or
+    refuse ``invalid_signature``."""
     try:
-        _signature_verifies(entry)
+        _decoded_key(bytes(public_key)).verify(cb.signing_message(ctx, ballot), signature)
     except (InvalidSignature, InvalidKey) as exc:
         raise Refusal(
             "invalid_signature", f"ballot signature: {exc}", delegation=ctx.delegation_id
         ) from None
 
 
-def tracking(
-    ctx: cb.BallotContext, ballot: cb.EncryptedBallot, signature: bytes
-) -> tuple[bytes, str]:
-    """``(tracking hash, tracking code)`` of a signed ballot."""
-    digest = tracking_digest(ctx, ballot, signature)
-    return digest, cb.render_tracking_code(digest)
+def tracking_hash_of(message: bytes, signature: bytes) -> bytes:
+    """The tracking hash of a ballot from its signing message and signature."""
+    return cb.tracking_hash_of_message(message, signature)
 
 
 def tracking_digest(ctx: cb.BallotContext, ballot: cb.EncryptedBallot, signature: bytes) -> bytes:
-    """The tracking hash of a signed ballot, without rendering its code."""
-    return cb.tracking_hash_of_message(_signing_message(ctx, ballot), signature)
+    """The tracking hash of a signed ballot."""
+    return cb.tracking_hash_of_message(cb.signing_message(ctx, ballot), signature)
 
 
 def empty_aggregate(n_options: int) -> RunningAggregate:

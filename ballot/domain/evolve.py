@@ -57,6 +57,8 @@ from ballot.domain.state import (
     frozen_map,
     initial_state,
 )
+from ballot.domain.verification import VerifiedCast
+from crypto.ballot import BallotContext, EncryptedBallot
 from crypto.group import GroupError, Point
 
 T = TypeVar("T")
@@ -267,20 +269,31 @@ def _(event: RoundOpened, state: SessionState) -> SessionState:
 @_apply.register
 def _(event: BallotCast, state: SessionState) -> SessionState:
     current = _round(state, event.round_number)
-    if current.status != "open":
-        raise InconsistentLog(f"ballot cast in round {current.number}, which is not open")
-    ctx = crypto_port.ballot_context(
-        state.session_id,
-        current.number,
-        current.election_key,
-        event.delegation_id,
-        current.options,
-    )
+    ctx = _ballot_context(state, current, event)
     try:
         ballot = crypto_port.parse_ballot(event.ballot, len(current.options))
     except Refusal as exc:
         raise InconsistentLog(f"recorded ballot is malformed: {exc.message}") from None
-    digest = crypto_port.tracking_digest(ctx, ballot, event.signature)
+    return _with_ballot(
+        state, current, event, ballot, crypto_port.tracking_digest(ctx, ballot, event.signature)
+    )
+
+
+def _ballot_context(state: SessionState, current: RoundState, event: BallotCast) -> BallotContext:
+    if current.status != "open":
+        raise InconsistentLog(f"ballot cast in round {current.number}, which is not open")
+    return crypto_port.ballot_context(
+        state.session_id, current.number, current.election_key, event.delegation_id, current.options
+    )
+
+
+def _with_ballot(
+    state: SessionState,
+    current: RoundState,
+    event: BallotCast,
+    ballot: EncryptedBallot,
+    digest: bytes,
+) -> SessionState:
     updated = replace(
         current,
         voters=assoc(current.voters, event.delegation_id, digest),
@@ -289,6 +302,24 @@ def _(event: BallotCast, state: SessionState) -> SessionState:
         ballot_count=current.ballot_count + 1,
     )
     return state.with_round(updated)
+
+
+def _verified_fold(
+    state: SessionState, event: BallotCast, cast: VerifiedCast
+) -> SessionState | None:
+    """The fold of the ``BallotCast`` that ``decide`` made of ``cast``, from the decoding its
+    verification holds (None if ``event`` is not that ballot: then it is decoded)."""
+    cmd = cast.command
+    if event.signature != cmd.signature or not (
+        event.ballot is cmd.ballot or event.ballot == cmd.ballot
+    ):
+        return None
+    if (event.delegation_id, event.round_number) != (cmd.delegation_id, cmd.round_number):
+        return None
+    current = _round(state, event.round_number)
+    if _ballot_context(state, current, event) != cast.context:
+        return None
+    return _with_ballot(state, current, event, cast.ballot, cast.tracking_hash)
 
 
 @_apply.register
@@ -415,12 +446,20 @@ def _(event: SessionAdjourned, state: SessionState) -> SessionState:
     return replace(state, phase="adjourned", adjourned_at=event.adjourned_at)
 
 
-def evolve(state: SessionState, event: Event) -> SessionState:
+def evolve(state: SessionState, event: Event, *, cast: VerifiedCast | None = None) -> SessionState:
     """The state after ``event``. Pure; raises :class:`InconsistentLog` if the event cannot
-    follow ``state``."""
+    follow ``state``.
+
+    ``cast``: the verification a ``BallotCast`` was decided from (the caller that just
+    decided it), whose decoding then is not repeated (~0.4 ms a ballot)."""
     if state.phase == "new" and not isinstance(event, SessionConvened):
         raise InconsistentLog(f"{event.event_type} before SessionConvened")
-    return replace(_apply(event, state), event_count=state.event_count + 1)
+    after = None
+    if cast is not None and isinstance(event, BallotCast):
+        after = _verified_fold(state, event, cast)
+    if after is None:
+        after = _apply(event, state)
+    return replace(after, event_count=state.event_count + 1)
 
 
 def replay(events: Iterable[Event]) -> SessionState:

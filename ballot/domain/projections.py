@@ -10,8 +10,8 @@ from __future__ import annotations
 import hmac
 from datetime import datetime
 
-from ballot.domain.decide import next_round_plan
 from ballot.domain.errors import Refusal
+from ballot.domain.round_plan import next_round_plan
 from ballot.domain.rules import (
     Decision,
     ElectedBy,

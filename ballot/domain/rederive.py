@@ -7,7 +7,8 @@ ballot, ``ConfirmationFailed`` and ``RoundVoided`` for too few ballots.
 
 :func:`rederive` walks the log from the start. For each recorded act it rebuilds the command
 that produced it (:func:`command_for`). It then runs the same checks the server ran:
-:func:`verify_cast_proofs` for ballots, then :func:`decide` on the state replayed so far. The
+:func:`verify_cast` for ballots (or the caller's own verification of them, e.g. in worker
+processes), then :func:`decide` on the state replayed so far. The
 events ``decide`` returns must be exactly the next events of the log: the act itself and every
 decision that follows it. Any difference raises :class:`DecisionMismatch`, with the position.
 """
@@ -16,10 +17,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
-from ballot.domain import crypto_port
 from ballot.domain.commands import (
     AcceptCredentials,
     AdjournSession,
@@ -47,7 +47,7 @@ from ballot.domain.commands import (
     VoidRound,
     WithdrawCandidate,
 )
-from ballot.domain.decide import CastProofJob, cast_proof_job, decide, verify_cast_proofs
+from ballot.domain.decide import decide
 from ballot.domain.errors import Refusal
 from ballot.domain.events import (
     BallotCast,
@@ -76,6 +76,7 @@ from ballot.domain.events import (
 )
 from ballot.domain.evolve import InconsistentLog, evolve
 from ballot.domain.state import SessionState, initial_state
+from ballot.domain.verification import VerifiedCast, verify_cast
 
 
 class DecisionMismatch(ValueError):
@@ -247,11 +248,9 @@ class Discrepancy:
 
 @dataclass(frozen=True, slots=True)
 class RederiveStep:
-    """What feeding one event found, and (with ``check_proofs=False``) the proof check of a
-    cast ballot that the caller still has to run (e.g. in a process pool)."""
+    """What feeding one event found."""
 
     discrepancies: tuple[Discrepancy, ...] = ()
-    proof_job: CastProofJob | None = None
 
 
 class Rederiver:
@@ -268,14 +267,13 @@ class Rederiver:
       consequences: not reported again) — the session went on from there, and later acts are
       judged from where it went.
 
-    With ``check_proofs=False`` the zero-knowledge check of each cast ballot is not run here:
-    :meth:`feed` returns its :class:`CastProofJob`, built from the state the ballot was cast
-    in, for the caller to run with :func:`check_cast_proof_job`.
+    A cast ballot is decided as its :class:`VerifiedCast`: the one the caller passes to
+    :meth:`feed` (checked elsewhere, e.g. in worker processes, from :meth:`state`), or else
+    one verified here. A ballot whose checks fail is refused like any other refused ballot.
     """
 
-    def __init__(self, *, check_proofs: bool = True) -> None:
+    def __init__(self) -> None:
         self._state = initial_state()
-        self._check_proofs = check_proofs
         self._position = 0
         self._act_position = 0
         self._pending: list[Event] = []
@@ -292,8 +290,13 @@ class Rederiver:
         """Decisions the rules still expect to read next (those of the last act)."""
         return tuple(self._pending)
 
-    def feed(self, event: Event, position: int | None = None) -> RederiveStep:
-        """Check the next event of the log (``position``: its place, default the next one)."""
+    def feed(
+        self, event: Event, position: int | None = None, *, verified: VerifiedCast | None = None
+    ) -> RederiveStep:
+        """Check the next event of the log (``position``: its place, default the next one).
+
+        ``verified``: for a ``BallotCast``, its verification made by the caller (used only if
+        it is of the very command the rules rebuild from the event, else checked again)."""
         self._position = self._position + 1 if position is None else position
         found: list[Discrepancy] = []
         if self._pending:
@@ -309,8 +312,8 @@ class Rederiver:
             for missing in self._pending:
                 self._fold(missing)
             self._pending = []
-        step = self._act(event)
-        return RederiveStep((*found, *step.discrepancies), step.proof_job)
+        step = self._act(event, verified)
+        return RederiveStep((*found, *step.discrepancies))
 
     def finish(self) -> list[Discrepancy]:
         """Call after the last event: the decisions the log still owes, if any."""
@@ -324,7 +327,7 @@ class Rederiver:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _act(self, event: Event) -> RederiveStep:
+    def _act(self, event: Event, verified: VerifiedCast | None) -> RederiveStep:
         position = self._position
         command = command_for(self._state, event)
         if command is None:
@@ -345,19 +348,15 @@ class Rederiver:
             )
         self._act_position = position
         self._group = [event.event_type]
-        job: CastProofJob | None = None
+        cast: VerifiedCast | None = None
         try:
             if isinstance(command, CastBallot):
-                if self._check_proofs:
-                    verify_cast_proofs(self._state, command)
-                else:
-                    job = cast_proof_job(self._state, command)
-            produced = decide(self._state, command)
-            if job is not None and isinstance(command, CastBallot):
-                # decide decoded the ballot (validating every point): hand the decoding to
-                # the proof check, which then need not repeat it.
-                decoded = crypto_port.parse_ballot(command.ballot, len(job.context.options))
-                job = replace(job, ballot=decoded)
+                if verified is None or not _verifies(verified, command):
+                    verified = verify_cast(self._state, command)
+                cast = verified
+                produced = decide(self._state, verified)
+            else:
+                produced = decide(self._state, command)
         except Refusal as refusal:
             self._after_refusal = True
             if not isinstance(command, CastBallot):
@@ -388,7 +387,6 @@ class Rederiver:
                         recorded=event,
                     ),
                 ),
-                job,
             )
         first, *rest = produced
         found: tuple[Discrepancy, ...] = ()
@@ -398,12 +396,12 @@ class Rederiver:
             for missing in self._pending:
                 self._fold(missing)
             self._pending = []
-            return RederiveStep(found, job)
+            return RederiveStep(found)
         if first != event:
             found = (self._differs(first, event),)
-        self._fold(first)
+        self._fold(first, cast)
         self._pending = rest
-        return RederiveStep(found, job)
+        return RederiveStep(found)
 
     def _differs(self, expected: Event, recorded: Event) -> Discrepancy:
         return Discrepancy(
@@ -430,14 +428,26 @@ class Rederiver:
             expected=expected,
         )
 
-    def _fold(self, event: Event) -> None:
-        self._state = evolve(self._state, event)
+    def _fold(self, event: Event, cast: VerifiedCast | None = None) -> None:
+        self._state = evolve(self._state, event, cast=cast)
 
     def _fold_as_recorded(self, event: Event) -> None:
         # Follow the log past a refused act where the fold itself allows it; where it does
         # not (e.g. a ballot for a round that is not open), the event simply has no effect.
         with contextlib.suppress(InconsistentLog, Refusal, ValueError, KeyError):
             self._state = evolve(self._state, event)
+
+
+def _verifies(verified: VerifiedCast, command: CastBallot) -> bool:
+    """Whether ``verified`` is a verification of ``command`` (the same act, ballot and
+    signature); ``decide`` itself then checks it is for the right context and key."""
+    done = verified.command
+    return (
+        done.delegation_id == command.delegation_id
+        and done.round_number == command.round_number
+        and done.signature == command.signature
+        and (done.ballot is command.ballot or done.ballot == command.ballot)
+    )
 
 
 def rederive(events: Sequence[Event]) -> SessionState:

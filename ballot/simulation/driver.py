@@ -40,7 +40,7 @@ from ballot.domain import (
     final_outcome,
     lots_commitment,
     next_round_plan,
-    verify_cast_proofs,
+    verify_cast,
 )
 from ballot.domain.projections import Outcome as FinalOutcome
 from ballot.service import Outcome, SessionService
@@ -77,8 +77,8 @@ class Simulation:
     step methods for a hand-made one.
 
     ``entropy`` seeded → reproducible payloads and event ids (with a simulated clock by
-    default); ``verify_ballots`` runs the ballot-proof check before casting, as the API does;
-    ``ballot_pool`` encrypts a round's ballots in a process pool; ``teller_verify_ballots``
+    default); each ballot is verified before it is cast (:func:`verify_cast`), as the API
+    does; ``ballot_pool`` encrypts a round's ballots in a process pool; ``teller_verify_ballots``
     makes the tellers re-verify every ballot's proofs before decrypting.
     """
 
@@ -91,7 +91,6 @@ class Simulation:
         entropy: Entropy | None = None,
         clock: Clock | None = None,
         sign_checkpoints: bool = True,
-        verify_ballots: bool = True,
         teller_verify_ballots: bool = True,
         ballot_pool: Executor | None = None,
     ) -> None:
@@ -109,7 +108,6 @@ class Simulation:
             self.entropy.signing_key("checkpoint-key") if sign_checkpoints else None
         )
         self.tree = LogTree()
-        self.verify_ballots = verify_ballots
         self.ballot_pool = ballot_pool
         self.delegations: dict[str, DelegationAgent] = {}
         self.tellers: dict[str, TellerAgent] = {}
@@ -129,11 +127,12 @@ class Simulation:
         return self.service.state
 
     async def execute(self, command: Command, actor: str = "secretariat") -> Outcome:
-        """Execute one command (the ballot-proof check first, if enabled)."""
+        """Execute one command (a ballot verified first, as the API does)."""
         self._commands += 1
         key = f"simulation/{self._commands}" if self.entropy.seeded else None
-        if isinstance(command, CastBallot) and self.verify_ballots:
-            verify_cast_proofs(await self.service.catch_up(), command)
+        if isinstance(command, CastBallot):
+            verified = verify_cast(await self.service.catch_up(), command)
+            return await self.service.execute(verified, actor=actor, idempotency_key=key)
         return await self.service.execute(command, actor=actor, idempotency_key=key)
 
     # -- the roll ----------------------------------------------------------------------------
@@ -425,7 +424,6 @@ async def run_scenario(
     scenario: Scenario,
     *,
     seed: bytes | None = None,
-    verify_ballots: bool = True,
     teller_verify_ballots: bool = True,
     ballot_pool: Executor | None = None,
 ) -> SimulationResult:
@@ -435,7 +433,6 @@ async def run_scenario(
         scenario.session_id,
         settings=scenario.settings,
         entropy=Entropy(seed),
-        verify_ballots=verify_ballots,
         teller_verify_ballots=teller_verify_ballots,
         ballot_pool=ballot_pool,
     )

@@ -37,7 +37,7 @@ from ballot.domain import (
     event_from_payload,
     evolve,
     initial_state,
-    verify_cast_proofs,
+    verify_cast,
 )
 from ballot.domain.values import b64decode, b64encode
 from ballot.simulation.delegation import SimulationError, json_copy
@@ -94,7 +94,7 @@ class PublicView:
                 signature=event.signature,
             )
             try:
-                verify_cast_proofs(self.state if state is None else state, command)
+                verify_cast(self.state if state is None else state, command)
             except Refusal:
                 self.invalid_ballots.setdefault(event.round_number, []).append(event.delegation_id)
         if isinstance(event, RoundClosed):

@@ -11,7 +11,7 @@ import pytest
 from ballot import service as service_module
 from ballot.api import hub as hub_module
 from ballot.api.hub import SessionHub
-from ballot.domain import SessionSettings, event_from_payload
+from ballot.domain import SessionSettings, event_from_payload, verify_cast
 from ballot.domain.state import RoundState
 from ballot.service import SessionService
 from ballot.simulation import RoundDefinition
@@ -134,7 +134,10 @@ async def test_own_appends_are_folded_as_built_whoever_folds_them_first(
         definition = RoundDefinition.from_state(service.state)
         await asyncio.gather(
             *(
-                service.execute(sim.delegations[m].cast(definition, "a").command(), actor=m)
+                service.execute(
+                    verify_cast(service.state, sim.delegations[m].cast(definition, "a").command()),
+                    actor=m,
+                )
                 for m in _open_round(sim).roll_order
             )
         )

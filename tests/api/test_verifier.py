@@ -8,27 +8,24 @@ from collections.abc import Callable
 
 import pytest
 
-from ballot.api.verifier import CastCheck, CastVerifier, Checked
+from ballot.api.verifier import CastVerifier
 from ballot.api.workers import WorkerDied, WorkerPool
-from ballot.domain import CastBallot, Refusal, cast_proof_job, crypto_port, decide
-from crypto.signing import VerifyKey
+from ballot.domain import (
+    CastBallot,
+    CastCheck,
+    CheckedCast,
+    Refusal,
+    cast_check,
+    crypto_port,
+    decide,
+    verified_cast,
+)
 from tests.domain.domain_kit import Kit
-
-
-def _key(kit: Kit, member: str) -> VerifyKey:
-    public_key = kit.state.members[member].public_key
-    assert public_key is not None
-    return crypto_port.verify_key(public_key)
 
 
 def _cast_check(kit: Kit, command: CastBallot) -> CastCheck:
     """What the API hands the verifier for ``command``."""
-    return CastCheck(
-        cast_proof_job(kit.state, command).context,
-        crypto_port.ballot_text(command.ballot),
-        _key(kit, command.delegation_id),
-        command.signature,
-    )
+    return cast_check(kit.state, command)[0]
 
 
 async def test_a_burst_goes_in_few_chunks_and_each_ballot_gets_its_own_verdict() -> None:
@@ -51,33 +48,34 @@ async def test_a_burst_goes_in_few_chunks_and_each_ballot_gets_its_own_verdict()
     assert verifier.ballots == len(commands)
     assert verifier.chunks < len(commands) / 2  # batched: 4 went alone (2 per worker), then 8s
     for outcome in outcomes[:36]:
-        assert isinstance(outcome, Checked) and outcome.signature_valid
+        assert isinstance(outcome, CheckedCast) and outcome.signature_valid
     refused = outcomes[36]
     assert isinstance(refused, Refusal) and refused.code == "invalid_ballot"
     unsigned = outcomes[37]
-    assert isinstance(unsigned, Checked) and not unsigned.signature_valid
-    # The worker's verdicts change nothing the rules decide: a ballot whose signature failed
-    # in the worker is still refused by decide itself, with the rules' own code.
+    assert isinstance(unsigned, CheckedCast) and not unsigned.signature_valid
+    # The worker's verdict is the rules' to act on: a ballot whose signature failed in the
+    # worker is refused by decide, with the rules' own code, after the rules' own checks.
+    check, key = cast_check(kit.state, bad_signature)
     with pytest.raises(Refusal) as info:
-        decide(kit.state, bad_signature)
+        decide(kit.state, verified_cast(bad_signature, check, key, unsigned))
     assert info.value.code == "invalid_signature"
 
 
-def test_remembered_signature_is_exactly_the_one_verified() -> None:
+def test_a_verdict_holds_only_for_the_key_it_was_made_under() -> None:
     kit = Kit()
     ids = kit.setup(5, ["A", "B"])
     kit.open_round()
     command = kit.ballot(ids[0], "A")
-    job = cast_proof_job(kit.state, command)
-    ballot = crypto_port.parse_ballot(command.ballot, len(job.context.options))
-    public_key = kit.state.members[ids[0]].public_key
-    assert public_key is not None
-    crypto_port.remember_valid_signature(public_key, job.context, ballot, command.signature)
-    assert decide(kit.state, command)  # accepted
-    # Another signature over the same ballot is not covered by what was remembered.
+    check, key = cast_check(kit.state, command)
+    checked = CheckedCast(
+        crypto_port.parse_ballot(command.ballot, 3), b"\x00" * 32, signature_valid=True
+    )
+    # A verdict under another key (the delegation re-enrolled since) is not taken: the rules
+    # verify the signature under the key enrolled now, and this forged one fails.
     forged = command.model_copy(update={"signature": bytes(32) + command.signature[32:]})
+    other_key = bytes(a ^ b for a, b in zip(key, b"\x01" * 32, strict=True))
     with pytest.raises(Refusal) as info:
-        decide(kit.state, forged)
+        decide(kit.state, verified_cast(forged, check, other_key, checked))
     assert info.value.code == "invalid_signature"
 
 
@@ -97,11 +95,11 @@ class _NoWorkers:
 
     def submit(
         self,
-        function: Callable[[list[CastCheck]], list[Checked | Refusal]],
+        function: Callable[[list[CastCheck]], list[CheckedCast | Refusal]],
         argument: list[CastCheck],
         *,
         weight: int = 1,
-    ) -> asyncio.Future[list[Checked | Refusal]]:
+    ) -> asyncio.Future[list[CheckedCast | Refusal]]:
         raise WorkerDied("no worker")
 
 
@@ -128,17 +126,19 @@ class _HeldWorkers:
     size = 2
 
     def __init__(self) -> None:
-        self.sent: list[tuple[list[CastCheck], asyncio.Future[list[Checked | Refusal]]]] = []
+        self.sent: list[tuple[list[CastCheck], asyncio.Future[list[CheckedCast | Refusal]]]] = []
 
     def submit(
         self,
-        function: Callable[[list[CastCheck]], list[Checked | Refusal]],
+        function: Callable[[list[CastCheck]], list[CheckedCast | Refusal]],
         argument: list[CastCheck],
         *,
         weight: int = 1,
-    ) -> asyncio.Future[list[Checked | Refusal]]:
+    ) -> asyncio.Future[list[CheckedCast | Refusal]]:
         assert weight == len(argument) > 0
-        future: asyncio.Future[list[Checked | Refusal]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[list[CheckedCast | Refusal]] = (
+            asyncio.get_running_loop().create_future()
+        )
         self.sent.append((argument, future))
         return future
 

@@ -205,7 +205,8 @@ def test_a_ballot_copied_into_another_round_is_caught() -> None:
         return dump(rechain(insert(records, closed, copy)))
 
     report = audit(replay(replayed))
-    assert (first(report).position, first(report).check) == (closed, "ballot.signature")
+    # The first cause: its proofs are bound to round 2 (checked before its signature).
+    assert (first(report).position, first(report).check) == (closed, "ballot.proof")
     # Even signed again by M009 for round 3, its proofs are bound to round 2.
     report = audit(replay(sign_as(session, records, replayed)))
     assert (first(report).position, first(report).check) == (closed, "ballot.proof")

@@ -1,4 +1,5 @@
-"""The domain's doorway to the crypto package: its memories never change an answer."""
+"""The domain's doorway to the crypto package holds no memory: the same input always gives
+the same answer, whatever was decoded or verified before."""
 
 from __future__ import annotations
 
@@ -10,25 +11,27 @@ from ballot.domain import Refusal, crypto_port
 from tests.domain.domain_kit import Kit
 
 
-def test_a_remembered_object_is_decoded_from_memory_and_an_equal_copy_by_its_text(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_ballot_decodes_to_equal_values_from_equal_json_and_the_option_count_is_checked() -> None:
     kit = Kit()
     ids = kit.setup(3, ["A", "B"])
     kit.open_round()
     command = kit.ballot(ids[0], "A")
     decoded = crypto_port.parse_ballot(command.ballot, 3)
     copied = copy.deepcopy(dict(command.ballot))
-    crypto_port.remember_decoded(copied, decoded)
+    assert crypto_port.parse_ballot(copied, 3) == decoded
+    text = crypto_port.ballot_text(copied)
+    assert crypto_port.parse_ballot_text(text, 3) == decoded
+    with pytest.raises(Refusal) as info:  # the round's option count is checked every time
+        crypto_port.parse_ballot(copied, 4)
+    assert info.value.detail["reason"] == "ballot_option_count"
 
-    def no_text(_: object) -> str:
-        raise AssertionError("the object's text was written again")
 
-    with monkeypatch.context() as patched:
-        patched.setattr(crypto_port, "ballot_text", no_text)
-        assert crypto_port.parse_ballot(copied, 3) is decoded
-        with pytest.raises(Refusal) as info:  # the round's option count is still checked
-            crypto_port.parse_ballot(copied, 4)
-        assert info.value.detail["reason"] == "ballot_option_count"
-    other = copy.deepcopy(copied)  # equal, but not the object remembered: found by its text
-    assert crypto_port.parse_ballot(other, 3) == decoded
+def test_the_doorway_keeps_no_module_level_memory_of_ballots_or_signatures() -> None:
+    # Only pure functions of frozen values are memoized (functools caches); nothing a
+    # caller records can change what a later call answers.
+    mutable = [
+        name
+        for name, value in vars(crypto_port).items()
+        if not name.startswith("__") and isinstance(value, dict | list | set)
+    ]
+    assert not mutable

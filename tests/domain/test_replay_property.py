@@ -23,7 +23,7 @@ from ballot.domain import (
     SessionSettings,
     VoidRound,
     WithdrawCandidate,
-    decide,
+    decide_verified,
     evolve,
     lots_commitment,
     next_round_plan,
@@ -197,7 +197,7 @@ def test_replay_reproduces_state_and_decisions(
     # 2. every decision is re-derivable from the replayed prefix of the log
     state = replay(kit.events[:start])
     for command, events in accepted:
-        assert decide(state, command) == events
+        assert decide_verified(state, command) == events
         for recorded in events:
             state = evolve(state, recorded)
     assert state == kit.state

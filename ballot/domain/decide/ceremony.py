@@ -1,0 +1,219 @@
+"""The key ceremony's rules: each teller's signed commitment, shares, complaints and
+answers, and the election key they publish (SPEC §5).
+"""
+
+from __future__ import annotations
+
+from ballot.domain import crypto_port
+from ballot.domain.commands import (
+    AnswerKeyComplaint,
+    DealKeyShares,
+    FileKeyComplaint,
+    PublishElectionKey,
+    SubmitKeyCommitment,
+)
+from ballot.domain.errors import Refusal
+from ballot.domain.events import (
+    ElectionKeyPublished,
+    Event,
+    KeyCeremonyCommitted,
+    KeyCeremonyComplaintAnswered,
+    KeyCeremonyComplaintFiled,
+    KeyCeremonySharesDealt,
+    SignedShare,
+    TellerKey,
+)
+from ballot.domain.guards import (
+    Handlers,
+    require_active,
+)
+from ballot.domain.state import SessionState, TellerState
+from crypto.dkg import CeremonyContext
+from crypto.group import Point
+
+HANDLERS = Handlers()
+
+
+def _ceremony_teller(state: SessionState, teller_id: str) -> tuple[TellerState, bytes]:
+    """The sending teller and its enrolled key, while the ceremony is running."""
+    require_active(state)
+    if not state.tellers:
+        raise Refusal("tellers_not_appointed", "appoint the tellers first")
+    if state.ceremony.published:
+        raise Refusal("ceremony_closed", "the election key is already published")
+    teller = state.tellers.get(teller_id)
+    if teller is None:
+        raise Refusal("unknown_teller", f"no teller {teller_id!r}")
+    if teller.public_key is None:
+        raise Refusal("teller_not_enrolled", f"{teller_id} has not enrolled a key")
+    return teller, teller.public_key
+
+
+def ceremony_context(state: SessionState) -> CeremonyContext:
+    """The session's key-ceremony context: ``(session_id, n tellers, threshold k)``."""
+    return crypto_port.ceremony_context(
+        state.session_id, state.settings.tellers, state.settings.threshold
+    )
+
+
+def _all_committed(state: SessionState, what: str) -> None:
+    missing = [
+        t.teller_id for t in state.tellers.values() if t.index not in state.ceremony.commitments
+    ]
+    if missing:
+        raise Refusal(
+            "ceremony_out_of_order", f"{what} waits for the commitments of {', '.join(missing)}"
+        )
+
+
+@HANDLERS.on(SubmitKeyCommitment)
+def _commit(state: SessionState, cmd: SubmitKeyCommitment) -> list[Event]:
+    teller, key = _ceremony_teller(state, cmd.teller_id)
+    ctx = ceremony_context(state)
+    commitment = crypto_port.parse_commitment(cmd.commitment, cmd.teller_id)
+    previous = state.ceremony.commitments.get(teller.index)
+    if previous is not None:
+        if previous == commitment:
+            return []
+        raise Refusal("duplicate_ceremony_message", f"{cmd.teller_id} has already committed")
+    if commitment.index != teller.index:
+        raise Refusal(
+            "invalid_ceremony_message",
+            f"{cmd.teller_id} is teller {teller.index}, the commitment is for {commitment.index}",
+            teller=cmd.teller_id,
+        )
+    crypto_port.check_commitment(ctx, commitment, cmd.teller_id)
+    crypto_port.check_teller_signature(key, ctx, commitment, cmd.signature, cmd.teller_id)
+    return [
+        KeyCeremonyCommitted(
+            teller_id=cmd.teller_id,
+            index=teller.index,
+            commitment=cmd.commitment,
+            signature=cmd.signature,
+        )
+    ]
+
+
+@HANDLERS.on(DealKeyShares)
+def _deal(state: SessionState, cmd: DealKeyShares) -> list[Event]:
+    teller, key = _ceremony_teller(state, cmd.teller_id)
+    _all_committed(state, "dealing")
+    ctx = ceremony_context(state)
+    shares = tuple(crypto_port.parse_encrypted_share(s.share, cmd.teller_id) for s in cmd.shares)
+    previous = state.ceremony.dealt.get(teller.index)
+    if previous is not None:
+        if previous == shares:
+            return []
+        raise Refusal("duplicate_ceremony_message", f"{cmd.teller_id} has already dealt")
+    expected = [t.index for t in state.tellers.values() if t.index != teller.index]
+    if sorted(s.recipient for s in shares) != sorted(expected) or any(
+        s.dealer != teller.index for s in shares
+    ):
+        raise Refusal(
+            "invalid_ceremony_message",
+            f"dealer {teller.index} must send exactly one share to each of {sorted(expected)}",
+            teller=cmd.teller_id,
+        )
+    for share, signed in zip(shares, cmd.shares, strict=True):
+        crypto_port.check_teller_signature(key, ctx, share, signed.signature, cmd.teller_id)
+    return [
+        KeyCeremonySharesDealt(
+            teller_id=cmd.teller_id,
+            index=teller.index,
+            shares=tuple(SignedShare(share=s.share, signature=s.signature) for s in cmd.shares),
+        )
+    ]
+
+
+@HANDLERS.on(FileKeyComplaint)
+def _complain(state: SessionState, cmd: FileKeyComplaint) -> list[Event]:
+    teller, key = _ceremony_teller(state, cmd.teller_id)
+    _all_committed(state, "a complaint")
+    ctx = ceremony_context(state)
+    complaint = crypto_port.parse_complaint(cmd.complaint, cmd.teller_id)
+    if complaint.accuser != teller.index or complaint.accused not in state.ceremony.commitments:
+        raise Refusal(
+            "invalid_ceremony_message",
+            f"teller {teller.index} can only complain in its own name about a dealer",
+            teller=cmd.teller_id,
+        )
+    if complaint in state.ceremony.complaints:
+        return []
+    crypto_port.check_teller_signature(key, ctx, complaint, cmd.signature, cmd.teller_id)
+    return [
+        KeyCeremonyComplaintFiled(
+            teller_id=cmd.teller_id,
+            index=teller.index,
+            against=complaint.accused,
+            complaint=cmd.complaint,
+            signature=cmd.signature,
+        )
+    ]
+
+
+@HANDLERS.on(AnswerKeyComplaint)
+def _answer(state: SessionState, cmd: AnswerKeyComplaint) -> list[Event]:
+    teller, key = _ceremony_teller(state, cmd.teller_id)
+    ctx = ceremony_context(state)
+    answer = crypto_port.parse_answer(cmd.answer, cmd.teller_id)
+    if answer.accused != teller.index:
+        raise Refusal(
+            "invalid_ceremony_message",
+            f"teller {teller.index} can only answer for itself",
+            teller=cmd.teller_id,
+        )
+    pair = (answer.accuser, answer.accused)
+    if pair not in {(c.accuser, c.accused) for c in state.ceremony.complaints}:
+        raise Refusal(
+            "ceremony_out_of_order",
+            f"teller {answer.accuser} filed no complaint against {answer.accused}",
+            teller=cmd.teller_id,
+        )
+    if any((a.accuser, a.accused) == pair for a in state.ceremony.answers):
+        if answer in state.ceremony.answers:
+            return []
+        raise Refusal("duplicate_ceremony_message", "this complaint is already answered")
+    crypto_port.check_teller_signature(key, ctx, answer, cmd.signature, cmd.teller_id)
+    return [
+        KeyCeremonyComplaintAnswered(
+            teller_id=cmd.teller_id,
+            index=teller.index,
+            accuser=answer.accuser,
+            answer=cmd.answer,
+            signature=cmd.signature,
+        )
+    ]
+
+
+@HANDLERS.on(PublishElectionKey)
+def _publish(state: SessionState, cmd: PublishElectionKey) -> list[Event]:
+    require_active(state)
+    if not state.tellers:
+        raise Refusal("tellers_not_appointed", "appoint the tellers first")
+    if state.ceremony.published:
+        raise Refusal("ceremony_closed", "the election key is already published")
+    _all_committed(state, "publishing the key")
+    key, qual, vks = ceremony_key(state)
+    return [
+        ElectionKeyPublished(
+            election_key=key.encode(),
+            qualified=qual,
+            verification_keys=tuple(TellerKey(index=i, key=vk.encode()) for i, vk in vks),
+        )
+    ]
+
+
+def ceremony_key(
+    state: SessionState,
+) -> tuple[Point, tuple[int, ...], tuple[tuple[int, Point], ...]]:
+    """The ceremony's result from its public messages: ``(election key, QUAL, verification
+    key of every teller)``. Only dealers that committed *and* dealt can qualify; complaints
+    left unanswered (or answered with a share that does not match) disqualify the dealer."""
+    ceremony = state.ceremony
+    dealers = {i: c for i, c in ceremony.commitments.items() if i in ceremony.dealt}
+    return crypto_port.ceremony_result(
+        ceremony_context(state), dealers, ceremony.complaints, ceremony.answers
+    )
+
+
+# -- rounds ------------------------------------------------------------------------------------
