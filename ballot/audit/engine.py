@@ -498,7 +498,7 @@ class Auditor:
         """Decide every held ballot, in order, on the answers of its checks."""
         if not self._held:
             return
-        answers = iter(self._casts.results())
+        answers = self._casts.results()
         held, self._held = self._held, []
         for ballot in held:
             verified = None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import threading
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from ballot.domain import CastCheck, CheckedCast, Refusal, check_casts
@@ -67,14 +68,13 @@ class CastChecker:
         self._queue.append(self._pool.submit(check_casts, self._chunk))
         self._chunk = []
 
-    def results(self) -> list[Outcome]:
-        """The answers of every ballot submitted since the last call, in order (waits)."""
+    def results(self) -> Iterator[Outcome]:
+        """The answers of every ballot submitted so far, in order, each as soon as its chunk
+        is checked (the caller decides the first ballots while later chunks are checked)."""
         self._dispatch()
-        out: list[Outcome] = []
         while self._queue:
             answers = self._queue.popleft()
-            out.extend(answers if isinstance(answers, list) else answers.result())
-        return out
+            yield from answers if isinstance(answers, list) else answers.result()
 
     def close(self) -> None:
         """Stop the workers."""
