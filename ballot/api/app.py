@@ -14,9 +14,9 @@ from aiohttp import web
 
 from ballot.api.auth import Authenticator, SecretariatToken, TokenStore
 from ballot.api.context import CONTEXT, Context
-from ballot.api.endpoints import api
 from ballot.api.hub import SessionHub
 from ballot.api.problems import CONTENT_TYPE, Problem
+from ballot.api.routes import api
 from events.postgres import PostgresEventStore
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Declared endpoints: one place that knows each route's models, roles and OpenAPI entry.
 
-A handler is declared with :func:`Api.route`; the adapter around it authenticates and
+A handler is declared in its caller's :class:`RouteTable` (:meth:`RouteTable.endpoint`); the adapter around it authenticates and
 authorizes the caller, parses and validates the JSON body into the request model (a
 ``validation_error`` problem otherwise), calls the handler, and serializes its response model.
 The OpenAPI 3.1 document is generated from the same declarations and pydantic models, so it
@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
 from aiohttp import web
@@ -91,15 +91,21 @@ class Endpoint:
         return self.handler.__name__
 
 
-@dataclass
-class Api:
-    """A collection of endpoints and their adapter to aiohttp."""
+#: The application's authenticator, which every adapted handler asks for its caller.
+AUTHENTICATE: web.AppKey[Authenticator] = web.AppKey("ballot.authenticate")
 
-    title: str
-    version: str
-    endpoints: list[Endpoint] = field(default_factory=list)
 
-    def route(
+class RouteTable(web.RouteTableDef):
+    """One caller's routes: an aiohttp :class:`~aiohttp.web.RouteTableDef` whose every route
+    is declared with :meth:`endpoint` — its models, roles and OpenAPI entry beside it."""
+
+    def __init__(self, caller: str) -> None:
+        super().__init__()
+        #: The OpenAPI tag of these routes (who calls them).
+        self.caller = caller
+        self.endpoints: list[Endpoint] = []
+
+    def endpoint(
         self,
         method: str,
         path: str,
@@ -109,47 +115,65 @@ class Api:
         request: type[BaseModel] | None = None,
         response: type[BaseModel] | None = None,
         status: int = 200,
-        tag: str,
         content_type: str = "application/json",
         query: Sequence[tuple[str, str]] = (),
         problems: Sequence[str] = (),
         hot: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Declare ``handler`` for ``method path``; ``hot`` for the route a live session
-        calls most (casting), which is then matched first (see :meth:`install`)."""
+        calls most (casting), which is then matched first (see :meth:`Api.install`)."""
 
         def register(handler: Handler) -> Handler:
-            self.endpoints.append(
-                Endpoint(
-                    method=method.upper(),
-                    path=path,
-                    handler=handler,
-                    summary=summary,
-                    roles=frozenset(roles),
-                    request_model=request,
-                    response_model=response,
-                    status=status,
-                    tag=tag,
-                    content_type=content_type,
-                    query=query,
-                    problems=problems,
-                    hot=hot,
-                )
+            endpoint = Endpoint(
+                method=method.upper(),
+                path=path,
+                handler=handler,
+                summary=summary,
+                roles=frozenset(roles),
+                request_model=request,
+                response_model=response,
+                status=status,
+                tag=self.caller,
+                content_type=content_type,
+                query=query,
+                problems=problems,
+                hot=hot,
             )
+            self.endpoints.append(endpoint)
+            self.route(endpoint.method, path)(_adapt(endpoint))
             return handler
 
         return register
 
+    def declared(self) -> list[tuple[Endpoint, web.AbstractRouteDef]]:
+        """Each endpoint with the aiohttp route that serves it."""
+        return list(zip(self.endpoints, self, strict=True))
+
+
+@dataclass
+class Api:
+    """The route tables of every caller, their adapter to aiohttp and their OpenAPI."""
+
+    title: str
+    version: str
+    tables: Sequence[RouteTable] = ()
+
+    @property
+    def endpoints(self) -> list[Endpoint]:
+        """Every declared endpoint, table by table."""
+        return [endpoint for table in self.tables for endpoint in table.endpoints]
+
     def install(self, app: web.Application, authenticate: Authenticator) -> None:
-        """Add every endpoint to ``app``, wrapped in the adapter.
+        """Add every table's routes to ``app``; callers are authenticated by ``authenticate``.
 
         Hot endpoints first: aiohttp tries the routes under one static prefix (here every
         ``/api/v1/sessions/…`` route) in the order they were added, and each miss is a
         coroutine call and a regular-expression match — during a burst of casts, ~8 µs of
         the server process's time per ballot when casting was one of the last of 36 tried.
         """
-        for endpoint in sorted(self.endpoints, key=lambda e: not e.hot):
-            app.router.add_route(endpoint.method, endpoint.path, _adapt(endpoint, authenticate))
+        app[AUTHENTICATE] = authenticate
+        declared = [pair for table in self.tables for pair in table.declared()]
+        app.router.add_routes([route for e, route in sorted(declared, key=lambda p: not p[0].hot)])
 
     def openapi(self) -> dict[str, Any]:
         """The OpenAPI 3.1 document of every declared endpoint."""
@@ -251,11 +275,9 @@ def _responses(endpoint: Endpoint, refs: dict[Any, Any]) -> dict[str, Any]:
     return responses
 
 
-def _adapt(
-    endpoint: Endpoint, authenticate: Authenticator
-) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def _adapt(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
-        principal = await authenticate(request)
+        principal = await request.app[AUTHENTICATE](request)
         if principal.role not in endpoint.roles and Role.PUBLIC not in endpoint.roles:
             if principal.role is Role.PUBLIC:
                 raise Problem("unauthorized", "send the bearer token of a role allowed here")

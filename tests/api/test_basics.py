@@ -7,7 +7,7 @@ import base64
 from aiohttp import web
 
 from ballot.api.auth import Authenticator, SecretariatToken
-from ballot.api.endpoints import api as api_routes
+from ballot.api.routes import api as api_routes
 from crypto.signing import SigningKey
 from tests.api.conftest import SECRETARIAT_TOKEN, Api
 

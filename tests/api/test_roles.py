@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ballot.api.endpoints import api as declared
+from ballot.api.routes import api as declared
 from ballot.api.routing import Role
 from tests.api.conftest import SECRETARIAT_TOKEN, Api
 from tests.api.flows import setup_session

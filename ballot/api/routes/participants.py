@@ -1,0 +1,169 @@
+"""The delegations' routes: enrolling a key, casting a ballot, and its receipt."""
+
+from __future__ import annotations
+
+from ballot import queries
+from ballot.api import models as m
+from ballot.api.auth import digest, normalize_code
+from ballot.api.context import Context, context, require_member_of
+from ballot.api.problems import Problem
+from ballot.api.routes.common import (
+    ANYONE,
+    DELEGATION,
+    command,
+    round_number,
+)
+from ballot.api.routing import Call, Empty, Role, RouteTable
+from ballot.domain import (
+    BallotCast,
+    CastBallot,
+    EnrollDelegation,
+    enrollment_holder,
+)
+from ballot.domain.values import b64decode
+from ballot.service import SessionService
+
+routes = RouteTable("participants")
+
+
+async def _receipt(
+    ctx: Context, service: SessionService, number: int, delegation_id: str
+) -> m.Receipt:
+    stored = await queries.ballot_of(ctx.store, service.session_id, number, delegation_id)
+    if stored is None:
+        raise Problem("not_found", f"no ballot of {delegation_id} in round {number}")
+    return m.Receipt(
+        session_id=service.session_id,
+        round_number=number,
+        delegation_id=delegation_id,
+        tracking_code=stored.cast.tracking_code,
+        position=stored.record.position,
+    )
+
+
+@routes.endpoint(
+    "POST",
+    "/api/v1/sessions/{sid}/enrollment",
+    summary="Enroll with a one-time code and a public key",
+    roles=ANYONE,
+    request=m.EnrollRequest,
+    response=m.Enrolled,
+    status=201,
+    problems=[
+        "enrollment_code_unknown",
+        "enrollment_role_mismatch",
+        "enrollment_code_expired",
+        "invalid_public_key",
+    ],
+)
+async def enroll(call: Call[m.EnrollRequest]) -> m.Enrolled:
+    ctx = context(call.request)
+    service = await ctx.session(call.path("sid"))
+    code_digest = digest(normalize_code(call.body.code))
+    holder = enrollment_holder(service.state, code_digest)
+    if holder is None:
+        raise Problem("enrollment_code_unknown", "no delegation or teller holds this code")
+    is_teller = holder in service.state.tellers
+    if call.body.role is not None and call.body.role != ("teller" if is_teller else "delegation"):
+        # Refused before redeeming: a teller's code typed into the delegation page stays valid.
+        raise Problem(
+            "enrollment_role_mismatch",
+            f"this code enrolls a {'teller' if is_teller else 'delegation'}, not a {call.body.role}",
+        )
+    try:
+        public_key = b64decode(call.body.public_key)
+    except ValueError:
+        raise Problem("invalid_public_key", "the public key is not base64url") from None
+    await ctx.run(
+        service,
+        command(
+            EnrollDelegation,
+            delegation_id=holder,
+            enrollment_code_digest=code_digest,
+            public_key=public_key,
+            enrolled_at=ctx.clock(),
+        ),
+        call.principal,
+    )
+    teller = service.state.tellers.get(holder)
+    role = Role.TELLER if teller is not None else Role.DELEGATION
+    token = await ctx.tokens.issue(service.session_id, role, holder, public_key)
+    return m.Enrolled(
+        subject=holder,
+        role="teller" if teller is not None else "delegation",
+        token=token,
+        teller_index=teller.index if teller is not None else None,
+    )
+
+
+@routes.endpoint(
+    "GET",
+    "/api/v1/sessions/{sid}/me",
+    summary="Who am I",
+    roles=[Role.SECRETARIAT, Role.DELEGATION, Role.TELLER],
+    response=m.Me,
+)
+async def whoami(call: Call[Empty]) -> m.Me:
+    session_id = call.path("sid")
+    if call.principal.role is not Role.SECRETARIAT and call.principal.session_id != session_id:
+        raise Problem("forbidden", "this token belongs to another session")
+    return m.Me(
+        session_id=session_id, role=call.principal.role.value, subject=call.principal.subject
+    )
+
+
+@routes.endpoint(
+    "POST",
+    "/api/v1/sessions/{sid}/rounds/{n}/ballots",
+    summary="Cast a ballot",
+    roles=DELEGATION,
+    request=m.BallotRequest,
+    response=m.Receipt,
+    status=201,
+    hot=True,
+    problems=[
+        "round_not_open",
+        "not_eligible",
+        "already_voted",
+        "malformed_ballot",
+        "invalid_ballot",
+        "invalid_signature",
+    ],
+)
+async def cast_ballot(call: Call[m.BallotRequest]) -> m.Receipt:
+    ctx = context(call.request)
+    service = await ctx.session(call.path("sid"))
+    delegation_id = require_member_of(call.principal, service.session_id, Role.DELEGATION)
+    number = round_number(call)
+    cast = command(
+        CastBallot,
+        delegation_id=delegation_id,
+        round_number=number,
+        ballot=call.body.ballot,
+        signature=call.body.signature,
+    )
+    outcome = await ctx.cast(service, cast, call.principal)
+    for event in outcome.events:
+        if isinstance(event, BallotCast) and outcome.result is not None:
+            return m.Receipt(
+                session_id=service.session_id,
+                round_number=number,
+                delegation_id=delegation_id,
+                tracking_code=event.tracking_code,
+                position=outcome.result.first_position,
+            )
+    return await _receipt(ctx, service, number, delegation_id)  # an identical re-send
+
+
+@routes.endpoint(
+    "GET",
+    "/api/v1/sessions/{sid}/rounds/{n}/ballots/mine",
+    summary="My receipt in a round",
+    roles=DELEGATION,
+    response=m.Receipt,
+)
+async def my_receipt(call: Call[Empty]) -> m.Receipt:
+    ctx = context(call.request)
+    service = await ctx.session(call.path("sid"))
+    delegation_id = require_member_of(call.principal, service.session_id, Role.DELEGATION)
+    return await _receipt(ctx, service, round_number(call), delegation_id)

@@ -1,0 +1,395 @@
+"""The secretariat's routes: convening, the roll, credentials, tellers, rounds, and the
+session's end.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from ballot.api import models as m
+from ballot.api.auth import digest, new_enrollment_code, normalize_code
+from ballot.api.context import accepted, context
+from ballot.api.problems import Problem
+from ballot.api.routes.common import (
+    SECRETARIAT,
+    command,
+    round_definition,
+    round_number,
+    round_of,
+    run_simple,
+    signed_checkpoints,
+)
+from ballot.api.routing import Call, Empty, RouteTable
+from ballot.domain import (
+    AcceptCredentials,
+    AdjournSession,
+    AppointTellers,
+    ChangeVotingRights,
+    CloseRound,
+    ConveneSession,
+    DeclareElectedByAcclamation,
+    NominateCandidate,
+    OpenRound,
+    PublishElectionKey,
+    RecordPresence,
+    Refusal,
+    RegisterMemberState,
+    TellerAppointment,
+    VoidRound,
+    WithdrawCandidate,
+    lots_commitment,
+    next_round_plan,
+)
+from ballot.domain.values import b64encode
+
+routes = RouteTable("secretariat")
+
+
+@routes.endpoint(
+    "POST",
+    "/api/v1/sessions",
+    summary="Convene a session",
+    roles=SECRETARIAT,
+    request=m.ConveneRequest,
+    response=m.SessionCreated,
+    status=201,
+    problems=["session_already_convened"],
+)
+async def convene_session(call: Call[m.ConveneRequest]) -> m.SessionCreated:
+    ctx = context(call.request)
+    session_id = call.body.session_id or f"s-{secrets.token_hex(5)}"
+    key = await ctx.new_checkpoint_key(session_id)
+    service = await ctx.hub.service(session_id, create=True)
+    assert service is not None
+    outcome = await ctx.run(
+        service,
+        command(
+            ConveneSession,
+            session_id=session_id,
+            title=call.body.title,
+            convened_at=ctx.clock(),
+            settings=call.body.settings,
+            checkpoint_key=key.public_key().encode(),
+        ),
+        call.principal,
+    )
+    return m.SessionCreated(
+        session_id=session_id,
+        position=accepted(outcome)["position"],
+        checkpoint_key=b64encode(key.public_key().encode()),
+    )
+
+
+@routes.endpoint(
+    "POST",
+    "/api/v1/sessions/{sid}/members",
+    summary="Register a member state",
+    roles=SECRETARIAT,
+    request=m.MemberRequest,
+    response=m.Accepted,
+    status=201,
+    problems=["duplicate_id", "session_not_convened"],
+)
+async def register_member(call: Call[m.MemberRequest]) -> m.Accepted:
+    body = call.body
+    return await run_simple(
+        call,
+        command(
+            RegisterMemberState, member_id=body.member_id, name=body.name, observer=body.observer
+        ),
+    )
+
+
+@routes.endpoint(
+    "POST",
+    "/api/v1/sessions/{sid}/candidates",
+    summary="Nominate a candidate",
+    roles=SECRETARIAT,
+    request=m.CandidateRequest,
+    response=m.Accepted,
+    status=201,
+    problems=["duplicate_id", "nominations_closed"],
+)
+async def nominate_candidate(call: Call[m.CandidateRequest]) -> m.Accepted:
+    body = call.body
+    return await run_simple(
+        call,
+        command(
+            NominateCandidate,
+            candidate_id=body.candidate_id,
+            name=body.name,
+            nominated_by=body.nominated_by,
+        ),
+    )
+
+
+@routes.endpoint(
+    "POST",
+    "/api/v1/sessions/{sid}/members/{mid}/credentials",
+    summary="Accept credentials and issue an enrollment code",
+    roles=SECRETARIAT,
+    response=m.EnrollmentCode,
+    status=201,
+    problems=["unknown_member", "observer_has_no_vote"],
+)
+async def accept_credentials(call: Call[Empty]) -> m.EnrollmentCode:
+    ctx = context(call.request)
+    service = await ctx.session(call.path("sid"))
+    member_id = call.path("mid")
+    code = new_enrollment_code()
+    outcome = await ctx.run(
+        service,
+        command(
+            AcceptCredentials,
+            member_id=member_id,
+            enrollment_code_digest=digest(normalize_code(code)),
+            accepted_at=ctx.clock(),
+        ),
+        call.principal,
+    )
+    member = outcome.state.members[member_id]
+    return m.EnrollmentCode(subject=member_id, code=code, expires_at=member.code_expires_at)
+
+
+@routes.endpoint(
+    "PUT",
+    "/api/v1/sessions/{sid}/members/{mid}/presence",
+    summary="Record presence",
+    roles=SECRETARIAT,
+    request=m.PresenceRequest,
+    response=m.Accepted,
+    problems=["unknown_member"],
+)
+async def record_presence(call: Call[m.PresenceRequest]) -> m.Accepted:
+    return await run_simple(
+        call, command(RecordPresence, member_id=call.path("mid"), present=call.body.present)
+    )
+
+
+@routes.endpoint(
+    "PUT",
+    "/api/v1/sessions/{sid}/members/{mid}/voting-rights",
+    summary="Change voting rights",
+    roles=SECRETARIAT,
+    request=m.VotingRightsRequest,
+    response=m.Accepted,
+    problems=["unknown_member", "invalid_voting_rights", "observer_has_no_vote"],
+)
+async def change_voting_rights(call: Call[m.VotingRightsRequest]) -> m.Accepted:
+    body = call.body
+    return await run_simple(
+        call,
+        command(
+            ChangeVotingRights,
+            member_id=call.path("mid"),
+            arrears=body.arrears,
+            restored=body.restored,
+            suspended=body.suspended,
+            reason=body.reason,
+        ),
+    )
+
+
+@routes.endpoint(
+    "POST",
+    "/api/v1/sessions/{sid}/tellers",
+    summary="Appoint tellers and issue their codes",
+    roles=SECRETARIAT,
+    request=m.AppointTellersRequest,
+    response=m.EnrollmentCodes,
+    status=201,
+    problems=["tellers_already_appointed", "wrong_teller_count"],
+)
+async def appoint_tellers(call: Call[m.AppointTellersRequest]) -> m.EnrollmentCodes:
+    ctx = context(call.request)
+    service = await ctx.session(call.path("sid"))
+    codes = {t.teller_id: new_enrollment_code() for t in call.body.tellers}
+    outcome = await ctx.run(
+        service,
+        command(
+            AppointTellers,
+            tellers=tuple(
+                TellerAppointment(
+                    teller_id=t.teller_id,
+                    name=t.name,
+                    enrollment_code_digest=digest(normalize_code(codes[t.teller_id])),
+                )
+                for t in call.body.tellers
+            ),
+            appointed_at=ctx.clock(),
+        ),
+        call.principal,
+    )
+    return m.EnrollmentCodes(
+        codes=[
+            m.EnrollmentCode(
+                subject=teller_id,
+                code=code,
+                expires_at=outcome.state.tellers[teller_id].code_expires_at,
+            )
+            for teller_id, code in codes.items()
+        ]
+    )
+
+
+@routes.endpoint(
+    "POST",
+    "/api/v1/sessions/{sid}/key-ceremony/election-key",
+    summary="Publish the election key once the ceremony is complete",
+    roles=SECRETARIAT,
+    response=m.Accepted,
+    problems=["ceremony_out_of_order", "not_enough_qualified_tellers", "ceremony_closed"],
+)
+async def publish_election_key(call: Call[Empty]) -> m.Accepted:
+    return await run_simple(call, PublishElectionKey())
+
+
+@routes.endpoint(
+    "POST",
+    "/api/v1/sessions/{sid}/rounds",
+    summary="Open the next round",
+    roles=SECRETARIAT,
+    response=m.RoundDefinition,
+    status=201,
+    problems=[
+        "no_quorum",
+        "no_candidates",
+        "sole_candidate",
+        "round_in_progress",
+        "election_key_missing",
+    ],
+)
+async def open_round(call: Call[Empty]) -> m.RoundDefinition:
+    ctx = context(call.request)
+    service = await ctx.session(call.path("sid"))
+    try:
+        plan = next_round_plan(service.state)
+    except Refusal as refusal:
+        raise Problem.from_refusal(refusal) from None
+    commitment = None
+    if plan.needs_lots_commitment:
+        # The seed stays with the server until the close reveals it; the commitment in
+        # RoundOpened lets anyone check afterwards that it was fixed in advance.
+        seed = await ctx.keep_secret(
+            service.session_id, f"lots-seed-{plan.round_number}", secrets.token_bytes(32)
+        )
+        commitment = lots_commitment(service.session_id, plan.round_number, seed)
+    await ctx.run(
+        service,
+        command(
+            OpenRound,
+            round_number=plan.round_number,
+            opened_at=ctx.clock(),
+            lots_commitment=commitment,
+        ),
+        call.principal,
+    )
+    return round_definition(service.session_id, round_of(service, plan.round_number))
+
+
+@routes.endpoint(
+    "POST",
+    "/api/v1/sessions/{sid}/rounds/{n}/close",
+    summary="Close a round",
+    roles=SECRETARIAT,
+    response=m.Accepted,
+    problems=["round_not_open", "wrong_round_number"],
+)
+async def close_round(call: Call[Empty]) -> m.Accepted:
+    ctx = context(call.request)
+    service = await ctx.session(call.path("sid"))
+    number = round_number(call)
+    current = round_of(service, number)
+    seed = (
+        await ctx.secret(service.session_id, f"lots-seed-{number}")
+        if current.lots_commitment
+        else None
+    )
+    outcome = await ctx.run(
+        service,
+        command(CloseRound, round_number=number, closed_at=ctx.clock(), lots_seed=seed),
+        call.principal,
+    )
+    await ctx.sign_checkpoint(service)
+    return m.Accepted(**accepted(outcome))
+
+
+@routes.endpoint(
+    "POST",
+    "/api/v1/sessions/{sid}/rounds/{n}/void",
+    summary="Void a round",
+    roles=SECRETARIAT,
+    request=m.NoteRequest,
+    response=m.Accepted,
+    problems=["round_not_voidable"],
+)
+async def void_round(call: Call[m.NoteRequest]) -> m.Accepted:
+    return await run_simple(
+        call, command(VoidRound, round_number=round_number(call), note=call.body.reason)
+    )
+
+
+@routes.endpoint(
+    "POST",
+    "/api/v1/sessions/{sid}/candidates/{cid}/withdrawal",
+    summary="Record a withdrawal",
+    roles=SECRETARIAT,
+    request=m.NoteRequest,
+    response=m.Accepted,
+    problems=["unknown_candidate", "candidate_not_standing", "round_in_progress"],
+)
+async def withdraw_candidate(call: Call[m.NoteRequest]) -> m.Accepted:
+    return await run_simple(
+        call, command(WithdrawCandidate, candidate_id=call.path("cid"), reason=call.body.reason)
+    )
+
+
+@routes.endpoint(
+    "POST",
+    "/api/v1/sessions/{sid}/acclamation",
+    summary="Record election by acclamation",
+    roles=SECRETARIAT,
+    request=m.AcclamationRequest,
+    response=m.Accepted,
+    problems=["not_sole_candidate", "confirmation_required"],
+)
+async def acclaim(call: Call[m.AcclamationRequest]) -> m.Accepted:
+    reply = await run_simple(
+        call, command(DeclareElectedByAcclamation, candidate_id=call.body.candidate_id)
+    )
+    ctx = context(call.request)
+    await ctx.sign_checkpoint(await ctx.session(call.path("sid")))  # the session's result
+    return reply
+
+
+@routes.endpoint(
+    "POST",
+    "/api/v1/sessions/{sid}/adjournment",
+    summary="Adjourn the session",
+    roles=SECRETARIAT,
+    request=m.NoteRequest,
+    response=m.Accepted,
+    problems=["round_in_progress"],
+)
+async def adjourn(call: Call[m.NoteRequest]) -> m.Accepted:
+    ctx = context(call.request)
+    reply = await run_simple(
+        call, command(AdjournSession, adjourned_at=ctx.clock(), reason=call.body.reason)
+    )
+    await ctx.sign_checkpoint(await ctx.session(call.path("sid")))  # the log's last words
+    return reply
+
+
+@routes.endpoint(
+    "POST",
+    "/api/v1/sessions/{sid}/checkpoints",
+    summary="Sign a checkpoint now",
+    roles=SECRETARIAT,
+    response=m.Checkpoints,
+    status=201,
+)
+async def checkpoint_now(call: Call[Empty]) -> m.Checkpoints:
+    ctx = context(call.request)
+    service = await ctx.session(call.path("sid"))
+    await ctx.sign_checkpoint(service)
+    return await signed_checkpoints(ctx, service)
