@@ -1,6 +1,7 @@
 # Two entry points, both self-contained on a fresh machine (Python >= 3.11 and Node):
 #   make run   - set up, then serve a ready demo session on the embedded PostgreSQL
-#   make test  - set up, then lint, type-check and run the whole test suite (Python and Node)
+#   make test  - set up, then lint (with the import contracts), type-check and run the whole
+#                test suite (Python and Node)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -34,6 +35,7 @@ run: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: setup
 	$(VENV)/bin/mypy

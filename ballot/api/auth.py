@@ -17,7 +17,6 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -26,6 +25,7 @@ from aiohttp import web
 
 from ballot.api.problems import Problem
 from ballot.api.routing import PUBLIC, Principal, Role
+from ballot.memo import BoundedMemo
 from events.postgres import PostgresEventStore
 
 TOKEN_BYTES = 32
@@ -107,7 +107,7 @@ class TokenStore:
 
     def __init__(self, store: PostgresEventStore) -> None:
         self._store = store
-        self._known: OrderedDict[bytes, TokenRecord] = OrderedDict()
+        self._known: BoundedMemo[bytes, TokenRecord] = BoundedMemo(self.CACHE_SIZE)
 
     async def issue(self, session_id: str, role: Role, subject: str, public_key: bytes) -> str:
         """Create and remember a token for ``subject``; return it (shown once)."""
@@ -122,7 +122,7 @@ class TokenStore:
             subject,
             public_key,
         )
-        self._keep(key, TokenRecord(session_id, role, subject, bytes(public_key)))
+        self._known.keep(key, TokenRecord(session_id, role, subject, bytes(public_key)))
         return token
 
     async def find(self, token: str) -> TokenRecord | None:
@@ -130,7 +130,6 @@ class TokenStore:
         key = digest(token)
         record = self._known.get(key)
         if record is not None:
-            self._known.move_to_end(key)
             return record
         row = await self._store.pool.fetchrow(
             "SELECT session_id, role, subject, public_key FROM api_tokens WHERE token_hash = $1",
@@ -139,13 +138,8 @@ class TokenStore:
         if row is None:
             return None
         record = TokenRecord(row[0], Role(row[1]), row[2], bytes(row[3]))
-        self._keep(key, record)
+        self._known.keep(key, record)
         return record
-
-    def _keep(self, key: bytes, record: TokenRecord) -> None:
-        self._known[key] = record
-        if len(self._known) > self.CACHE_SIZE:
-            self._known.popitem(last=False)
 
 
 def bearer(request: web.Request) -> str | None:

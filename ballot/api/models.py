@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ballot.domain import SessionSettings
-from ballot.domain.projections import (
+from ballot.domain.read_models import (
     Outcome,
     RollEntry,
     RoundResult,

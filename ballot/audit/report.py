@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ballot.domain.projections import Outcome, RoundResult
+from ballot.domain.read_models import Outcome, RoundResult
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@
 * :func:`verify_cast` / :func:`check_casts` — a cast ballot's checks, whose
   :class:`VerifiedCast` is what ``decide`` takes for a cast;
 * the events (SPEC §4) with :meth:`Event.to_payload` / :func:`event_from_payload`;
-* the rules (:mod:`ballot.domain.rules`) and the read models (:mod:`ballot.domain.projections`).
+* the rules (:mod:`ballot.domain.rules`) and the read models (:mod:`ballot.domain.read_models`).
 
 Nothing in this package reads a clock, draws randomness or performs I/O; see ``docs/rules.md``.
 """
@@ -83,7 +83,7 @@ from ballot.domain.events import (
     event_from_payload,
 )
 from ballot.domain.evolve import InconsistentLog, evolve, replay
-from ballot.domain.projections import (
+from ballot.domain.read_models import (
     CandidateRow,
     NextRound,
     Outcome,

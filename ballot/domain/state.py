@@ -2,7 +2,7 @@
 
 Nothing here is ever mutated. Mappings are immutable, picklable :class:`FrozenMap` values
 that are rebuilt, never changed, when an event updates them; their insertion order is the log
-order, which the projections rely on (members in registration order, voters in deposit order).
+order, which the read models rely on (members in registration order, voters in deposit order).
 """
 
 from __future__ import annotations

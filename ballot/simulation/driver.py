@@ -42,7 +42,7 @@ from ballot.domain import (
     next_round_plan,
     verify_cast,
 )
-from ballot.domain.projections import Outcome as FinalOutcome
+from ballot.domain.read_models import Outcome as FinalOutcome
 from ballot.service import Outcome, SessionService
 from ballot.simulation.delegation import (
     DelegationAgent,

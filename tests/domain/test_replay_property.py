@@ -210,7 +210,7 @@ def test_replay_reproduces_state_and_decisions(
         assert kit.state.phase == "elected"
         statuses = [c.status for c in kit.state.candidates.values()]
         assert statuses.count("elected") == 1
-    # 4. projections are functions of the state
+    # 4. read models are functions of the state
     assert session_view(replay(kit.events)) == session_view(kit.state)
     assert results_board(replay(kit.events)) == results_board(kit.state)
     in_progress = [r for r in kit.state.rounds if r.status in ("open", "closed")]
