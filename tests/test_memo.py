@@ -18,5 +18,5 @@ def test_the_least_recently_used_entry_goes_first() -> None:
 
 
 def test_a_memo_holds_at_least_one_entry() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least one"):
         BoundedMemo[str, int](0)
