@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from pydantic import BaseModel
+
 from ballot.api import models as m
 from ballot.api.context import accepted, context, require_member_of
 from ballot.api.routes.common import (
@@ -11,9 +15,10 @@ from ballot.api.routes.common import (
     round_number,
     run_simple,
 )
-from ballot.api.routing import Call, Empty, Role, RouteTable
+from ballot.api.routing import Call, Empty, Handler, Role, RouteTable
 from ballot.domain import (
     AnswerKeyComplaint,
+    Command,
     DealKeyShares,
     FileKeyComplaint,
     RoundTallied,
@@ -27,39 +32,46 @@ from crypto import dkg
 routes = RouteTable("tellers")
 
 
-@routes.endpoint(
-    "POST",
-    "/api/v1/sessions/{sid}/key-ceremony/commitments",
-    summary="Post a key commitment",
-    roles=TELLER,
-    request=m.SignedMessageRequest,
-    response=m.Accepted,
-    status=201,
-    problems=["invalid_ceremony_message", "duplicate_ceremony_message", "ceremony_out_of_order"],
-)
-async def post_commitment(call: Call[m.SignedMessageRequest]) -> m.Accepted:
-    teller = require_member_of(call.principal, call.path("sid"), Role.TELLER)
-    return await run_simple(
-        call,
-        command(
-            SubmitKeyCommitment,
-            teller_id=teller,
-            commitment=call.body.message,
-            signature=call.body.signature,
-        ),
+#: What a ceremony message may be refused for (a complaint or answer cannot be a duplicate:
+#: the same one again is an idempotent re-send).
+_DEALING = ["invalid_ceremony_message", "duplicate_ceremony_message", "ceremony_out_of_order"]
+_DISPUTING = ["invalid_ceremony_message", "ceremony_out_of_order"]
+
+
+def _ceremony(
+    path: str, summary: str, request: type[BaseModel], problems: list[str]
+) -> Callable[[Handler], Handler]:
+    """Declare a teller's post of a key-ceremony message to ``…/key-ceremony/<path>``."""
+    return routes.endpoint(
+        "POST",
+        f"/api/v1/sessions/{{sid}}/key-ceremony/{path}",
+        summary=summary,
+        roles=TELLER,
+        request=request,
+        response=m.Accepted,
+        status=201,
+        problems=problems,
     )
 
 
-@routes.endpoint(
-    "POST",
-    "/api/v1/sessions/{sid}/key-ceremony/shares",
-    summary="Deal encrypted key shares",
-    roles=TELLER,
-    request=m.DealRequest,
-    response=m.Accepted,
-    status=201,
-    problems=["invalid_ceremony_message", "duplicate_ceremony_message", "ceremony_out_of_order"],
-)
+async def _signed(
+    call: Call[m.SignedMessageRequest], kind: type[Command], field: str
+) -> m.Accepted:
+    """Run the calling teller's signed ceremony message as a ``kind`` command whose message
+    is its ``field``."""
+    teller = require_member_of(call.principal, call.path("sid"), Role.TELLER)
+    message = {field: call.body.message}
+    return await run_simple(
+        call, command(kind, teller_id=teller, signature=call.body.signature, **message)
+    )
+
+
+@_ceremony("commitments", "Post a key commitment", m.SignedMessageRequest, _DEALING)
+async def post_commitment(call: Call[m.SignedMessageRequest]) -> m.Accepted:
+    return await _signed(call, SubmitKeyCommitment, "commitment")
+
+
+@_ceremony("shares", "Deal encrypted key shares", m.DealRequest, _DEALING)
 async def post_shares(call: Call[m.DealRequest]) -> m.Accepted:
     teller = require_member_of(call.principal, call.path("sid"), Role.TELLER)
     shares = tuple(
@@ -68,50 +80,14 @@ async def post_shares(call: Call[m.DealRequest]) -> m.Accepted:
     return await run_simple(call, command(DealKeyShares, teller_id=teller, shares=shares))
 
 
-@routes.endpoint(
-    "POST",
-    "/api/v1/sessions/{sid}/key-ceremony/complaints",
-    summary="File a complaint",
-    roles=TELLER,
-    request=m.SignedMessageRequest,
-    response=m.Accepted,
-    status=201,
-    problems=["invalid_ceremony_message", "ceremony_out_of_order"],
-)
+@_ceremony("complaints", "File a complaint", m.SignedMessageRequest, _DISPUTING)
 async def post_complaint(call: Call[m.SignedMessageRequest]) -> m.Accepted:
-    teller = require_member_of(call.principal, call.path("sid"), Role.TELLER)
-    return await run_simple(
-        call,
-        command(
-            FileKeyComplaint,
-            teller_id=teller,
-            complaint=call.body.message,
-            signature=call.body.signature,
-        ),
-    )
+    return await _signed(call, FileKeyComplaint, "complaint")
 
 
-@routes.endpoint(
-    "POST",
-    "/api/v1/sessions/{sid}/key-ceremony/answers",
-    summary="Answer a complaint",
-    roles=TELLER,
-    request=m.SignedMessageRequest,
-    response=m.Accepted,
-    status=201,
-    problems=["invalid_ceremony_message", "ceremony_out_of_order"],
-)
+@_ceremony("answers", "Answer a complaint", m.SignedMessageRequest, _DISPUTING)
 async def post_answer(call: Call[m.SignedMessageRequest]) -> m.Accepted:
-    teller = require_member_of(call.principal, call.path("sid"), Role.TELLER)
-    return await run_simple(
-        call,
-        command(
-            AnswerKeyComplaint,
-            teller_id=teller,
-            answer=call.body.message,
-            signature=call.body.signature,
-        ),
-    )
+    return await _signed(call, AnswerKeyComplaint, "answer")
 
 
 @routes.endpoint(

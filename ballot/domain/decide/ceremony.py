@@ -4,6 +4,8 @@ answers, and the election key they publish (SPEC §5).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ballot.domain import crypto_port
 from ballot.domain.commands import (
     AnswerKeyComplaint,
@@ -34,19 +36,46 @@ from crypto.group import Point
 HANDLERS = Handlers()
 
 
-def _ceremony_teller(state: SessionState, teller_id: str) -> tuple[TellerState, bytes]:
-    """The sending teller and its enrolled key, while the ceremony is running."""
+def _require_ceremony_open(state: SessionState) -> None:
     require_active(state)
     if not state.tellers:
         raise Refusal("tellers_not_appointed", "appoint the tellers first")
     if state.ceremony.published:
         raise Refusal("ceremony_closed", "the election key is already published")
+
+
+@dataclass(frozen=True, slots=True)
+class _Sender:
+    """The teller sending a ceremony message, its enrolled key and the ceremony's context."""
+
+    teller: TellerState
+    key: bytes
+    ctx: CeremonyContext
+
+    @property
+    def index(self) -> int:
+        return self.teller.index
+
+    def invalid(self, message: str) -> Refusal:
+        """The refusal of a message that breaks the ceremony's rules."""
+        return Refusal("invalid_ceremony_message", message, teller=self.teller.teller_id)
+
+    def check_signature(self, message: crypto_port.CeremonyMessage, signature: bytes) -> None:
+        """Refuse ``invalid_signature`` unless the teller signed ``message``."""
+        crypto_port.check_teller_signature(
+            self.key, self.ctx, message, signature, self.teller.teller_id
+        )
+
+
+def _sender(state: SessionState, teller_id: str) -> _Sender:
+    """The sending teller, while the ceremony is running."""
+    _require_ceremony_open(state)
     teller = state.tellers.get(teller_id)
     if teller is None:
         raise Refusal("unknown_teller", f"no teller {teller_id!r}")
     if teller.public_key is None:
         raise Refusal("teller_not_enrolled", f"{teller_id} has not enrolled a key")
-    return teller, teller.public_key
+    return _Sender(teller, teller.public_key, ceremony_context(state))
 
 
 def ceremony_context(state: SessionState) -> CeremonyContext:
@@ -68,26 +97,23 @@ def _all_committed(state: SessionState, what: str) -> None:
 
 @HANDLERS.on(SubmitKeyCommitment)
 def _commit(state: SessionState, cmd: SubmitKeyCommitment) -> list[Event]:
-    teller, key = _ceremony_teller(state, cmd.teller_id)
-    ctx = ceremony_context(state)
+    sender = _sender(state, cmd.teller_id)
     commitment = crypto_port.parse_commitment(cmd.commitment, cmd.teller_id)
-    previous = state.ceremony.commitments.get(teller.index)
+    previous = state.ceremony.commitments.get(sender.index)
     if previous is not None:
         if previous == commitment:
             return []
         raise Refusal("duplicate_ceremony_message", f"{cmd.teller_id} has already committed")
-    if commitment.index != teller.index:
-        raise Refusal(
-            "invalid_ceremony_message",
-            f"{cmd.teller_id} is teller {teller.index}, the commitment is for {commitment.index}",
-            teller=cmd.teller_id,
+    if commitment.index != sender.index:
+        raise sender.invalid(
+            f"{cmd.teller_id} is teller {sender.index}, the commitment is for {commitment.index}"
         )
-    crypto_port.check_commitment(ctx, commitment, cmd.teller_id)
-    crypto_port.check_teller_signature(key, ctx, commitment, cmd.signature, cmd.teller_id)
+    crypto_port.check_commitment(sender.ctx, commitment, cmd.teller_id)
+    sender.check_signature(commitment, cmd.signature)
     return [
         KeyCeremonyCommitted(
             teller_id=cmd.teller_id,
-            index=teller.index,
+            index=sender.index,
             commitment=cmd.commitment,
             signature=cmd.signature,
         )
@@ -96,30 +122,27 @@ def _commit(state: SessionState, cmd: SubmitKeyCommitment) -> list[Event]:
 
 @HANDLERS.on(DealKeyShares)
 def _deal(state: SessionState, cmd: DealKeyShares) -> list[Event]:
-    teller, key = _ceremony_teller(state, cmd.teller_id)
+    sender = _sender(state, cmd.teller_id)
     _all_committed(state, "dealing")
-    ctx = ceremony_context(state)
     shares = tuple(crypto_port.parse_encrypted_share(s.share, cmd.teller_id) for s in cmd.shares)
-    previous = state.ceremony.dealt.get(teller.index)
+    previous = state.ceremony.dealt.get(sender.index)
     if previous is not None:
         if previous == shares:
             return []
         raise Refusal("duplicate_ceremony_message", f"{cmd.teller_id} has already dealt")
-    expected = [t.index for t in state.tellers.values() if t.index != teller.index]
+    expected = [t.index for t in state.tellers.values() if t.index != sender.index]
     if sorted(s.recipient for s in shares) != sorted(expected) or any(
-        s.dealer != teller.index for s in shares
+        s.dealer != sender.index for s in shares
     ):
-        raise Refusal(
-            "invalid_ceremony_message",
-            f"dealer {teller.index} must send exactly one share to each of {sorted(expected)}",
-            teller=cmd.teller_id,
+        raise sender.invalid(
+            f"dealer {sender.index} must send exactly one share to each of {sorted(expected)}"
         )
     for share, signed in zip(shares, cmd.shares, strict=True):
-        crypto_port.check_teller_signature(key, ctx, share, signed.signature, cmd.teller_id)
+        sender.check_signature(share, signed.signature)
     return [
         KeyCeremonySharesDealt(
             teller_id=cmd.teller_id,
-            index=teller.index,
+            index=sender.index,
             shares=tuple(SignedShare(share=s.share, signature=s.signature) for s in cmd.shares),
         )
     ]
@@ -127,23 +150,20 @@ def _deal(state: SessionState, cmd: DealKeyShares) -> list[Event]:
 
 @HANDLERS.on(FileKeyComplaint)
 def _complain(state: SessionState, cmd: FileKeyComplaint) -> list[Event]:
-    teller, key = _ceremony_teller(state, cmd.teller_id)
+    sender = _sender(state, cmd.teller_id)
     _all_committed(state, "a complaint")
-    ctx = ceremony_context(state)
     complaint = crypto_port.parse_complaint(cmd.complaint, cmd.teller_id)
-    if complaint.accuser != teller.index or complaint.accused not in state.ceremony.commitments:
-        raise Refusal(
-            "invalid_ceremony_message",
-            f"teller {teller.index} can only complain in its own name about a dealer",
-            teller=cmd.teller_id,
+    if complaint.accuser != sender.index or complaint.accused not in state.ceremony.commitments:
+        raise sender.invalid(
+            f"teller {sender.index} can only complain in its own name about a dealer"
         )
     if complaint in state.ceremony.complaints:
         return []
-    crypto_port.check_teller_signature(key, ctx, complaint, cmd.signature, cmd.teller_id)
+    sender.check_signature(complaint, cmd.signature)
     return [
         KeyCeremonyComplaintFiled(
             teller_id=cmd.teller_id,
-            index=teller.index,
+            index=sender.index,
             against=complaint.accused,
             complaint=cmd.complaint,
             signature=cmd.signature,
@@ -153,15 +173,10 @@ def _complain(state: SessionState, cmd: FileKeyComplaint) -> list[Event]:
 
 @HANDLERS.on(AnswerKeyComplaint)
 def _answer(state: SessionState, cmd: AnswerKeyComplaint) -> list[Event]:
-    teller, key = _ceremony_teller(state, cmd.teller_id)
-    ctx = ceremony_context(state)
+    sender = _sender(state, cmd.teller_id)
     answer = crypto_port.parse_answer(cmd.answer, cmd.teller_id)
-    if answer.accused != teller.index:
-        raise Refusal(
-            "invalid_ceremony_message",
-            f"teller {teller.index} can only answer for itself",
-            teller=cmd.teller_id,
-        )
+    if answer.accused != sender.index:
+        raise sender.invalid(f"teller {sender.index} can only answer for itself")
     pair = (answer.accuser, answer.accused)
     if pair not in {(c.accuser, c.accused) for c in state.ceremony.complaints}:
         raise Refusal(
@@ -173,11 +188,11 @@ def _answer(state: SessionState, cmd: AnswerKeyComplaint) -> list[Event]:
         if answer in state.ceremony.answers:
             return []
         raise Refusal("duplicate_ceremony_message", "this complaint is already answered")
-    crypto_port.check_teller_signature(key, ctx, answer, cmd.signature, cmd.teller_id)
+    sender.check_signature(answer, cmd.signature)
     return [
         KeyCeremonyComplaintAnswered(
             teller_id=cmd.teller_id,
-            index=teller.index,
+            index=sender.index,
             accuser=answer.accuser,
             answer=cmd.answer,
             signature=cmd.signature,
@@ -187,11 +202,7 @@ def _answer(state: SessionState, cmd: AnswerKeyComplaint) -> list[Event]:
 
 @HANDLERS.on(PublishElectionKey)
 def _publish(state: SessionState, cmd: PublishElectionKey) -> list[Event]:
-    require_active(state)
-    if not state.tellers:
-        raise Refusal("tellers_not_appointed", "appoint the tellers first")
-    if state.ceremony.published:
-        raise Refusal("ceremony_closed", "the election key is already published")
+    _require_ceremony_open(state)
     _all_committed(state, "publishing the key")
     key, qual, vks = ceremony_key(state)
     return [
