@@ -5,6 +5,7 @@ answers, and the election key they publish (SPEC §5).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ballot.domain import crypto_port
 from ballot.domain.commands import (
@@ -66,6 +67,12 @@ class _Sender:
             self.key, self.ctx, message, signature, self.teller.teller_id
         )
 
+    def signed(self, message: crypto_port.CeremonyMessage, signature: bytes) -> dict[str, Any]:
+        """The fields every signed ceremony event has — sender, index, signature — once the
+        signature over ``message`` is checked."""
+        self.check_signature(message, signature)
+        return {"teller_id": self.teller.teller_id, "index": self.index, "signature": signature}
+
 
 def _sender(state: SessionState, teller_id: str) -> _Sender:
     """The sending teller, while the ceremony is running."""
@@ -109,15 +116,8 @@ def _commit(state: SessionState, cmd: SubmitKeyCommitment) -> list[Event]:
             f"{cmd.teller_id} is teller {sender.index}, the commitment is for {commitment.index}"
         )
     crypto_port.check_commitment(sender.ctx, commitment, cmd.teller_id)
-    sender.check_signature(commitment, cmd.signature)
-    return [
-        KeyCeremonyCommitted(
-            teller_id=cmd.teller_id,
-            index=sender.index,
-            commitment=cmd.commitment,
-            signature=cmd.signature,
-        )
-    ]
+    signed = sender.signed(commitment, cmd.signature)
+    return [KeyCeremonyCommitted(commitment=cmd.commitment, **signed)]
 
 
 @HANDLERS.on(DealKeyShares)
@@ -159,16 +159,8 @@ def _complain(state: SessionState, cmd: FileKeyComplaint) -> list[Event]:
         )
     if complaint in state.ceremony.complaints:
         return []
-    sender.check_signature(complaint, cmd.signature)
-    return [
-        KeyCeremonyComplaintFiled(
-            teller_id=cmd.teller_id,
-            index=sender.index,
-            against=complaint.accused,
-            complaint=cmd.complaint,
-            signature=cmd.signature,
-        )
-    ]
+    signed = sender.signed(complaint, cmd.signature)
+    return [KeyCeremonyComplaintFiled(against=complaint.accused, complaint=cmd.complaint, **signed)]
 
 
 @HANDLERS.on(AnswerKeyComplaint)
@@ -188,16 +180,8 @@ def _answer(state: SessionState, cmd: AnswerKeyComplaint) -> list[Event]:
         if answer in state.ceremony.answers:
             return []
         raise Refusal("duplicate_ceremony_message", "this complaint is already answered")
-    sender.check_signature(answer, cmd.signature)
-    return [
-        KeyCeremonyComplaintAnswered(
-            teller_id=cmd.teller_id,
-            index=sender.index,
-            accuser=answer.accuser,
-            answer=cmd.answer,
-            signature=cmd.signature,
-        )
-    ]
+    signed = sender.signed(answer, cmd.signature)
+    return [KeyCeremonyComplaintAnswered(accuser=answer.accuser, answer=cmd.answer, **signed)]
 
 
 @HANDLERS.on(PublishElectionKey)
