@@ -5,6 +5,9 @@ session's end.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Sequence
+
+from pydantic import BaseModel
 
 from ballot.api import models as m
 from ballot.api.auth import digest, new_enrollment_code, normalize_code
@@ -19,7 +22,7 @@ from ballot.api.routes.common import (
     run_simple,
     signed_checkpoints,
 )
-from ballot.api.routing import Call, Empty, RouteTable
+from ballot.api.routing import Call, Empty, Handler, RouteTable
 from ballot.domain import (
     AcceptCredentials,
     AdjournSession,
@@ -43,6 +46,29 @@ from ballot.domain import (
 from ballot.domain.values import b64encode
 
 routes = RouteTable("secretariat")
+
+
+def _act(
+    method: str,
+    path: str,
+    summary: str,
+    *,
+    request: type[BaseModel] | None = None,
+    problems: Sequence[str] = (),
+    status: int = 201,
+) -> Callable[[Handler], Handler]:
+    """Declare a secretariat act on ``/api/v1/sessions/{sid}/<path>``, answered with what
+    it recorded (``Accepted``)."""
+    return routes.endpoint(
+        method,
+        f"/api/v1/sessions/{{sid}}/{path}",
+        summary=summary,
+        roles=SECRETARIAT,
+        request=request,
+        response=m.Accepted,
+        status=status,
+        problems=problems,
+    )
 
 
 @routes.endpoint(
@@ -80,14 +106,11 @@ async def convene_session(call: Call[m.ConveneRequest]) -> m.SessionCreated:
     )
 
 
-@routes.endpoint(
+@_act(
     "POST",
-    "/api/v1/sessions/{sid}/members",
-    summary="Register a member state",
-    roles=SECRETARIAT,
+    "members",
+    "Register a member state",
     request=m.MemberRequest,
-    response=m.Accepted,
-    status=201,
     problems=["duplicate_id", "session_not_convened"],
 )
 async def register_member(call: Call[m.MemberRequest]) -> m.Accepted:
@@ -100,14 +123,11 @@ async def register_member(call: Call[m.MemberRequest]) -> m.Accepted:
     )
 
 
-@routes.endpoint(
+@_act(
     "POST",
-    "/api/v1/sessions/{sid}/candidates",
-    summary="Nominate a candidate",
-    roles=SECRETARIAT,
+    "candidates",
+    "Nominate a candidate",
     request=m.CandidateRequest,
-    response=m.Accepted,
-    status=201,
     problems=["duplicate_id", "nominations_closed"],
 )
 async def nominate_candidate(call: Call[m.CandidateRequest]) -> m.Accepted:
@@ -151,14 +171,13 @@ async def accept_credentials(call: Call[Empty]) -> m.EnrollmentCode:
     return m.EnrollmentCode(subject=member_id, code=code, expires_at=member.code_expires_at)
 
 
-@routes.endpoint(
+@_act(
     "PUT",
-    "/api/v1/sessions/{sid}/members/{mid}/presence",
-    summary="Record presence",
-    roles=SECRETARIAT,
+    "members/{mid}/presence",
+    "Record presence",
     request=m.PresenceRequest,
-    response=m.Accepted,
     problems=["unknown_member"],
+    status=200,
 )
 async def record_presence(call: Call[m.PresenceRequest]) -> m.Accepted:
     return await run_simple(
@@ -166,14 +185,13 @@ async def record_presence(call: Call[m.PresenceRequest]) -> m.Accepted:
     )
 
 
-@routes.endpoint(
+@_act(
     "PUT",
-    "/api/v1/sessions/{sid}/members/{mid}/voting-rights",
-    summary="Change voting rights",
-    roles=SECRETARIAT,
+    "members/{mid}/voting-rights",
+    "Change voting rights",
     request=m.VotingRightsRequest,
-    response=m.Accepted,
     problems=["unknown_member", "invalid_voting_rights", "observer_has_no_vote"],
+    status=200,
 )
 async def change_voting_rights(call: Call[m.VotingRightsRequest]) -> m.Accepted:
     body = call.body
@@ -232,13 +250,12 @@ async def appoint_tellers(call: Call[m.AppointTellersRequest]) -> m.EnrollmentCo
     )
 
 
-@routes.endpoint(
+@_act(
     "POST",
-    "/api/v1/sessions/{sid}/key-ceremony/election-key",
-    summary="Publish the election key once the ceremony is complete",
-    roles=SECRETARIAT,
-    response=m.Accepted,
+    "key-ceremony/election-key",
+    "Publish the election key once the ceremony is complete",
     problems=["ceremony_out_of_order", "not_enough_qualified_tellers", "ceremony_closed"],
+    status=200,
 )
 async def publish_election_key(call: Call[Empty]) -> m.Accepted:
     return await run_simple(call, PublishElectionKey())
@@ -287,13 +304,12 @@ async def open_round(call: Call[Empty]) -> m.RoundDefinition:
     return round_definition(service.session_id, round_of(service, plan.round_number))
 
 
-@routes.endpoint(
+@_act(
     "POST",
-    "/api/v1/sessions/{sid}/rounds/{n}/close",
-    summary="Close a round",
-    roles=SECRETARIAT,
-    response=m.Accepted,
+    "rounds/{n}/close",
+    "Close a round",
     problems=["round_not_open", "wrong_round_number"],
+    status=200,
 )
 async def close_round(call: Call[Empty]) -> m.Accepted:
     ctx = context(call.request)
@@ -314,14 +330,13 @@ async def close_round(call: Call[Empty]) -> m.Accepted:
     return m.Accepted(**accepted(outcome))
 
 
-@routes.endpoint(
+@_act(
     "POST",
-    "/api/v1/sessions/{sid}/rounds/{n}/void",
-    summary="Void a round",
-    roles=SECRETARIAT,
+    "rounds/{n}/void",
+    "Void a round",
     request=m.NoteRequest,
-    response=m.Accepted,
     problems=["round_not_voidable"],
+    status=200,
 )
 async def void_round(call: Call[m.NoteRequest]) -> m.Accepted:
     return await run_simple(
@@ -329,14 +344,13 @@ async def void_round(call: Call[m.NoteRequest]) -> m.Accepted:
     )
 
 
-@routes.endpoint(
+@_act(
     "POST",
-    "/api/v1/sessions/{sid}/candidates/{cid}/withdrawal",
-    summary="Record a withdrawal",
-    roles=SECRETARIAT,
+    "candidates/{cid}/withdrawal",
+    "Record a withdrawal",
     request=m.NoteRequest,
-    response=m.Accepted,
     problems=["unknown_candidate", "candidate_not_standing", "round_in_progress"],
+    status=200,
 )
 async def withdraw_candidate(call: Call[m.NoteRequest]) -> m.Accepted:
     return await run_simple(
@@ -344,14 +358,13 @@ async def withdraw_candidate(call: Call[m.NoteRequest]) -> m.Accepted:
     )
 
 
-@routes.endpoint(
+@_act(
     "POST",
-    "/api/v1/sessions/{sid}/acclamation",
-    summary="Record election by acclamation",
-    roles=SECRETARIAT,
+    "acclamation",
+    "Record election by acclamation",
     request=m.AcclamationRequest,
-    response=m.Accepted,
     problems=["not_sole_candidate", "confirmation_required"],
+    status=200,
 )
 async def acclaim(call: Call[m.AcclamationRequest]) -> m.Accepted:
     reply = await run_simple(
@@ -362,14 +375,13 @@ async def acclaim(call: Call[m.AcclamationRequest]) -> m.Accepted:
     return reply
 
 
-@routes.endpoint(
+@_act(
     "POST",
-    "/api/v1/sessions/{sid}/adjournment",
-    summary="Adjourn the session",
-    roles=SECRETARIAT,
+    "adjournment",
+    "Adjourn the session",
     request=m.NoteRequest,
-    response=m.Accepted,
     problems=["round_in_progress"],
+    status=200,
 )
 async def adjourn(call: Call[m.NoteRequest]) -> m.Accepted:
     ctx = context(call.request)
