@@ -107,8 +107,10 @@ def _cast(state: SessionState, verified: VerifiedCast) -> list[Event]:
         raise Refusal(
             "invalid_signature", "ballot signature does not verify", delegation=cmd.delegation_id
         )
+    # Built unvalidated: every field is the validated command's, or the tracking code just
+    # rendered (re-checking a ballot's JSON for every cast is measurable).
     return [
-        BallotCast(
+        BallotCast.model_construct(
             round_number=current.number,
             delegation_id=cmd.delegation_id,
             ballot=cmd.ballot,
