@@ -15,6 +15,7 @@ import contextlib
 import hmac
 import json
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Final
@@ -151,7 +152,7 @@ class Auditor:
             self.options.workers, self.options.chunk_size, self.options.inline_first
         )
         #: A run of ballots read but not yet decided: their checks are in the workers.
-        self._held: list[_Held] = []
+        self._held: deque[_Held] = deque()
         self._tree = LogTree(self.options.window)
         self._failures: list[tuple[float, int, Failure]] = []
         self._warnings: list[Failure] = []
@@ -493,19 +494,26 @@ class Auditor:
         wanted = bool(self._receipts) and normalize_code(event.tracking_code) in self._receipts
         if len(self._held) >= MAX_HELD or wanted:  # a receipt looks at the rules' state
             self._release()
+        else:
+            self._advance(wait=False)  # the rules keep up while the workers check
 
     def _release(self) -> None:
         """Decide every held ballot, in order, on the answers of its checks."""
-        if not self._held:
-            return
-        answers = self._casts.results()
-        held, self._held = self._held, []
-        for ballot in held:
+        self._advance(wait=True)
+
+    def _advance(self, *, wait: bool) -> None:
+        """Decide held ballots from the oldest, as far as their answers are in (every one,
+        waiting for the workers, with ``wait``)."""
+        while self._held:
+            ballot = self._held[0]
             verified = None
             if ballot.check is not None:
-                answer = next(answers)
+                answer = self._casts.next_answer(wait=wait)
+                if answer is None:
+                    return
                 if isinstance(answer, CheckedCast) and isinstance(ballot.command, CastBallot):
                     verified = verified_cast(ballot.command, ballot.check, ballot.key, answer)
+            self._held.popleft()
             self._decide(ballot.event, ballot.at, verified, skip_checkpoint_refusal=False)
 
     def _decide(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import multiprocessing
 import threading
 from collections import deque
-from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from ballot.domain import CastCheck, CheckedCast, Refusal, check_casts
@@ -38,7 +37,15 @@ def _context() -> multiprocessing.context.BaseContext:
 class CastChecker:
     """Checks cast ballots as they are submitted — with ``workers`` processes once more
     than ``inline_first`` ballots have been seen (small logs never pay for starting a pool)
-    — and answers them in submission order (:meth:`results`)."""
+    — and answers them in submission order (:meth:`next_answer`).
+
+    A chunk goes to the workers when it is full, or sooner (at least :attr:`min_chunk`
+    ballots) while a worker has nothing to do: after a round's end the workers would
+    otherwise wait for the next round's first full chunk.
+    """
+
+    #: The smallest chunk sent to a worker that is idle.
+    min_chunk = 8
 
     def __init__(self, workers: int = 2, chunk_size: int = 64, inline_first: int = 256) -> None:
         self.workers = workers
@@ -48,6 +55,7 @@ class CastChecker:
         self._chunk: list[CastCheck] = []
         #: Answers in order: ready ones, and chunks still being checked.
         self._queue: deque[list[Outcome] | Future[list[Outcome]]] = deque()
+        self._ready: deque[Outcome] = deque()
         self._pool: ProcessPoolExecutor | None = None
 
     def submit(self, check: CastCheck) -> None:
@@ -57,8 +65,13 @@ class CastChecker:
             self._queue.append(check_casts([check]))
             return
         self._chunk.append(check)
-        if len(self._chunk) >= self.chunk_size:
+        if len(self._chunk) >= self.chunk_size or (
+            len(self._chunk) >= self.min_chunk and self._busy() < self.workers
+        ):
             self._dispatch()
+
+    def _busy(self) -> int:
+        return sum(1 for item in self._queue if isinstance(item, Future) and not item.done())
 
     def _dispatch(self) -> None:
         if not self._chunk:
@@ -68,13 +81,24 @@ class CastChecker:
         self._queue.append(self._pool.submit(check_casts, self._chunk))
         self._chunk = []
 
-    def results(self) -> Iterator[Outcome]:
-        """The answers of every ballot submitted so far, in order, each as soon as its chunk
-        is checked (the caller decides the first ballots while later chunks are checked)."""
-        self._dispatch()
-        while self._queue:
-            answers = self._queue.popleft()
-            yield from answers if isinstance(answers, list) else answers.result()
+    def next_answer(self, *, wait: bool) -> Outcome | None:
+        """The answer of the oldest ballot not yet answered; without ``wait``, ``None`` if
+        its chunk is still being checked."""
+        while not self._ready:
+            if not self._queue:
+                if not wait or not self._chunk:
+                    return None
+                self._dispatch()
+                continue
+            head = self._queue[0]
+            if isinstance(head, Future):
+                if not wait and not head.done():
+                    return None
+                self._ready.extend(head.result())
+            else:
+                self._ready.extend(head)
+            self._queue.popleft()
+        return self._ready.popleft()
 
     def close(self) -> None:
         """Stop the workers."""

@@ -5,7 +5,10 @@ Generates a session with the in-process driver on a memory store (``--ballots`` 
 until the last), exports it as JSON Lines, then times ``ballot audit`` of the export with
 ``--workers`` proof-checking processes. Generation is not timed.
 
-Reports ``ballots_per_s`` and ``events_per_s`` (the whole audit, every check included).
+Reports ``ballots_per_s`` and ``events_per_s`` (the whole audit, every check included),
+and, as ``bench cast`` does, ``crypto_rate``: the same ballots' checks alone — decoding,
+proofs, signature, what the auditor's workers run — on the same number of processes in the
+same run, and ``audit_to_crypto``, the share of that rate the whole audit keeps.
 """
 
 from __future__ import annotations
@@ -21,10 +24,25 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 from ballot.audit import AuditOptions, audit_file
-from ballot.domain import SessionSettings
+from ballot.domain import (
+    BallotCast,
+    CastCheck,
+    DelegationEnrolled,
+    RoundOpened,
+    SessionConvened,
+    SessionSettings,
+    check_casts,
+    crypto_port,
+    event_from_payload,
+)
 from ballot.simulation import RoundScript, Scenario, Simulation, export_lines
 from ballot.simulation.entropy import Entropy
+from crypto.group import Point
 from events import MemoryEventStore
+from events.exchange import record_from_line
+
+#: Ballots per chunk in the crypto-only run (the auditor's default chunk).
+_CHUNK = 64
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -82,6 +100,60 @@ def _generate_to(path: str, ballots: int, members: int, workers: int, seed: str)
         out.writelines(exported)
 
 
+def cast_checks(lines: list[bytes]) -> list[CastCheck]:
+    """The check of every ballot of an export, built from its own events (the session, each
+    round's key and options, each delegation's enrolled key) — not timed."""
+    session_id = ""
+    rounds: dict[int, RoundOpened] = {}
+    keys: dict[str, bytes] = {}
+    checks: list[CastCheck] = []
+    for at, line in enumerate(lines, start=1):
+        record = record_from_line(line, at)
+        event = event_from_payload(record.event_type, record.payload(), record.schema_version)
+        if isinstance(event, SessionConvened):
+            session_id = event.session_id
+        elif isinstance(event, RoundOpened):
+            rounds[event.round_number] = event
+        elif isinstance(event, DelegationEnrolled):
+            keys[event.delegation_id] = event.public_key
+        elif isinstance(event, BallotCast):
+            opened = rounds[event.round_number]
+            context = crypto_port.ballot_context(
+                session_id,
+                opened.round_number,
+                Point.decode(opened.election_key),
+                event.delegation_id,
+                opened.options,
+            )
+            checks.append(
+                CastCheck(
+                    context,
+                    crypto_port.ballot_text(event.ballot),
+                    crypto_port.verify_key(keys[event.delegation_id]),
+                    event.signature,
+                )
+            )
+    return checks
+
+
+def crypto_only_seconds(checks: list[CastCheck], workers: int) -> float:
+    """Seconds for ``workers`` processes to run ``checks`` in chunks (pool started first)."""
+    if workers <= 0:
+        started = time.perf_counter()
+        check_casts(checks)
+        return time.perf_counter() - started
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        list(pool.map(check_casts, [checks[:1]] * workers))  # started and warm
+        started = time.perf_counter()
+        chunks = [checks[i : i + _CHUNK] for i in range(0, len(checks), _CHUNK)]
+        answers = [outcome for chunk in pool.map(check_casts, chunks) for outcome in chunk]
+        seconds = time.perf_counter() - started
+    if len(answers) != len(checks):
+        raise RuntimeError("the crypto-only run lost ballots")
+    return seconds
+
+
 def run(args: argparse.Namespace) -> int:
     """Generate (in a child process), export, audit (timed, here); print the rates."""
     with tempfile.TemporaryDirectory(prefix="ballot-bench-audit-") as folder:
@@ -100,12 +172,18 @@ def run(args: argparse.Namespace) -> int:
         generation = time.perf_counter() - started
         size = os.path.getsize(path)
         with open(path, "rb") as exported:
-            lines = sum(1 for _ in exported)
+            export = exported.readlines()
+        lines = len(export)
+        checks = cast_checks(export)
+        del export
         started = time.perf_counter()
         report = audit_file(path, AuditOptions(workers=args.workers))
         seconds = time.perf_counter() - started
+        crypto_seconds = crypto_only_seconds(checks, args.workers)
     figures = {
         "ballots_per_s": round(report.ballots / seconds, 1),
+        "crypto_rate": round(len(checks) / crypto_seconds, 1),
+        "audit_to_crypto": round(crypto_seconds / seconds * report.ballots / len(checks), 2),
         "events_per_s": round(report.events / seconds, 1),
         "ballots": report.ballots,
         "events": report.events,
@@ -125,6 +203,10 @@ def run(args: argparse.Namespace) -> int:
             f"audit of {report.events} events ({report.ballots} ballots, {len(report.rounds)} rounds, {size / 1e6:.1f} MB)"
         )
         print(f"  {figures['ballots_per_s']:>10,.1f} ballots/s")
+        print(
+            f"  {figures['crypto_rate']:>10,.1f} ballots/s of the ballots' checks alone "
+            f"({figures['audit_to_crypto']:.2f} of it kept by the whole audit)"
+        )
         print(f"  {figures['events_per_s']:>10,.1f} events/s")
         print(
             f"  {seconds:>10.2f} s audit, {generation:.1f} s generation (not timed), {args.workers} workers"
