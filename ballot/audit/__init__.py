@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ballot.audit.checks import CHECKS
-from ballot.audit.engine import AuditOptions, Auditor, UnusableInput, normalize_code
+from ballot.audit.engine import AuditOptions, Auditor, UnusableInput
+from ballot.audit.receipts import normalize_code
 from ballot.audit.report import AuditReport, CheckpointResult, Failure, ReceiptResult
 from ballot.audit.sources import events_url, file_lines, server_lines
 

@@ -3,57 +3,41 @@
 Per line, in order: the strict canonical form of the line (``events.exchange``); the chain
 (position, log id, previous hash, hash, stream version); the payload's schema; a checkpoint's
 position, head, Merkle root and signature; then the rules — every recorded act re-run through
-``decide`` and every decision compared, by the domain's own :class:`Rederiver`. Ballot proofs,
-the expensive part, are checked in a process pool (:class:`ProofChecker`) while the stream
-goes on. Memory: the session state (members, rounds, running aggregates), the log tree's
+``decide`` and every decision compared (:mod:`ballot.audit.rules`), each ballot on the
+checks of its decoding, proofs and signature that worker processes made while the stream
+went on (:mod:`ballot.audit.casts`); and the receipts asked about
+(:mod:`ballot.audit.receipts`). Memory: the session state (members, rounds, running aggregates), the log tree's
 ``O(log n)`` peaks and a bounded window of recent hashes — never the events.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import json
 import time
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Final
 
-from ballot.audit.checks import discrepancy_checks
-from ballot.audit.proofs import CastChecker
-from ballot.audit.report import AuditReport, CheckpointResult, Failure, ReceiptResult
+from ballot.audit.casts import CastChecker
+from ballot.audit.receipts import ReceiptChecks
+from ballot.audit.report import AuditReport, CheckpointResult, Failure
+from ballot.audit.rules import RuleChecks
 from ballot.checkpoints import (
     Checkpoint,
     CheckpointError,
-    InclusionWitness,
     LogTree,
-    ballot_set_proof,
-    verify_ballot_set_membership,
     verify_checkpoint_signature,
-    verify_receipt,
 )
 from ballot.domain import (
     BallotCast,
-    CastBallot,
-    CastCheck,
-    CheckedCast,
     CheckpointSigned,
-    Command,
-    Event,
-    Refusal,
     RoundClosed,
     SessionConvened,
-    VerifiedCast,
-    cast_check,
-    command_for,
     event_from_payload,
     final_outcome,
     results_board,
-    verified_cast,
 )
-from ballot.domain.rederive import Rederiver
-from crypto.ballot import render_tracking_code
 from events import GENESIS_HASH, RecordedEvent
 from events.exchange import record_from_line
 
@@ -63,7 +47,6 @@ _SNIFF_LINES: Final[int] = 16
 MAX_FAILURES: Final[int] = 10_000
 #: Recent positions whose hashes are kept to check a checkpoint that lags the head.
 DEFAULT_WINDOW: Final[int] = 65_536
-_CROCKFORD_ALIASES: Final[dict[str, str]] = {"I": "1", "L": "1", "O": "0"}
 
 
 class UnusableInput(Exception):
@@ -71,15 +54,6 @@ class UnusableInput(Exception):
     fails verification (exit status 1)."""
 
     code = "unusable_input"
-
-
-def normalize_code(code: str) -> str:
-    """A tracking code as printed (``XXXX-XXXX-XXXX-XXXX``), from what a person typed:
-    case, spaces and dashes are ignored and Crockford's look-alikes (I, L → 1; O → 0) read."""
-    cleaned = "".join(_CROCKFORD_ALIASES.get(c, c) for c in code.upper() if c not in "- \t")
-    if len(cleaned) == 16:
-        return "-".join(cleaned[i : i + 4] for i in range(0, 16, 4))
-    return cleaned
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,35 +82,6 @@ class AuditOptions:
     window: int = DEFAULT_WINDOW
 
 
-@dataclass
-class _Receipt:
-    code: str
-    found: bool = False
-    position: int | None = None
-    round_number: int | None = None
-    delegation_id: str | None = None
-    tracking_hash: bytes | None = None
-    event_hash: bytes | None = None
-    witness: InclusionWitness | None = field(default=None, repr=False)
-    set_checked: bool = False
-    in_ballot_set: bool = False
-    checkpoint_position: int | None = None
-    included: bool = False
-
-
-#: Ballots held, at most, before the rules decide them (memory stays bounded).
-MAX_HELD: Final[int] = 2048
-
-
-@dataclass(frozen=True, slots=True)
-class _Held:
-    event: BallotCast
-    at: int
-    command: Command | None
-    check: CastCheck | None
-    key: bytes
-
-
 class Auditor:
     """Feed it an export line by line (:meth:`feed_line`), then :meth:`finish`.
 
@@ -147,12 +92,11 @@ class Auditor:
     def __init__(self, options: AuditOptions | None = None) -> None:
         self.options = options if options is not None else AuditOptions()
         self._started = time.perf_counter()
-        self._rederiver = Rederiver()
         self._casts = CastChecker(
             self.options.workers, self.options.chunk_size, self.options.inline_first
         )
-        #: A run of ballots read but not yet decided: their checks are in the workers.
-        self._held: deque[_Held] = deque()
+        self._receipts = ReceiptChecks(self.options.receipts, self._fail)
+        self._rules = RuleChecks(self._fail, self._casts, self._receipts.wanted)
         self._tree = LogTree(self.options.window)
         self._failures: list[tuple[float, int, Failure]] = []
         self._warnings: list[Failure] = []
@@ -178,9 +122,6 @@ class Auditor:
         self._key_checked = False
         self._convened_key: bytes | None = None
         self._known = sorted(self.options.checkpoints, key=lambda c: c.position)
-        self._receipts = {
-            normalize_code(c): _Receipt(normalize_code(c)) for c in self.options.receipts
-        }
 
     # -- failures ------------------------------------------------------------------------------
 
@@ -250,17 +191,17 @@ class Auditor:
             # checkpoint's own checks, which say more precisely what the rules refuse.
             own: list[Failure] = []
             self._check_checkpoint(event, at, own)
-            self._rules(event, at, skip_checkpoint_refusal=bool(own))
+            self._rules.feed(event, at, skip_checkpoint_refusal=bool(own))
             for failure in own:
                 self._fail(failure.position, failure.event_type, failure.check, failure.message)
         else:
-            self._rules(event, at, skip_checkpoint_refusal=False)
+            self._rules.feed(event, at)
         watch = False
         if isinstance(event, BallotCast):
             self.ballots += 1
-            watch = self._receipt_cast(event, record, at)
+            watch = self._receipts.cast(event, record, at, self._rules.state)
         elif isinstance(event, RoundClosed):
-            self._receipt_closed(event, at)
+            self._receipts.closed(event, at, self._rules.state)
             # Memory stays bounded by a round's ballots, not the log's: a later event in one
             # of these streams is still caught (as a stream not starting at 1, or by the rules
             # as a ballot for a closed round).
@@ -268,9 +209,7 @@ class Auditor:
                 self._streams.pop(stream, None)
         witness = self._tree.append(record.hash, watch=watch)
         if witness is not None:
-            for receipt in self._receipts.values():
-                if receipt.position == at and receipt.witness is None:
-                    receipt.witness = witness
+            self._receipts.witnessed(at, witness)
         self._after_append(record, at)
 
     def _lost_line(self, line: bytes, at: int, exc: Exception) -> None:
@@ -464,151 +403,7 @@ class Auditor:
         )
         if verified:
             self._last_checkpoint = checkpoint
-            self._receipt_checkpoint(checkpoint, at)
-
-    # -- the rules ---------------------------------------------------------------------------------
-
-    def _rules(self, event: Event, at: int, *, skip_checkpoint_refusal: bool) -> None:
-        if isinstance(event, BallotCast):
-            self._hold(event, at)
-            return
-        self._release()
-        self._decide(event, at, None, skip_checkpoint_refusal=skip_checkpoint_refusal)
-
-    def _hold(self, event: BallotCast, at: int) -> None:
-        """Start the checks of a ballot in the workers; the rules decide it later, in order.
-
-        Its check is built from the state before the run of ballots it belongs to: only
-        ballots follow, and a ballot changes neither a round's context nor an enrolled key.
-        """
-        state = self._rederiver.state
-        command = command_for(state, event)
-        check: CastCheck | None = None
-        key = b""
-        if isinstance(command, CastBallot):
-            with contextlib.suppress(Refusal):  # the rules refuse it when they reach it
-                check, key = cast_check(state, command)
-        if check is not None:
-            self._casts.submit(check)
-        self._held.append(_Held(event, at, command, check, key))
-        wanted = bool(self._receipts) and normalize_code(event.tracking_code) in self._receipts
-        if len(self._held) >= MAX_HELD or wanted:  # a receipt looks at the rules' state
-            self._release()
-        else:
-            self._advance(wait=False)  # the rules keep up while the workers check
-
-    def _release(self) -> None:
-        """Decide every held ballot, in order, on the answers of its checks."""
-        self._advance(wait=True)
-
-    def _advance(self, *, wait: bool) -> None:
-        """Decide held ballots from the oldest, as far as their answers are in (every one,
-        waiting for the workers, with ``wait``)."""
-        while self._held:
-            ballot = self._held[0]
-            verified = None
-            if ballot.check is not None:
-                answer = self._casts.next_answer(wait=wait)
-                if answer is None:
-                    return
-                if isinstance(answer, CheckedCast) and isinstance(ballot.command, CastBallot):
-                    verified = verified_cast(ballot.command, ballot.check, ballot.key, answer)
-            self._held.popleft()
-            self._decide(ballot.event, ballot.at, verified, skip_checkpoint_refusal=False)
-
-    def _decide(
-        self,
-        event: Event,
-        at: int,
-        verified: VerifiedCast | None,
-        *,
-        skip_checkpoint_refusal: bool,
-    ) -> None:
-        try:
-            step = self._rederiver.feed(event, at, verified=verified)
-        except Exception as exc:  # the rules must never crash the audit of a hostile log
-            self._fail(at, event.event_type, "rules.error", f"{type(exc).__name__}: {exc}")
-            return
-        for discrepancy in step.discrepancies:
-            refusal = discrepancy.refusal
-            if (
-                skip_checkpoint_refusal
-                and refusal is not None
-                and refusal.code == "invalid_checkpoint"
-            ):
-                continue  # already reported, more precisely, by the checkpoint checks
-            for check in discrepancy_checks(discrepancy):
-                self._fail(discrepancy.position, discrepancy.event_type, check, discrepancy.message)
-
-    # -- receipts ----------------------------------------------------------------------------------
-
-    def _receipt_cast(self, event: BallotCast, record: RecordedEvent, at: int) -> bool:
-        if not self._receipts:
-            return False
-        receipt = self._receipts.get(normalize_code(event.tracking_code))
-        if receipt is None or receipt.found:
-            return False
-        receipt.found = True
-        receipt.position, receipt.round_number = at, event.round_number
-        receipt.delegation_id, receipt.event_hash = event.delegation_id, record.hash
-        current = self._rederiver.state.current_round
-        digest = None
-        if current is not None and current.number == event.round_number:
-            digest = current.voters.get(event.delegation_id)
-        if digest is None or render_tracking_code(digest) != receipt.code:
-            self._fail(
-                at,
-                event.event_type,
-                "receipt.ballot_set",
-                f"the ballot recorded under {receipt.code} was not accepted by the rules or "
-                "is not the ballot this code was made from",
-            )
-            receipt.set_checked = True
-        receipt.tracking_hash = digest
-        return True
-
-    def _receipt_closed(self, event: RoundClosed, at: int) -> None:
-        current = self._rederiver.state.current_round
-        for receipt in self._receipts.values():
-            if receipt.round_number != event.round_number or receipt.set_checked:
-                continue
-            receipt.set_checked = True
-            if current is None or current.number != event.round_number:
-                continue
-            voters = list(current.voters)
-            digest = receipt.tracking_hash
-            if receipt.delegation_id not in voters or digest is None:
-                continue
-            index = voters.index(receipt.delegation_id)
-            try:
-                proof = ballot_set_proof(list(current.voters.values()), index)
-                verify_ballot_set_membership(
-                    digest, index, event.ballot_count, proof, event.ballots_root
-                )
-            except CheckpointError as exc:
-                self._fail(at, event.event_type, "receipt.ballot_set", f"{receipt.code}: {exc}")
-            else:
-                receipt.in_ballot_set = True
-
-    def _receipt_checkpoint(self, checkpoint: Checkpoint, at: int) -> None:
-        for receipt in self._receipts.values():
-            witness, position = receipt.witness, receipt.position
-            if witness is None or position is None or receipt.checkpoint_position is not None:
-                continue
-            if checkpoint.position < position:
-                continue
-            receipt.checkpoint_position = checkpoint.position
-            self._tree.unwatch(witness)
-            receipt.witness = None
-            assert receipt.event_hash is not None
-            try:
-                verify_receipt(
-                    receipt.event_hash, position, checkpoint, witness.proof(checkpoint.position)
-                )
-            except CheckpointError as exc:
-                self._fail(at, "CheckpointSigned", "receipt.inclusion", f"{receipt.code}: {exc}")
-            else:
-                receipt.included = True
+            self._receipts.checkpoint(checkpoint, at, self._tree)
 
     # -- the end -----------------------------------------------------------------------------------
 
@@ -621,14 +416,11 @@ class Auditor:
             self.close()
             raise UnusableInput("the input is not JSON Lines")
         try:
-            self._release()
+            self._rules.finish()
         finally:
             self.close()
         end = self._expected
-        for discrepancy in self._rederiver.finish():
-            for check in discrepancy_checks(discrepancy):
-                self._fail(discrepancy.position, discrepancy.event_type, check, discrepancy.message)
-        state = self._rederiver.state
+        state = self._rules.state
         for known in self._known:
             self._fail(
                 end,
@@ -652,7 +444,7 @@ class Auditor:
             )
         if not self._key_checked:
             self._check_known_signatures()
-        receipts = self._receipt_results(end)
+        receipts = self._receipts.results(end, state)
         self._failures.sort(key=lambda item: (item[0], item[1]))
         failed: list[str] = []
         for _, _, failure in self._failures:
@@ -676,44 +468,6 @@ class Auditor:
             failed_checks=tuple(failed),
             suppressed=self.suppressed,
         )
-
-    def _receipt_results(self, end: int) -> tuple[ReceiptResult, ...]:
-        results: list[ReceiptResult] = []
-        state = self._rederiver.state
-        for receipt in self._receipts.values():
-            if not receipt.found:
-                self._fail(None, None, "receipt.unknown", f"{receipt.code} is not in the log")
-            elif not receipt.set_checked:
-                self._fail(
-                    end,
-                    None,
-                    "receipt.ballot_set",
-                    f"{receipt.code}: round {receipt.round_number} was never closed",
-                )
-            elif receipt.checkpoint_position is None:
-                self._fail(
-                    end,
-                    None,
-                    "receipt.uncovered",
-                    f"{receipt.code}: no signed checkpoint covers position {receipt.position}",
-                )
-            counted = any(
-                r.number == receipt.round_number and r.status == "tallied" for r in state.rounds
-            )
-            results.append(
-                ReceiptResult(
-                    code=receipt.code,
-                    found=receipt.found,
-                    position=receipt.position,
-                    round_number=receipt.round_number,
-                    delegation_id=receipt.delegation_id,
-                    in_ballot_set=receipt.in_ballot_set,
-                    counted=counted and receipt.in_ballot_set,
-                    checkpoint_position=receipt.checkpoint_position,
-                    included=receipt.included,
-                )
-            )
-        return tuple(results)
 
     def close(self) -> None:
         """Stop the ballot-check workers (idempotent)."""

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ballot.audit import CHECKS, AuditReport, Failure
-from ballot.audit.engine import normalize_code
+from ballot.audit.receipts import normalize_code
 from ballot.checkpoints import Checkpoint
 from ballot.domain import CiphertextPair, RoundClosed, event_from_payload
 from ballot.domain.values import b64decode, b64encode

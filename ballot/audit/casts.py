@@ -30,7 +30,7 @@ def _context() -> multiprocessing.context.BaseContext:
     if threading.active_count() == 1:
         return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["ballot.audit.proofs"])
+    context.set_forkserver_preload(["ballot.audit.casts"])
     return context
 
 

@@ -1,0 +1,180 @@
+"""Receipts the auditor is asked about: each tracking code must be in the log, in its
+round's committed ballot set, and included in a signed checkpoint that covers it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Final
+
+from ballot.audit.report import ReceiptResult
+from ballot.audit.rules import Fail
+from ballot.checkpoints import (
+    Checkpoint,
+    CheckpointError,
+    InclusionWitness,
+    LogTree,
+    ballot_set_proof,
+    verify_ballot_set_membership,
+    verify_receipt,
+)
+from ballot.domain import BallotCast, RoundClosed
+from ballot.domain.state import SessionState
+from crypto.ballot import render_tracking_code
+from events import RecordedEvent
+
+_CROCKFORD_ALIASES: Final[dict[str, str]] = {"I": "1", "L": "1", "O": "0"}
+
+
+def normalize_code(code: str) -> str:
+    """A tracking code as printed (``XXXX-XXXX-XXXX-XXXX``), from what a person typed:
+    case, spaces and dashes are ignored and Crockford's look-alikes (I, L → 1; O → 0) read."""
+    cleaned = "".join(_CROCKFORD_ALIASES.get(c, c) for c in code.upper() if c not in "- \t")
+    if len(cleaned) == 16:
+        return "-".join(cleaned[i : i + 4] for i in range(0, 16, 4))
+    return cleaned
+
+
+@dataclass
+class _Receipt:
+    code: str
+    found: bool = False
+    position: int | None = None
+    round_number: int | None = None
+    delegation_id: str | None = None
+    tracking_hash: bytes | None = None
+    event_hash: bytes | None = None
+    witness: InclusionWitness | None = field(default=None, repr=False)
+    set_checked: bool = False
+    in_ballot_set: bool = False
+    checkpoint_position: int | None = None
+    included: bool = False
+
+
+class ReceiptChecks:
+    """The receipts asked about, followed through the log; failures go to ``fail``."""
+
+    def __init__(self, codes: Iterable[str], fail: Fail) -> None:
+        self._receipts = {normalize_code(c): _Receipt(normalize_code(c)) for c in codes}
+        self._fail = fail
+
+    def wanted(self, event: BallotCast) -> bool:
+        """Whether ``event`` is the ballot of a receipt asked about."""
+        return bool(self._receipts) and normalize_code(event.tracking_code) in self._receipts
+
+    def witnessed(self, at: int, witness: InclusionWitness) -> None:
+        """The log tree's inclusion witness of the ballot at ``at``."""
+        for receipt in self._receipts.values():
+            if receipt.position == at and receipt.witness is None:
+                receipt.witness = witness
+
+    def cast(self, event: BallotCast, record: RecordedEvent, at: int, state: SessionState) -> bool:
+        """A ballot was read (and decided): whether its receipt is looked up, so that its
+        inclusion witness must be watched."""
+        if not self._receipts:
+            return False
+        receipt = self._receipts.get(normalize_code(event.tracking_code))
+        if receipt is None or receipt.found:
+            return False
+        receipt.found = True
+        receipt.position, receipt.round_number = at, event.round_number
+        receipt.delegation_id, receipt.event_hash = event.delegation_id, record.hash
+        current = state.current_round
+        digest = None
+        if current is not None and current.number == event.round_number:
+            digest = current.voters.get(event.delegation_id)
+        if digest is None or render_tracking_code(digest) != receipt.code:
+            self._fail(
+                at,
+                event.event_type,
+                "receipt.ballot_set",
+                f"the ballot recorded under {receipt.code} was not accepted by the rules or "
+                "is not the ballot this code was made from",
+            )
+            receipt.set_checked = True
+        receipt.tracking_hash = digest
+        return True
+
+    def closed(self, event: RoundClosed, at: int, state: SessionState) -> None:
+        """A round closed: each of its receipts must be in its committed ballot set."""
+        current = state.current_round
+        for receipt in self._receipts.values():
+            if receipt.round_number != event.round_number or receipt.set_checked:
+                continue
+            receipt.set_checked = True
+            if current is None or current.number != event.round_number:
+                continue
+            voters = list(current.voters)
+            digest = receipt.tracking_hash
+            if receipt.delegation_id not in voters or digest is None:
+                continue
+            index = voters.index(receipt.delegation_id)
+            try:
+                proof = ballot_set_proof(list(current.voters.values()), index)
+                verify_ballot_set_membership(
+                    digest, index, event.ballot_count, proof, event.ballots_root
+                )
+            except CheckpointError as exc:
+                self._fail(at, event.event_type, "receipt.ballot_set", f"{receipt.code}: {exc}")
+            else:
+                receipt.in_ballot_set = True
+
+    def checkpoint(self, checkpoint: Checkpoint, at: int, tree: LogTree) -> None:
+        """A verified checkpoint: the receipts it covers must be included in it."""
+        for receipt in self._receipts.values():
+            witness, position = receipt.witness, receipt.position
+            if witness is None or position is None or receipt.checkpoint_position is not None:
+                continue
+            if checkpoint.position < position:
+                continue
+            receipt.checkpoint_position = checkpoint.position
+            tree.unwatch(witness)
+            receipt.witness = None
+            assert receipt.event_hash is not None
+            try:
+                verify_receipt(
+                    receipt.event_hash, position, checkpoint, witness.proof(checkpoint.position)
+                )
+            except CheckpointError as exc:
+                self._fail(at, "CheckpointSigned", "receipt.inclusion", f"{receipt.code}: {exc}")
+            else:
+                receipt.included = True
+
+    def results(self, end: int, state: SessionState) -> tuple[ReceiptResult, ...]:
+        """Every receipt's result, failing those never found, checked or covered."""
+        results: list[ReceiptResult] = []
+        for receipt in self._receipts.values():
+            if not receipt.found:
+                self._fail(None, None, "receipt.unknown", f"{receipt.code} is not in the log")
+            elif not receipt.set_checked:
+                self._fail(
+                    end,
+                    None,
+                    "receipt.ballot_set",
+                    f"{receipt.code}: round {receipt.round_number} was never closed",
+                )
+            elif receipt.checkpoint_position is None:
+                self._fail(
+                    end,
+                    None,
+                    "receipt.uncovered",
+                    f"{receipt.code}: no signed checkpoint covers position {receipt.position}",
+                )
+            counted = any(
+                r.number == receipt.round_number and r.status == "tallied" for r in state.rounds
+            )
+            results.append(
+                ReceiptResult(
+                    code=receipt.code,
+                    found=receipt.found,
+                    position=receipt.position,
+                    round_number=receipt.round_number,
+                    delegation_id=receipt.delegation_id,
+                    in_ballot_set=receipt.in_ballot_set,
+                    counted=counted and receipt.in_ballot_set,
+                    checkpoint_position=receipt.checkpoint_position,
+                    included=receipt.included,
+                )
+            )
+        return tuple(results)
