@@ -10,6 +10,7 @@ import { ApiError, api, path } from './api.js';
 import { byId, debounce, focus, h, newId, param, replace, setParam } from './dom.js';
 import { Feed } from './feed.js';
 import { formatDate, formatNumber, onLanguageChange, t } from './i18n.js';
+import { initPage } from './page.js';
 import {
   announce,
   busy,
@@ -17,7 +18,6 @@ import {
   confirmDialog,
   errorBox,
   fillSessionPicker,
-  initPage,
   liveIndicator,
   optionLabel,
   showError,
