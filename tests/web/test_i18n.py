@@ -38,7 +38,7 @@ def strings(lang: str) -> dict[str, str]:
 
 def scripts() -> dict[str, str]:
     folder = WEB / "static" / "js"
-    return {p.name: p.read_text("utf-8") for p in folder.glob("*.js")}
+    return {p.relative_to(folder).as_posix(): p.read_text("utf-8") for p in folder.rglob("*.js")}
 
 
 def test_every_language_has_exactly_the_same_keys_and_placeholders() -> None:

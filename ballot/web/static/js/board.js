@@ -7,13 +7,13 @@ import { roundChart } from './chart.js';
 import { b64d } from './crypto/encoding.js';
 import { CryptoError } from './crypto/group.js';
 import { verifyBallotSet, verifyReceipt } from './crypto/receipt.js';
-import { Feed } from './feed.js';
-import { byId, debounce, focus, h, param, replace, setParam } from './dom.js';
-import { formatDate, formatNumber, onLanguageChange, problemText, t } from './i18n.js';
-import { announce, candidateMap, errorBox, fillSessionPicker, initPage, liveIndicator, optionLabel, showError } from './ui.js';
+import { byId, debounce, focus, h, param, replace } from './dom.js';
+import { formatDate, formatNumber, problemText, t } from './i18n.js';
+import { SessionPage, latest, reload } from './page.js';
+import { announce, candidateMap, errorBox, optionLabel, showError } from './ui.js';
 
 const NARROW = window.matchMedia('(max-width: 40rem)');
-const state = { sessionId: null, view: null, board: null, feed: null, live: null, turnout: null };
+const state = { sessionId: null, view: null, board: null, turnout: null };
 
 function figure(label, value, key) {
   return h('div', { dataset: { figure: key } }, h('dt', { text: label }), h('dd', { text: value === null || value === undefined ? '—' : formatNumber(value) }));
@@ -129,15 +129,11 @@ function render() {
 
 async function refresh() {
   if (!state.sessionId) return;
-  try {
+  await reload(async () => {
     const [view, board] = await Promise.all([api(path`/api/v1/sessions/${state.sessionId}`), api(path`/api/v1/sessions/${state.sessionId}/board`)]);
     state.view = view;
     state.board = board;
-    replace(byId('errors'));
-    render();
-  } catch (error) {
-    showError(byId('errors'), error);
-  }
+  }, render);
 }
 const refreshSoon = debounce(refresh, 250);
 
@@ -155,22 +151,22 @@ function onMessage(message) {
   refreshSoon();
 }
 
-async function pick(sessionId) {
-  if (state.feed) state.feed.stop();
-  Object.assign(state, { sessionId: sessionId || null, view: null, board: null, feed: null, turnout: null });
-  setParam('session', sessionId);
-  byId('session-view').hidden = true;
-  replace(byId('receipt-result'));
-  if (!sessionId) return;
-  try {
-    state.view = await api(path`/api/v1/sessions/${sessionId}`);
-  } catch (error) {
-    showError(byId('errors'), error);
-    return;
-  }
-  await refresh();
-  state.feed = new Feed(sessionId, { after: state.view.position, onMessage, onStatus: state.live }).start();
-}
+const page = new SessionPage(state, {
+  reset: () => ({ view: null, board: null, turnout: null }),
+  hide: ['session-view'],
+  clear: ['receipt-result'],
+  async enter(sessionId) {
+    try {
+      state.view = await api(path`/api/v1/sessions/${sessionId}`);
+    } catch (error) {
+      showError(byId('errors'), error);
+      return false;
+    }
+    await refresh();
+    return true;
+  },
+  onMessage,
+});
 
 // The checkpoint key the secretariat published, if this page's link carries it (#key=…, never sent
 // to the server) for the session it names (?session=…): then that key, not the one the server
@@ -283,24 +279,10 @@ async function checkReceipt(event) {
 }
 
 async function main() {
-  await initPage();
-  state.live = liveIndicator(byId('live'));
+  await page.init({ onLanguage: render });
   byId('receipt-form').addEventListener('submit', checkReceipt);
   NARROW.addEventListener('change', () => render());
-  onLanguageChange(() => {
-    render();
-    fillSessionPicker(byId('session'), state.sessionId, pick).catch(() => {});
-  });
-  const wanted = param('session');
-  let sessions = [];
-  try {
-    sessions = await fillSessionPicker(byId('session'), wanted, pick);
-  } catch (error) {
-    showError(byId('errors'), error);
-  }
-  const initial = wanted || (sessions.length ? sessions[sessions.length - 1].session_id : null);
-  if (initial) byId('session').value = initial;
-  await pick(initial);
+  await page.open(latest);
   const hash = new URLSearchParams(location.hash.slice(1));
   if (hash.get('receipt')) {
     byId('receipt-code').value = hash.get('receipt');

@@ -16,11 +16,11 @@ import {
   trackingCode,
   verifyBallotSignature,
 } from './crypto/index.js';
-import { byId, debounce, focus, h, newId, param, replace, setParam } from './dom.js';
-import { Feed } from './feed.js';
-import { formatDate, onLanguageChange, t } from './i18n.js';
+import { byId, debounce, focus, h, newId, replace } from './dom.js';
+import { formatDate, t } from './i18n.js';
 import { deleteCredentials, loadCredentials, newSigningKey, saveCredentials, sign, storageWorks } from './keystore.js';
-import { announce, busy, candidateMap, confirmDialog, errorBox, fillSessionPicker, initPage, liveIndicator, optionLabel, showError } from './ui.js';
+import { SessionPage, onlyConvened, reload } from './page.js';
+import { announce, busy, candidateMap, confirmDialog, errorBox, optionLabel, showError } from './ui.js';
 
 const ROLE = 'delegation';
 const state = {
@@ -35,8 +35,6 @@ const state = {
   choice: null, // index into round.options while choosing/reviewing; cleared after
   error: null, // the last refusal, re-rendered on language change
   receiptCheck: null,
-  feed: null,
-  live: null,
 };
 
 // -- enrollment -----------------------------------------------------------------------------
@@ -78,7 +76,7 @@ async function forget() {
   if (!(await confirmDialog(t('delegation.forget_confirm'), { confirm: t('delegation.forget'), danger: true }))) return;
   await deleteCredentials(ROLE, state.sessionId);
   state.cred = null;
-  await pick(state.sessionId);
+  await page.pick(state.sessionId);
 }
 
 // -- the round ------------------------------------------------------------------------------
@@ -117,12 +115,7 @@ async function loadRound() {
 
 async function refresh() {
   if (!state.cred) return;
-  try {
-    await loadRound();
-    replace(byId('errors'));
-  } catch (error) {
-    showError(byId('errors'), error);
-  }
+  await reload(loadRound);
   renderRound();
 }
 const refreshSoon = debounce(refresh, 300);
@@ -351,56 +344,41 @@ function onMessage(message) {
   refreshSoon();
 }
 
-async function pick(sessionId) {
-  if (state.feed) state.feed.stop();
-  Object.assign(state, { sessionId: sessionId || null, cred: null, view: null, round: null, receipt: null, error: null, step: 'idle', choice: null, feed: null });
-  setParam('session', sessionId);
-  byId('enroll').hidden = true;
-  byId('delegation').hidden = true;
-  replace(byId('errors'));
-  if (!sessionId) return;
-  try {
-    state.cred = await loadCredentials(ROLE, sessionId);
-  } catch {
-    state.cred = null;
-  }
-  if (!state.cred || !state.cred.token) {
-    byId('enroll').hidden = false;
-    return;
-  }
-  await showDelegation();
-  state.feed = new Feed(sessionId, { after: state.view ? state.view.position : 0, onMessage, onStatus: state.live }).start();
-}
+const page = new SessionPage(state, {
+  reset: () => ({ cred: null, view: null, round: null, receipt: null, error: null, step: 'idle', choice: null }),
+  hide: ['enroll', 'delegation'],
+  async enter(sessionId) {
+    try {
+      state.cred = await loadCredentials(ROLE, sessionId);
+    } catch {
+      state.cred = null;
+    }
+    if (!state.cred || !state.cred.token) {
+      byId('enroll').hidden = false;
+      return false;
+    }
+    await showDelegation();
+    return true;
+  },
+  onMessage,
+});
 
 async function main() {
-  await initPage();
-  state.live = liveIndicator(byId('live'));
+  await page.init({
+    onLanguage() {
+      renderIdentity();
+      renderRound();
+    },
+  });
   byId('enroll-form').addEventListener('submit', async (event) => {
     await enroll(event);
-    if (state.cred && !state.feed) {
-      state.feed = new Feed(state.sessionId, { after: state.view ? state.view.position : 0, onMessage, onStatus: state.live }).start();
-    }
+    if (state.cred) page.follow(); // just enrolled: follow the session from now on
   });
   byId('forget').addEventListener('click', forget);
-  onLanguageChange(() => {
-    renderIdentity();
-    renderRound();
-    fillSessionPicker(byId('session'), state.sessionId, pick).catch(() => {});
-  });
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible' && state.step !== 'casting' && state.step !== 'review') refreshSoon();
   });
-  const wanted = param('session');
-  let sessions = [];
-  try {
-    sessions = await fillSessionPicker(byId('session'), wanted, pick);
-  } catch (error) {
-    showError(byId('errors'), error);
-  }
-  const convened = sessions.filter((s) => s.phase === 'convened');
-  const initial = wanted || (convened.length === 1 ? convened[0].session_id : null);
-  if (initial) byId('session').value = initial;
-  await pick(initial);
+  await page.open(onlyConvened);
 }
 
 main();

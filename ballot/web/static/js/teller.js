@@ -8,10 +8,10 @@
 // it is (remembered in this browser; not a secret) to have its own row and next step marked.
 
 import { api, path } from './api.js';
-import { byId, debounce, h, param, replace, setParam } from './dom.js';
-import { Feed } from './feed.js';
-import { formatNumber, onLanguageChange, t } from './i18n.js';
-import { fillSessionPicker, initPage, liveIndicator, showError, tag, yesNo } from './ui.js';
+import { byId, debounce, h, replace } from './dom.js';
+import { formatNumber, t } from './i18n.js';
+import { SessionPage, onlyConvened, reload } from './page.js';
+import { tag, yesNo } from './ui.js';
 
 const WHO_PREFIX = 'ballot-web.teller-id.';
 
@@ -23,8 +23,6 @@ const state = {
   ceremony: null,
   shares: new Map(), // round number → Set of teller ids whose decryption share is in the log
   logPosition: 0,
-  feed: null,
-  live: null,
 };
 
 function remembered() {
@@ -69,7 +67,7 @@ async function readNewEvents() {
 
 async function refresh() {
   if (!state.sessionId) return;
-  try {
+  await reload(async () => {
     const sid = state.sessionId;
     const [view, board, ceremony] = await Promise.all([
       api(path`/api/v1/sessions/${sid}`),
@@ -78,11 +76,7 @@ async function refresh() {
     ]);
     await readNewEvents();
     Object.assign(state, { view, board, ceremony });
-    replace(byId('errors'));
-    render();
-  } catch (error) {
-    showError(byId('errors'), error);
-  }
+  }, render);
 }
 const refreshSoon = debounce(refresh, 400);
 
@@ -237,40 +231,23 @@ function onMessage(message) {
   refreshSoon();
 }
 
-async function pick(sessionId) {
-  if (state.feed) state.feed.stop();
-  Object.assign(state, { sessionId: sessionId || null, me: null, view: null, board: null, ceremony: null, shares: new Map(), logPosition: 0, feed: null });
-  setParam('session', sessionId);
-  byId('teller-view').hidden = true;
-  replace(byId('errors'));
-  if (!sessionId) return;
-  state.me = remembered();
-  await refresh();
-  state.feed = new Feed(sessionId, { after: state.view ? state.view.position : 0, onMessage, onStatus: state.live }).start();
-}
+const page = new SessionPage(state, {
+  reset: () => ({ me: null, view: null, board: null, ceremony: null, shares: new Map(), logPosition: 0 }),
+  hide: ['teller-view'],
+  async enter() {
+    state.me = remembered();
+    await refresh();
+  },
+  onMessage,
+});
 
 async function main() {
-  await initPage();
-  state.live = liveIndicator(byId('live'));
-  onLanguageChange(() => {
-    render();
-    fillSessionPicker(byId('session'), state.sessionId, pick).catch(() => {});
-  });
+  await page.init({ onLanguage: render });
   // Key-ceremony messages are not in the public live feed: look again every 15 s as well.
   setInterval(() => {
     if (state.sessionId && document.visibilityState === 'visible') refresh();
   }, 15000);
-  const wanted = param('session');
-  let sessions = [];
-  try {
-    sessions = await fillSessionPicker(byId('session'), wanted, pick);
-  } catch (error) {
-    showError(byId('errors'), error);
-  }
-  const convened = sessions.filter((s) => s.phase === 'convened');
-  const initial = wanted || (convened.length === 1 ? convened[0].session_id : null);
-  if (initial) byId('session').value = initial;
-  await pick(initial);
+  await page.open(onlyConvened);
 }
 
 main();

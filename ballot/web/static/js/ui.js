@@ -1,21 +1,10 @@
-// Pieces shared by the four pages: page start-up, error boxes, the live indicator, a modal
-// confirmation, session pickers and the names of options, decisions and phases.
+// Pieces shared by the four pages (their start-up is page.js): error boxes, the live
+// indicator, a modal confirmation, session pickers and the names of options, decisions and
+// phases.
 
 import { api, listSessions } from './api.js';
 import { byId, h, newId, replace } from './dom.js';
-import { initI18n, onLanguageChange, problemText, t } from './i18n.js';
-
-/** Start a page: languages, the current-page link, the polite status region. */
-export async function initPage() {
-  await initI18n();
-  for (const a of document.querySelectorAll('.site-header nav a')) {
-    if (a.getAttribute('href') === location.pathname) a.setAttribute('aria-current', 'page');
-  }
-  if (!window.isSecureContext) {
-    const warning = document.getElementById('insecure-warning');
-    if (warning) warning.hidden = false;
-  }
-}
+import { onLanguageChange, problemText, t } from './i18n.js';
 
 /** Say something to screen-reader users without moving focus (the page's #announcer). */
 export function announce(message) {
