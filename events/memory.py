@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 
 from events.batch import AppendRequest, plan
 from events.canonical import GENESIS_HASH, format_timestamp
 from events.chain import ChainVerifier
 from events.errors import ImportRefused, StoreError
-from events.model import (
-    AppendResult,
-    Expect,
-    ExpectedVersion,
-    LogHead,
-    NewEvent,
-    RecordedEvent,
-    validate_log_id,
-    validate_stream_id,
-)
+from events.model import AppendResult, LogHead, RecordedEvent, validate_log_id
 from events.store import EventStore
 
 
@@ -65,32 +56,14 @@ class MemoryEventStore(EventStore):
             log = self._logs[validate_log_id(log_id)] = _Log(log_id)
         return log
 
-    async def append(
-        self,
-        log_id: str,
-        stream_id: str,
-        events: Sequence[NewEvent],
-        expected_version: ExpectedVersion = Expect.ANY,
-        *,
-        require: Mapping[str, ExpectedVersion] | None = None,
-        expected_position: int | None = None,
-    ) -> AppendResult:
-        if not events:
-            raise ValueError("an append needs at least one event")
-        validate_stream_id(stream_id)
-        request = AppendRequest(
-            log_id=validate_log_id(log_id),
-            stream_id=stream_id,
-            events=tuple(events),
-            expected=expected_version,
-            require=tuple((require or {}).items()),
-            expected_position=expected_position,
-        )
+    async def _append(self, request: AppendRequest) -> AppendResult:
         async with self._lock:
-            log = self._log(log_id)
+            log = self._log(request.log_id)
             versions = {s: len(log.streams.get(s, ())) for s in request.stream_ids()}
             existing = {
-                e.event_id: self._by_id[e.event_id] for e in events if e.event_id in self._by_id
+                e.event_id: self._by_id[e.event_id]
+                for e in request.events
+                if e.event_id in self._by_id
             }
             outcome = plan(
                 [request], log.head(), versions, existing, format_timestamp(self._clock())
@@ -151,10 +124,7 @@ class MemoryEventStore(EventStore):
                 yield record
             position += len(batch)
 
-    async def import_records(self, records: Sequence[RecordedEvent]) -> LogHead:
-        if not records:
-            raise ImportRefused("nothing to import")
-        log_id = records[0].log_id
+    async def _import_records(self, log_id: str, records: Sequence[RecordedEvent]) -> LogHead:
         async with self._lock:
             log = self._log(log_id)
             verifier = ChainVerifier(

@@ -69,7 +69,7 @@ class NewEvent:
     metadata_json: str = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        _validate_id(self.event_type, "event type")
+        validate_event_type(self.event_type)
         if not 1 <= self.schema_version <= 2**31 - 1:
             raise ValueError("schema version must be a positive 32-bit integer")
         # Normalize a caller's id (any UUID spelling) to the canonical lower-case form.
@@ -178,3 +178,8 @@ def validate_log_id(log_id: str) -> str:
 def validate_stream_id(stream_id: str) -> str:
     """Stream ids are short printable strings; the domain decides their shape."""
     return _validate_id(stream_id, "stream id")
+
+
+def validate_event_type(event_type: str) -> str:
+    """Event types are short printable strings."""
+    return _validate_id(event_type, "event type")

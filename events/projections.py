@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from events.model import RecordedEvent
-from events.postgres import _RANGE, Connection, PostgresEventStore, _to_record
+from events.postgres import Connection, PostgresEventStore
+from events.postgres.sql import RANGE, to_record
 
 
 class Projection(Protocol):
@@ -70,10 +71,10 @@ class ProjectionRunner:
                 self.projection.name,
                 self.log_id,
             )
-            rows = await conn.fetch(_RANGE, self.log_id, position, position + batch_size)
+            rows = await conn.fetch(RANGE, self.log_id, position, position + batch_size)
             if not rows:
                 return 0
-            events = [_to_record(row) for row in rows]
+            events = [to_record(row) for row in rows]
             await self.projection.apply(conn, self.log_id, events)
             await conn.execute(
                 "UPDATE projection_checkpoints SET position = $3"

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import abc
+import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 
+from events.batch import AppendRequest
+from events.canonical import parse_timestamp
 from events.chain import verify_chain_async
+from events.errors import ImportRefused
 from events.model import (
     AppendResult,
     Expect,
@@ -13,7 +17,52 @@ from events.model import (
     LogHead,
     NewEvent,
     RecordedEvent,
+    validate_event_type,
+    validate_log_id,
+    validate_stream_id,
 )
+
+#: The most events one append may hold (the PostgreSQL store writes a whole group of appends
+#: in one statement, and a group holds at least one whole append).
+MAX_APPEND_EVENTS = 5000
+
+
+def _check_expected(expected: object, what: str) -> None:
+    if isinstance(expected, Expect):
+        return
+    if not isinstance(expected, int) or isinstance(expected, bool) or expected < 0:
+        raise ValueError(f"{what} must be an Expect or a version >= 0, not {expected!r}")
+
+
+def check_import(records: Sequence[RecordedEvent]) -> str:
+    """Refuse (:class:`~events.errors.ImportRefused`) records no store may import whatever it
+    holds: none at all, or one an append could not have recorded — an id of a log, stream
+    or event type that is not 1..200 printable characters, an event id that is not a UUID in
+    canonical form or repeats one of the import, a schema version out of range, a timestamp
+    not in canonical form. Returns the log id. (That the records continue the stored log is
+    each store's check, under its lock.)"""
+    if not records:
+        raise ImportRefused("nothing to import")
+    log_id = records[0].log_id
+    seen: set[str] = set()
+    for record in records:
+        try:
+            validate_log_id(record.log_id)
+            validate_stream_id(record.stream_id)
+            validate_event_type(record.event_type)
+            if str(uuid.UUID(record.event_id)) != record.event_id:
+                raise ValueError(f"event id {record.event_id!r} is not a canonical UUID")
+            if not 1 <= record.schema_version <= 2**31 - 1:
+                raise ValueError("schema version must be a positive 32-bit integer")
+            parse_timestamp(record.recorded_at)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ImportRefused(f"not an importable event: {exc}", record.position) from exc
+        if record.event_id in seen:
+            raise ImportRefused(
+                f"event id {record.event_id} appears twice in the import", record.position
+            )
+        seen.add(record.event_id)
+    return log_id
 
 
 class EventStore(abc.ABC):
@@ -23,7 +72,6 @@ class EventStore(abc.ABC):
     can never later discover an event at a position ``<= p``.
     """
 
-    @abc.abstractmethod
     async def append(
         self,
         log_id: str,
@@ -43,7 +91,37 @@ class EventStore(abc.ABC):
         :class:`~events.errors.DuplicateEventConflict` if an event id is stored with other
         content. If every event id is already stored with the same content, nothing is
         written and the original result is returned (idempotent retry).
+
+        Raises ``ValueError``, before anything is decided, for an append that no store may
+        take whatever the log holds: no events, more than :data:`MAX_APPEND_EVENTS`, a log
+        or stream id (appended to or required) that is not 1..200 printable characters, an
+        expected version that is neither an :class:`Expect` nor an integer ``>= 0``, an
+        expected position that is not such an integer.
         """
+        if not events:
+            raise ValueError("an append needs at least one event")
+        if len(events) > MAX_APPEND_EVENTS:
+            raise ValueError(f"an append holds at most {MAX_APPEND_EVENTS} events")
+        _check_expected(expected_version, "an expected version")
+        required = tuple((require or {}).items())
+        for required_id, expected in required:
+            validate_stream_id(required_id)
+            _check_expected(expected, f"the expected version of {required_id!r}")
+        if expected_position is not None:
+            _check_expected(expected_position, "an expected position")
+        request = AppendRequest(
+            log_id=validate_log_id(log_id),
+            stream_id=validate_stream_id(stream_id),
+            events=tuple(events),
+            expected=expected_version,
+            require=required,
+            expected_position=expected_position,
+        )
+        return await self._append(request)
+
+    @abc.abstractmethod
+    async def _append(self, request: AppendRequest) -> AppendResult:
+        """Decide and store one append that :meth:`append` validated."""
 
     @abc.abstractmethod
     async def read_stream(
@@ -76,13 +154,18 @@ class EventStore(abc.ABC):
         Each event is delivered exactly once and in order.
         """
 
-    @abc.abstractmethod
     async def import_records(self, records: Sequence[RecordedEvent]) -> LogHead:
         """Store already-recorded events verbatim (positions, hashes, timestamps kept).
 
-        The records must continue the stored log exactly (next position, matching
-        ``prev_hash``) and verify; otherwise :class:`~events.errors.ImportRefused`.
+        The records must be importable (see :func:`check_import`), continue the stored log
+        exactly (next position, matching ``prev_hash``) and verify; otherwise
+        :class:`~events.errors.ImportRefused`.
         """
+        return await self._import_records(check_import(records), records)
+
+    @abc.abstractmethod
+    async def _import_records(self, log_id: str, records: Sequence[RecordedEvent]) -> LogHead:
+        """Import records of ``log_id`` already checked by :func:`check_import`."""
 
     @abc.abstractmethod
     async def close(self) -> None:

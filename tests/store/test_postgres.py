@@ -482,7 +482,7 @@ async def test_a_group_that_overtakes_its_own_predecessor_is_written_after_it(
     # another writer: it waits for its predecessor and is written after it, and the process
     # keeps what it knows (no fall back to the locked way, which forgets every stream).
     await pg_store.append("log", "warm", [NewEvent("W", {})])  # locked: learns the head
-    write = pg_store._write_if_head
+    write = pg_store._appender.write_if_head
     calls = 0
     second: asyncio.Task[AppendResult] | None = None
 
@@ -497,7 +497,7 @@ async def test_a_group_that_overtakes_its_own_predecessor_is_written_after_it(
             await asyncio.sleep(0.1)
         return await write(decided, before)
 
-    monkeypatch.setattr(pg_store, "_write_if_head", first_one_slow)
+    monkeypatch.setattr(pg_store._appender, "write_if_head", first_one_slow)
     first = await pg_store.append("log", "a", [NewEvent("A", {})])
     assert second is not None
     assert first.positions == (2,) and (await second).positions == (3,)
@@ -512,7 +512,7 @@ async def test_a_group_found_stale_because_another_process_appended_is_not_sent_
     await pg_store.append("log", "a", [NewEvent("A", {})])  # locked: learns the head
     await pg_store.append("log", "a", [NewEvent("A", {})])  # optimistic, written
     await other_store.append("log", "b", [NewEvent("B", {})])  # the head moves elsewhere
-    write = pg_store._write_if_head
+    write = pg_store._appender.write_if_head
     attempts = 0
 
     async def counting(decided: Any, before: Any) -> bool:
@@ -520,7 +520,7 @@ async def test_a_group_found_stale_because_another_process_appended_is_not_sent_
         attempts += 1
         return await write(decided, before)
 
-    monkeypatch.setattr(pg_store, "_write_if_head", counting)
+    monkeypatch.setattr(pg_store._appender, "write_if_head", counting)
     result = await pg_store.append("log", "a", [NewEvent("A", {})])
     assert result.positions == (4,)
     # One optimistic attempt (its predecessor, long written, has nothing to do with it),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import pytest
 
@@ -15,12 +16,14 @@ from events import (
     ImportRefused,
     InvalidPayload,
     NewEvent,
+    RecordedEvent,
     WrongExpectedPosition,
     WrongExpectedVersion,
 )
 from events.canonical import GENESIS_HASH
 from events.exchange import export_jsonl, import_jsonl, verify_jsonl
 from events.memory import MemoryEventStore
+from events.store import MAX_APPEND_EVENTS
 
 
 def ev(n: int, kind: str = "Thing") -> NewEvent:
@@ -213,3 +216,70 @@ async def test_expected_position_guards_whole_log_decisions(store: EventStore) -
     assert (info.value.expected, info.value.actual) == (2, 3)
     await store.append("log", "round-1", [ev(4, "RoundClosed")], 1, expected_position=3)
     assert await collect(store, "log") == [1, 2, 3, 4]
+
+
+# -- what every store refuses before deciding (one validation, events.store) ---------------
+
+
+async def test_an_append_over_the_size_limit_is_refused_by_every_store(store: EventStore) -> None:
+    with pytest.raises(ValueError, match=f"at most {MAX_APPEND_EVENTS} events"):
+        await store.append("log", "s", [ev(i) for i in range(MAX_APPEND_EVENTS + 1)])
+    assert await store.logs() == []
+    result = await store.append("log", "s", [ev(i) for i in range(MAX_APPEND_EVENTS)])
+    assert result.positions == tuple(range(1, MAX_APPEND_EVENTS + 1))
+
+
+async def test_malformed_appends_are_refused_by_every_store(store: EventStore) -> None:
+    await store.append("log", "round", [ev(1)])
+    malformed: list[dict[str, Any]] = [
+        {"log_id": ""},
+        {"log_id": "x" * 201},
+        {"stream_id": "tab\tin"},
+        {"require": {"": 1}},  # a required stream is named like any other
+        {"require": {"nul\x00": Expect.ANY}},
+        {"expected_version": -1},
+        {"expected_version": True},
+        {"expected_version": "1"},
+        {"require": {"round": -1}},
+        {"expected_position": -1},
+        {"expected_position": 1.0},
+    ]
+    for change in malformed:
+        args: dict[str, Any] = {"log_id": "log", "stream_id": "s", "events": [ev(2)], **change}
+        with pytest.raises(ValueError):  # noqa: PT011 - each names its own field
+            await store.append(**args)
+    assert await collect(store, "log") == [1]
+
+
+def _rechained(records: list[RecordedEvent]) -> list[RecordedEvent]:
+    """``records`` with prev_hash and hash recomputed in order (a forged but verifying log)."""
+    out: list[RecordedEvent] = []
+    prev = GENESIS_HASH
+    for record in records:
+        record = record._replace(prev_hash=prev)
+        record = record._replace(hash=record.computed_hash())
+        out.append(record)
+        prev = record.hash
+    return out
+
+
+async def test_unimportable_records_are_refused_by_every_store(store: EventStore) -> None:
+    source = MemoryEventStore()
+    await source.append("log", "s", [ev(1), ev(2)])
+    first, second = [r async for r in source.read_log("log")]
+    forged = [
+        [first, second._replace(event_id=first.event_id)],  # one event id twice
+        [first, second._replace(event_id=second.event_id.upper())],  # not canonical
+        [first, second._replace(event_id="not-a-uuid")],
+        [first, second._replace(stream_id="")],
+        [first, second._replace(schema_version=0)],
+        [first, second._replace(recorded_at="2024-01-01 00:00:00")],
+    ]
+    for records in forged:
+        with pytest.raises(ImportRefused) as info:
+            await store.import_records(_rechained(records))
+        assert info.value.position == 2
+    assert await store.logs() == []
+    with pytest.raises(ImportRefused, match="nothing"):
+        await store.import_records([])
+    assert await store.import_records([first, second]) == await source.head("log")
