@@ -17,22 +17,11 @@ from ballot.api.app import create_app
 from ballot.api.auth import SecretariatToken
 from ballot.api.collector import IdleCollector
 from ballot.api.context import CONTEXT
-from events.database import Database, open_database, state_dir
+from ballot.commands.migrate import migrate_all
+from events.database import Database, open_database, schema_name, state_dir
 from events.postgres import PostgresEventStore
 
 log = logging.getLogger(__name__)
-
-
-async def migrate_all(dsn: str, schema: str) -> None:
-    """Apply every component's migrations (see ``ballot migrate``)."""
-    from ballot.commands.migrate import migrate_all as apply
-
-    await apply(dsn, schema)
-
-
-def schema_name() -> str:
-    """The PostgreSQL schema holding the log (``BALLOT_SCHEMA``, default ``ballot``)."""
-    return os.environ.get("BALLOT_SCHEMA", "ballot")
 
 
 @dataclass

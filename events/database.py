@@ -17,6 +17,11 @@ from pathlib import Path
 from typing import Any
 
 
+def schema_name() -> str:
+    """The PostgreSQL schema holding the log (``BALLOT_SCHEMA``, default ``ballot``)."""
+    return os.environ.get("BALLOT_SCHEMA", "ballot")
+
+
 def state_dir() -> Path:
     """The state folder: ``BALLOT_STATE_DIR`` or ``./.ballot``."""
     return Path(os.environ.get("BALLOT_STATE_DIR") or ".ballot").resolve()

@@ -12,8 +12,7 @@ import sys
 
 import asyncpg
 
-from ballot.server import schema_name
-from events.database import open_database
+from events.database import open_database, schema_name
 from events.migrate import migrate
 
 #: (package, ledger table) of every component's migrations, in order.

@@ -25,7 +25,7 @@ from aiohttp.test_utils import TestServer
 from ballot.api.app import create_app
 from ballot.api.auth import SecretariatToken, digest
 from ballot.api.context import CONTEXT
-from ballot.server import migrate_all
+from ballot.commands.migrate import migrate_all
 from events.postgres import PostgresEventStore
 from tests.web.driver import Driver
 
