@@ -532,17 +532,6 @@ def verify_ballot_set_membership(
 # -- incremental trees ----------------------------------------------------------------------------
 
 
-def _subtree_root(leaves: Sequence[bytes], lo: int, hi: int) -> bytes:
-    acc = merkle.MerkleAccumulator()
-    for i in range(lo, hi):
-        acc.append(leaves[i])
-    return acc.root()
-
-
-def _split(n: int) -> int:
-    return 1 << ((n - 1).bit_length() - 1)
-
-
 class InclusionWitness:
     """Builds the inclusion proof of one leaf for any later tree size, in one pass.
 
@@ -583,9 +572,9 @@ class InclusionWitness:
         peaks = iter(self._left)
         lo, hi, m = 0, tree_size, self._index
         while hi - lo > 1:
-            k = _split(hi - lo)
+            k = merkle.split_point(hi - lo)
             if m < lo + k:
-                path.append(_subtree_root(self._leaves, lo + k - m, hi - m))
+                path.append(merkle.subtree_root(self._leaves, lo + k - m, hi - m))
                 hi = lo + k
             else:
                 path.append(next(peaks))
@@ -682,7 +671,7 @@ class LogTree:
             height = n.bit_length() - 1
             start = HASH_BYTES * (lo >> height)
             return bytes(levels[height][start : start + HASH_BYTES])
-        k = _split(n)
+        k = merkle.split_point(n)
         return merkle.node_hash(self._subtree(lo, lo + k), self._subtree(lo + k, hi))
 
     def _check_proving(self, tree_size: int) -> None:
@@ -713,7 +702,7 @@ class LogTree:
         path: list[bytes] = []
         lo, hi, m = 0, tree_size, position - 1
         while hi - lo > 1:
-            k = _split(hi - lo)
+            k = merkle.split_point(hi - lo)
             if m < lo + k:
                 path.append(self._subtree(lo + k, hi))
                 hi = lo + k

@@ -65,13 +65,15 @@ def _check_size(value: object, what: str) -> int:
     return value
 
 
-def _split(n: int) -> int:
-    """The largest power of two strictly below ``n`` (``n >= 2``)."""
+def split_point(n: int) -> int:
+    """The largest power of two strictly below ``n`` (``n >= 2``): the number of leaves in the
+    left subtree of a tree of ``n`` leaves (RFC 9162's ``k``)."""
     return 1 << ((n - 1).bit_length() - 1)
 
 
-def _subtree_root(hashes: Sequence[bytes], lo: int, hi: int) -> bytes:
-    """``MTH(D[lo:hi])`` for ``hi > lo``, one pass with the accumulator."""
+def subtree_root(hashes: Sequence[bytes], lo: int, hi: int) -> bytes:
+    """``MTH(D[lo:hi])`` of the leaf hashes ``hashes[lo:hi]`` (``hi > lo``), one pass with
+    the accumulator."""
     acc = MerkleAccumulator()
     for i in range(lo, hi):
         acc.append(hashes[i])
@@ -101,12 +103,12 @@ def inclusion_proof(leaf_hashes: Sequence[bytes], index: int) -> list[bytes]:
     lo, hi = 0, n
     # Walk down from the root; the recursion's sibling hashes come out root-side first.
     while hi - lo > 1:
-        k = _split(hi - lo)
+        k = split_point(hi - lo)
         if index < lo + k:
-            path.append(_subtree_root(leaf_hashes, lo + k, hi))
+            path.append(subtree_root(leaf_hashes, lo + k, hi))
             hi = lo + k
         else:
-            path.append(_subtree_root(leaf_hashes, lo, lo + k))
+            path.append(subtree_root(leaf_hashes, lo, lo + k))
             lo = lo + k
     path.reverse()
     return path
@@ -132,14 +134,14 @@ def consistency_proof(leaf_hashes: Sequence[bytes], old_size: int) -> list[bytes
         size = hi - lo
         if m_rel == size:
             if not complete:
-                proof.append(_subtree_root(leaf_hashes, lo, hi))
+                proof.append(subtree_root(leaf_hashes, lo, hi))
             break
-        k = _split(size)
+        k = split_point(size)
         if m_rel <= k:
-            proof.append(_subtree_root(leaf_hashes, lo + k, hi))
+            proof.append(subtree_root(leaf_hashes, lo + k, hi))
             hi = lo + k
         else:
-            proof.append(_subtree_root(leaf_hashes, lo, lo + k))
+            proof.append(subtree_root(leaf_hashes, lo, lo + k))
             lo, m_rel, complete = lo + k, m_rel - k, False
     proof.reverse()
     return proof
