@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Browser → Python: ballots made by the browser module (ballot/web/static/js/crypto/) with fresh
 // CSPRNG randomness, a fresh election key and a fresh Ed25519 delegation key, for Python's
-// verifier to check (tests/test_crypto_crossvectors.py).
+// verifier to check (tests/crypto/test_crossvectors.py).
 //
 // Output: one JSON document (stdout, or --out PATH), format_version 1:
 //   valid          1..8-option ballots (random choice): context and its bytes, ballot bytes and

@@ -27,7 +27,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from ballot.checkpoints import (
+from ballot.ledger import (
     Checkpoint,
     ballot_set_proof,
     log_root,

@@ -24,7 +24,6 @@ from ballot.api.problems import Problem
 from ballot.api.routing import Principal, Role
 from ballot.api.verifier import CastVerifier
 from ballot.api.workers import WorkerPool
-from ballot.checkpoints import sign_checkpoint
 from ballot.domain import (
     CastBallot,
     Command,
@@ -34,6 +33,7 @@ from ballot.domain import (
     verified_cast,
 )
 from ballot.service import CommandConflict, Outcome, SessionService
+from ballot.signer import sign_checkpoint
 from crypto.signing import SigningKey
 from events.postgres import PostgresEventStore
 

@@ -6,7 +6,7 @@ inclusion proof of its position in that checkpoint's tree. Reading the whole log
 them would make every look-up ``O(log size)`` in I/O and hashing. A :class:`LogIndex` keeps
 them instead, per session and per process, fed one record at a time:
 
-* the log tree (a :class:`~ballot.checkpoints.LogTree` with ``proofs=True``) — the same tree the
+* the log tree (a :class:`~ballot.ledger.LogTree` with ``proofs=True``) — the same tree the
   server signs its checkpoints with, so there is one per session, not two;
 * tracking code → (position, round, delegation) of every ``BallotCast``;
 * every ``CheckpointSigned``, in log order;
@@ -33,8 +33,8 @@ import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ballot.checkpoints import Checkpoint, LogTree
 from ballot.domain import BallotCast, CheckpointSigned, RoundClosed, event_from_payload
+from ballot.ledger import Checkpoint, LogTree
 from events import EventStore, RecordedEvent
 
 

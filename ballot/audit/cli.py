@@ -17,8 +17,8 @@ from typing import TextIO
 
 from ballot.audit import AuditOptions, Auditor, UnusableInput, audit_file, audit_server
 from ballot.audit.report import AuditReport
-from ballot.checkpoints import Checkpoint, CheckpointError
 from ballot.domain.values import b64decode
+from ballot.ledger import Checkpoint, CheckpointError
 
 EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_UNUSABLE = 0, 1, 2
 

@@ -23,12 +23,6 @@ from ballot.audit.casts import CastChecker
 from ballot.audit.receipts import ReceiptChecks
 from ballot.audit.report import AuditReport, CheckpointResult, Failure
 from ballot.audit.rules import RuleChecks
-from ballot.checkpoints import (
-    Checkpoint,
-    CheckpointError,
-    LogTree,
-    verify_checkpoint_signature,
-)
 from ballot.domain import (
     BallotCast,
     CheckpointSigned,
@@ -37,6 +31,12 @@ from ballot.domain import (
     event_from_payload,
     final_outcome,
     results_board,
+)
+from ballot.ledger import (
+    Checkpoint,
+    CheckpointError,
+    LogTree,
+    verify_checkpoint_signature,
 )
 from events import GENESIS_HASH, RecordedEvent
 from events.exchange import record_from_line

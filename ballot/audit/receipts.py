@@ -10,7 +10,9 @@ from typing import Final
 
 from ballot.audit.report import ReceiptResult
 from ballot.audit.rules import Fail
-from ballot.checkpoints import (
+from ballot.domain import BallotCast, RoundClosed
+from ballot.domain.state import SessionState
+from ballot.ledger import (
     Checkpoint,
     CheckpointError,
     InclusionWitness,
@@ -19,8 +21,6 @@ from ballot.checkpoints import (
     verify_ballot_set_membership,
     verify_receipt,
 )
-from ballot.domain import BallotCast, RoundClosed
-from ballot.domain.state import SessionState
 from crypto.ballot import render_tracking_code
 from events import RecordedEvent
 

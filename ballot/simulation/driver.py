@@ -15,7 +15,6 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from ballot.checkpoints import LogTree, sign_checkpoint
 from ballot.domain import (
     AcceptCredentials,
     AdjournSession,
@@ -43,7 +42,9 @@ from ballot.domain import (
     verify_cast,
 )
 from ballot.domain.read_models import Outcome as FinalOutcome
+from ballot.ledger import LogTree
 from ballot.service import Outcome, SessionService
+from ballot.signer import sign_checkpoint
 from ballot.simulation.delegation import (
     DelegationAgent,
     RoundDefinition,

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from ballot.checkpoints import Checkpoint, CheckpointError, verify_receipt
 from ballot.client import ApiProblem
 from ballot.domain.values import b64decode, b64encode
+from ballot.ledger import Checkpoint, CheckpointError, verify_receipt
 from ballot.simulation import DelegationAgent, Entropy
 from events.exchange import record_from_line
 from tests.api.conftest import Api

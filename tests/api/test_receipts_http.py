@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from ballot.checkpoints import (
+from ballot.client import ApiProblem
+from ballot.domain.values import b64decode, b64encode
+from ballot.ledger import (
     CheckpointError,
     verify_counted_reply,
     verify_receipt_reply,
 )
-from ballot.client import ApiProblem
-from ballot.domain.values import b64decode, b64encode
 from crypto import merkle
 from crypto.signing import SigningKey
 from events import RecordedEvent

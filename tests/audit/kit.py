@@ -16,9 +16,9 @@ from datetime import timedelta
 from typing import Any
 
 from ballot.audit import AuditOptions, AuditReport, audit_lines
-from ballot.checkpoints import checkpoint_from_head, log_root
 from ballot.domain import RoundOpened, event_from_payload
 from ballot.domain.values import b64encode
+from ballot.ledger import checkpoint_from_head, log_root
 from ballot.simulation import (
     DelegationAgent,
     Entropy,

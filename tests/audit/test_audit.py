@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from ballot.audit import CHECKS, AuditReport, Failure
 from ballot.audit.receipts import normalize_code
-from ballot.checkpoints import Checkpoint
 from ballot.domain import CiphertextPair, RoundClosed, event_from_payload
 from ballot.domain.values import b64decode, b64encode
+from ballot.ledger import Checkpoint
 from crypto import ballot as cb
 from crypto.elgamal import Ciphertext, add_vectors, zero_vector
 from crypto.group import Point

@@ -12,12 +12,12 @@ from ballot.api.context import Context, accepted, context
 from ballot.api.logindex import SignedCheckpoint
 from ballot.api.problems import Problem
 from ballot.api.routing import Call, Role
-from ballot.checkpoints import Checkpoint
 from ballot.domain import (
     Command,
 )
 from ballot.domain.state import RoundState
 from ballot.domain.values import b64encode
+from ballot.ledger import Checkpoint
 from ballot.service import SessionService
 
 SECRETARIAT = [Role.SECRETARIAT]

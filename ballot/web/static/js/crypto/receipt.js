@@ -1,4 +1,4 @@
-// Receipt verification in the browser, byte-identical with the Python side (ballot/checkpoints.py
+// Receipt verification in the browser, byte-identical with the Python side (ballot/ledger/
 // verify_published_receipt; docs/event-log.md and docs/verification-spec.md §12):
 //
 // * canonical JSON (RFC 8785 restricted to integers, as the event log stores it) and the event's
@@ -334,7 +334,7 @@ function setMismatch(message) {
 
 /**
  * Verify that a receipt's ballot is counted: the reply's `ballot_set` proves that it is in its
- * closed round's committed set (ballot/checkpoints.py verify_counted_receipt makes the same checks).
+ * closed round's committed set (ballot/ledger/ verify_counted_receipt makes the same checks).
  * `verified` is what verifyReceipt returned for this reply, with `round` given (it carries the
  * BallotCast record and the tracking hash recomputed from its ballot and signature).
  *

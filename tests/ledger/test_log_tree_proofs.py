@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from ballot.checkpoints import CheckpointError, LogTree, log_root, receipt_proof
+from ballot.ledger import CheckpointError, LogTree, log_root, receipt_proof
 from crypto import merkle
 
 

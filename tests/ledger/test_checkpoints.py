@@ -1,4 +1,4 @@
-"""ballot.checkpoints: the log tree, signed checkpoints, receipts and their proofs."""
+"""ballot.ledger: the log tree, signed checkpoints, receipts and their proofs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ballot.checkpoints import (
+from ballot.domain import ConveneSession, Refusal, SessionSettings
+from ballot.ledger import (
     Checkpoint,
     CheckpointError,
     InclusionWitness,
@@ -20,14 +21,13 @@ from ballot.checkpoints import (
     log_root,
     make_checkpoint,
     receipt_proof,
-    sign_checkpoint,
     verify_ballot_set_membership,
     verify_checkpoint,
     verify_consistency,
     verify_receipt,
 )
-from ballot.domain import ConveneSession, Refusal, SessionSettings
 from ballot.service import SessionService
+from ballot.signer import sign_checkpoint
 from crypto import merkle
 from crypto.signing import SigningKey
 from events import MemoryEventStore

@@ -1,6 +1,6 @@
 """``tests/vectors/receipts.json`` (what the browser's receipt verifier is tested against) holds
 for the Python side too: canonical JSON, the event chain, Merkle proofs, the checkpoint and the
-receipt reply. (``tests/test_crypto_vectors.py`` checks the file is what the script writes.)"""
+receipt reply. (``tests/crypto/test_vectors.py`` checks the file is what the script writes.)"""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from ballot.checkpoints import (
+from ballot.domain.values import b64decode
+from ballot.ledger import (
     Checkpoint,
     CheckpointError,
     verify_counted_reply,
     verify_receipt_reply,
 )
-from ballot.domain.values import b64decode
 from crypto import ballot as cb
 from crypto import merkle
 from crypto.group import Point
@@ -25,7 +25,7 @@ from events import GENESIS_HASH, InvalidPayload, canonical_json
 from events.exchange import record_from_line
 
 VECTORS = json.loads(
-    (Path(__file__).parent / "vectors" / "receipts.json").read_text(encoding="utf-8")
+    (Path(__file__).parent.parent / "vectors" / "receipts.json").read_text(encoding="utf-8")
 )
 
 

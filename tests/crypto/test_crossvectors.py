@@ -28,7 +28,7 @@ from crypto import ballot as cb
 from crypto.group import Point, Scalar, seeded_scalars
 from crypto.signing import InvalidSignature, VerifyKey
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT = ROOT / "tests" / "vectors" / "browser" / "ballots.json"
 GENERATOR = ROOT / "scripts" / "make_browser_vectors.mjs"
 NODE = shutil.which("node")
