@@ -34,6 +34,7 @@ from crypto.encoding import (
     expect_object,
     list_from_json,
 )
+from crypto.errors import CryptoError
 from crypto.group import (
     POINT_BYTES,
     SCALAR_BYTES,
@@ -73,7 +74,7 @@ TRACKING_CODE_BYTES: Final[int] = 10  # 80 bits -> 16 characters in 4 groups of 
 _U32_MAX: Final[int] = 2**32 - 1
 
 
-class BallotError(ValueError):
+class BallotError(CryptoError):
     """Base class of the ballot module's refusals."""
 
     code = "ballot_invalid"

@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from crypto.errors import CryptoError
 from crypto.group import POINT_BYTES, InvalidEncoding, Point, Scalar
 
 
-class ElGamalError(ValueError):
+class ElGamalError(CryptoError):
     """An encryption request that cannot be honoured (negative message, zero nonce)."""
 
     code = "elgamal_invalid_input"

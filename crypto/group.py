@@ -28,6 +28,8 @@ from typing import Final
 
 import rbcl
 
+from crypto.errors import CryptoError
+
 #: The order of the ristretto255 group (a 253-bit prime).
 L: Final[int] = 2**252 + 27742317777372353535851937790883648493
 
@@ -38,7 +40,7 @@ POINT_BYTES: Final[int] = 32
 DOMAIN_PREFIX: Final[bytes] = b"ballot/v1/"
 
 
-class GroupError(ValueError):
+class GroupError(CryptoError):
     """A byte string that should encode a scalar or a group element does not."""
 
     code = "invalid_encoding"

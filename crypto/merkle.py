@@ -23,6 +23,8 @@ import hmac
 from collections.abc import Iterable, Sequence
 from typing import Final
 
+from crypto.errors import CryptoError
+
 HASH_BYTES: Final[int] = 32
 _LEAF_PREFIX: Final[bytes] = b"\x00"
 _NODE_PREFIX: Final[bytes] = b"\x01"
@@ -31,7 +33,7 @@ _NODE_PREFIX: Final[bytes] = b"\x01"
 EMPTY_ROOT: Final[bytes] = hashlib.sha256(b"").digest()
 
 
-class MerkleError(ValueError):
+class MerkleError(CryptoError):
     """A Merkle proof does not verify, or the arguments do not describe a valid proof query."""
 
     code = "merkle_proof_invalid"

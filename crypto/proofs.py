@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from crypto.elgamal import Ciphertext, encrypt
+from crypto.errors import CryptoError
 from crypto.group import SCALAR_BYTES, Point, RandomScalars, Scalar, hash_to_scalar
 
 #: Domains (``"ballot/v1/" + domain`` is the tag hashed first).
@@ -36,13 +37,13 @@ SUM_ONE_DOMAIN: Final[str] = "proof/sum-one"
 DECRYPTION_DOMAIN: Final[str] = "proof/decryption"
 
 
-class ProofError(ValueError):
+class ProofError(CryptoError):
     """A proof does not verify (or cannot be decoded)."""
 
     code = "proof_invalid"
 
 
-class StatementFalseError(ValueError):
+class StatementFalseError(CryptoError):
     """The prover was asked to prove something that is not true; it refuses."""
 
     code = "proof_statement_false"

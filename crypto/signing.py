@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from crypto.errors import CryptoError
 from crypto.group import domain_tag as _domain_tag
 from crypto.group import frame
 
@@ -43,7 +44,7 @@ HASH_BYTES: Final[int] = 32
 # -- errors -------------------------------------------------------------------------------
 
 
-class SigningError(ValueError):
+class SigningError(CryptoError):
     """Base class of every refusal raised by this module."""
 
     code = "signing_error"
@@ -67,7 +68,7 @@ class InvalidMessage(SigningError):
     code = "invalid_message"
 
 
-class SealError(ValueError):
+class SealError(CryptoError):
     """Base class of refusals of the passphrase-sealing functions."""
 
     code = "sealed_secret_error"

@@ -31,13 +31,14 @@ from crypto.encoding import (
     point_from_json,
     point_to_json,
 )
+from crypto.errors import CryptoError
 from crypto.group import L, Point, RandomScalars, Scalar, frame
 from crypto.proofs import DecryptionProof, ProofError, prove_decryption, verify_decryption
 
 _U32_MAX: Final[int] = 2**32 - 1
 
 
-class TallyError(ValueError):
+class TallyError(CryptoError):
     """The tally cannot be computed; ``code`` says why.
 
     Codes: ``tally_no_shares``, ``tally_duplicate_share``, ``tally_bad_index``,
@@ -53,7 +54,7 @@ class TallyError(ValueError):
         return (type(self), (self.code, str(self)))
 
 
-class InvalidShare(ValueError):
+class InvalidShare(CryptoError):
     """A teller's decryption share is refused; ``teller_index`` names the teller."""
 
     code = "share_invalid"

@@ -21,10 +21,12 @@ from crypto import dkg, merkle
 from crypto import tally as ct
 from crypto.aggregate import RunningAggregate
 from crypto.elgamal import Ciphertext
+from crypto.errors import CryptoError
 from crypto.group import GroupError, Point
 from crypto.signing import (
     InvalidKey,
     InvalidSignature,
+    SigningError,
     VerifyKey,
     checkpoint_message,
     signing_message,
@@ -126,7 +128,7 @@ def check_ballot_signature(
     refuse ``invalid_signature``."""
     try:
         _decoded_key(bytes(public_key)).verify(cb.signing_message(ctx, ballot), signature)
-    except (InvalidSignature, InvalidKey) as exc:
+    except SigningError as exc:
         raise Refusal(
             "invalid_signature", f"ballot signature: {exc}", delegation=ctx.delegation_id
         ) from None
@@ -304,14 +306,14 @@ def check_teller_signature(
     """Verify a teller's signature over a ceremony message, or refuse ``invalid_signature``."""
     try:
         _decoded_key(bytes(public_key)).verify(ceremony_signing_message(ctx, message), signature)
-    except (InvalidSignature, InvalidKey) as exc:
+    except SigningError as exc:
         raise Refusal(
             "invalid_signature", f"{teller_id}'s signature: {exc}", teller=teller_id
         ) from None
 
 
-def _ceremony_refusal(exc: ValueError, what: str, teller_id: str) -> Refusal:
-    reason = getattr(exc, "code", "invalid_encoding")
+def _ceremony_refusal(exc: CryptoError, what: str, teller_id: str) -> Refusal:
+    reason = exc.code
     return Refusal(
         "invalid_ceremony_message", f"{what}: {exc}", teller=teller_id, reason=str(reason)
     )
@@ -321,7 +323,7 @@ def parse_commitment(obj: Mapping[str, Any], teller_id: str) -> dkg.DealerCommit
     """Decode a dealer commitment (structure only)."""
     try:
         return dkg.dealer_commitment_from_json(dict(obj))
-    except (dkg.DkgError, GroupError) as exc:
+    except CryptoError as exc:
         raise _ceremony_refusal(exc, "dealer commitment", teller_id) from None
 
 
@@ -339,7 +341,7 @@ def parse_encrypted_share(obj: Mapping[str, Any], teller_id: str) -> dkg.Encrypt
     """Decode one encrypted share (structure only; only its recipient can open it)."""
     try:
         return dkg.encrypted_share_from_json(dict(obj))
-    except (dkg.DkgError, GroupError) as exc:
+    except CryptoError as exc:
         raise _ceremony_refusal(exc, "encrypted share", teller_id) from None
 
 
@@ -347,7 +349,7 @@ def parse_complaint(obj: Mapping[str, Any], teller_id: str) -> dkg.Complaint:
     """Decode a complaint."""
     try:
         return dkg.complaint_from_json(dict(obj))
-    except (dkg.DkgError, GroupError) as exc:
+    except CryptoError as exc:
         raise _ceremony_refusal(exc, "complaint", teller_id) from None
 
 
@@ -355,7 +357,7 @@ def parse_answer(obj: Mapping[str, Any], teller_id: str) -> dkg.ComplaintAnswer:
     """Decode a complaint answer."""
     try:
         return dkg.complaint_answer_from_json(dict(obj))
-    except (dkg.DkgError, GroupError) as exc:
+    except CryptoError as exc:
         raise _ceremony_refusal(exc, "complaint answer", teller_id) from None
 
 

@@ -10,6 +10,7 @@ from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from crypto.errors import CryptoError
 from crypto.group import (
     GroupError,
     Point,
@@ -50,7 +51,7 @@ _PROBE_KEY: Final[X25519PrivateKey] = X25519PrivateKey.from_private_bytes(
 # -- errors --------------------------------------------------------------------------------
 
 
-class DkgError(ValueError):
+class DkgError(CryptoError):
     """Base class of every refusal in the key ceremony.
 
     ``code`` is a stable snake_case identifier; ``dealer`` names the dealer at fault when
