@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ballot.domain import BallotCast, CheckpointSigned, Event, RoundClosed, event_from_payload
+from ballot.domain import BallotCast, CheckpointSigned, Event, RoundClosed, event_from_json
 from ballot.domain.state import RoundState
 from ballot.service import CHECKPOINT_STREAM, ballot_stream, round_stream
 from events import EventStore, RecordedEvent
@@ -25,7 +25,7 @@ class StoredBallot:
 
 
 def _event(record: RecordedEvent) -> Event:
-    return event_from_payload(record.event_type, record.payload(), record.schema_version)
+    return event_from_json(record.event_type, record.payload_json, record.schema_version)
 
 
 async def ballot_of(

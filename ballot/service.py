@@ -49,7 +49,7 @@ from ballot.domain import (
     VerifiedCast,
     VoidRound,
     decide,
-    event_from_payload,
+    event_from_json,
     evolve,
     initial_state,
 )
@@ -249,7 +249,7 @@ class SessionService:
             # exactly what was stored (the payload text is canonical)
             self._fold(record.position, record.stream_id, record.stream_version, *built[1:])
             return
-        event = event_from_payload(record.event_type, record.payload(), record.schema_version)
+        event = event_from_json(record.event_type, record.payload_json, record.schema_version)
         self._fold(record.position, record.stream_id, record.stream_version, event)
 
     def _fold(

@@ -40,7 +40,7 @@ from ballot.domain import (
     RoundVoided,
     SessionAdjourned,
     SessionState,
-    event_from_payload,
+    event_from_json,
     round_result,
 )
 from ballot.service import SessionService
@@ -266,7 +266,7 @@ class SessionHub:
             replayer.apply(record)
             if record.position <= after:
                 continue
-            event = event_from_payload(record.event_type, record.payload(), record.schema_version)
+            event = event_from_json(record.event_type, record.payload_json, record.schema_version)
             message = feed_message(event, replayer.state)
             if message is not None:
                 yield record.position, json.dumps(message, separators=(",", ":"))

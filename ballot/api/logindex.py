@@ -33,7 +33,7 @@ import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ballot.domain import BallotCast, CheckpointSigned, RoundClosed, event_from_payload
+from ballot.domain import BallotCast, CheckpointSigned, RoundClosed, event_from_json
 from ballot.ledger import Checkpoint, LogTree
 from events import EventStore, RecordedEvent
 
@@ -125,7 +125,7 @@ class LogIndex:
                 ),
             )
         elif record.event_type == CheckpointSigned.event_type:
-            signed = event_from_payload(record.event_type, record.payload(), record.schema_version)
+            signed = event_from_json(record.event_type, record.payload_json, record.schema_version)
             assert isinstance(signed, CheckpointSigned)
             self._checkpoints.append(
                 SignedCheckpoint(Checkpoint.from_event(signed), record.position)

@@ -2,12 +2,13 @@
 
 A cast ballot's checks — decoding every point, its zero-knowledge proofs, its signature —
 depend only on its context (session, round, election key, delegation, options) and the
-delegation's enrolled key, which stay fixed while a round is open. So while the auditor
-reads a run of ballots it builds each one's :class:`~ballot.domain.CastCheck` from the
-state before the run and hands them, in chunks, to worker processes running the domain's
-own :func:`~ballot.domain.check_casts`; the rules then decide each ballot, in order, on the
-:class:`~ballot.domain.VerifiedCast` its answer makes. The main process keeps only what
-depends on order.
+delegation's enrolled key, all of which the log states before the ballot. So as the auditor
+*reads* each ballot, :class:`ReadAhead` builds its :class:`~ballot.domain.CastCheck` from the
+events read so far, and :class:`CastChecker` hands the checks, in chunks, to worker processes
+running the domain's own :func:`~ballot.domain.check_casts`; the rules decide each ballot
+later, in order, on the :class:`~ballot.domain.VerifiedCast` its answer makes. Reading never
+waits for the rules, so the workers stay busy across a round's close, tally and checkpoints;
+the main process keeps only what depends on order.
 """
 
 from __future__ import annotations
@@ -16,8 +17,24 @@ import multiprocessing
 import threading
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 
-from ballot.domain import CastCheck, CheckedCast, Refusal, check_casts
+from ballot.domain import (
+    BallotCast,
+    CastCheck,
+    CheckedCast,
+    DelegationEnrolled,
+    Event,
+    Refusal,
+    RoundClosed,
+    RoundOpened,
+    RoundVoided,
+    SessionConvened,
+    check_casts,
+    crypto_port,
+)
+from crypto.group import Point
+from crypto.signing import VerifyKey
 
 #: One ballot's answer: decoded and checked, or the refusal its checks lead to.
 Outcome = CheckedCast | Refusal
@@ -32,6 +49,77 @@ def _context() -> multiprocessing.context.BaseContext:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["ballot.audit.casts"])
     return context
+
+
+@dataclass(frozen=True, slots=True)
+class _OpenRound:
+    number: int
+    election_key: Point
+    options: tuple[str, ...]
+    roll: frozenset[str]
+
+
+class ReadAhead:
+    """The checks of each ballot as it is *read*, from the log's own events — the session,
+    the round opened last, each delegation's enrolled key — not from the rules' state, which
+    may lag behind the reading by a few rounds while the workers check ballots.
+
+    A guess, and safe as one: ``decide`` takes a verification only for the context and key
+    it would have used itself, and checks a ballot again, inline, if either differs (a log
+    whose rules refuse what this view takes for granted costs time, never a wrong verdict).
+    """
+
+    def __init__(self) -> None:
+        self._session_id = ""
+        self._round: _OpenRound | None = None
+        self._keys: dict[str, tuple[bytes, VerifyKey]] = {}
+
+    def read(self, event: Event) -> tuple[CastCheck, bytes] | None:
+        """Follow ``event``; for a ballot this view can check, its check and the enrolled
+        key it verifies the signature under."""
+        if isinstance(event, BallotCast):
+            return self._check(event)
+        if isinstance(event, SessionConvened):
+            self._session_id = event.session_id
+        elif isinstance(event, RoundOpened):
+            try:
+                key = Point.decode(event.election_key)
+            except ValueError:  # the rules refuse the round; its ballots are checked inline
+                self._round = None
+            else:
+                self._round = _OpenRound(
+                    event.round_number, key, tuple(event.options), frozenset(event.roll)
+                )
+        elif isinstance(event, RoundClosed | RoundVoided):
+            self._round = None
+        elif isinstance(event, DelegationEnrolled):
+            try:
+                self._keys[event.delegation_id] = (
+                    event.public_key,
+                    crypto_port.verify_key(event.public_key),
+                )
+            except Refusal:
+                self._keys.pop(event.delegation_id, None)
+        return None
+
+    def _check(self, event: BallotCast) -> tuple[CastCheck, bytes] | None:
+        current, enrolled = self._round, self._keys.get(event.delegation_id)
+        if current is None or enrolled is None or current.number != event.round_number:
+            return None
+        if event.delegation_id not in current.roll:
+            return None  # refused before its checks would run
+        try:
+            text = crypto_port.ballot_text(event.ballot)
+        except Refusal:
+            return None
+        context = crypto_port.ballot_context(
+            self._session_id,
+            current.number,
+            current.election_key,
+            event.delegation_id,
+            current.options,
+        )
+        return CastCheck(context, text, enrolled[1], event.signature), enrolled[0]
 
 
 class CastChecker:

@@ -28,7 +28,7 @@ from ballot.domain import (
     CheckpointSigned,
     RoundClosed,
     SessionConvened,
-    event_from_payload,
+    event_from_json,
     final_outcome,
     results_board,
 )
@@ -176,7 +176,7 @@ class Auditor:
         self._check_chain(record, at)
         self._head_hash = record.hash
         try:
-            event = event_from_payload(record.event_type, record.payload(), record.schema_version)
+            event = event_from_json(record.event_type, record.payload_json, record.schema_version)
         except ValueError as exc:  # includes UnknownEvent
             self._fail(at, record.event_type, "event.schema", str(exc))
             self._tree.append(record.hash)
@@ -191,17 +191,22 @@ class Auditor:
             # checkpoint's own checks, which say more precisely what the rules refuse.
             own: list[Failure] = []
             self._check_checkpoint(event, at, own)
-            self._rules.feed(event, at, skip_checkpoint_refusal=bool(own))
-            for failure in own:
-                self._fail(failure.position, failure.event_type, failure.check, failure.message)
+            self._rules.feed(
+                event, at, skip_checkpoint_refusal=bool(own), then=lambda: self._report(own)
+            )
+        elif isinstance(event, RoundClosed):
+            closed = event
+            self._rules.feed(
+                event, at, then=lambda: self._receipts.closed(closed, at, self._rules.state)
+            )
         else:
             self._rules.feed(event, at)
         watch = False
         if isinstance(event, BallotCast):
             self.ballots += 1
+            # A ballot whose receipt is looked up is decided as soon as it is read.
             watch = self._receipts.cast(event, record, at, self._rules.state)
         elif isinstance(event, RoundClosed):
-            self._receipts.closed(event, at, self._rules.state)
             # Memory stays bounded by a round's ballots, not the log's: a later event in one
             # of these streams is still caught (as a stream not starting at 1, or by the rules
             # as a ballot for a closed round).
@@ -211,6 +216,10 @@ class Auditor:
         if witness is not None:
             self._receipts.witnessed(at, witness)
         self._after_append(record, at)
+
+    def _report(self, failures: list[Failure]) -> None:
+        for failure in failures:
+            self._fail(failure.position, failure.event_type, failure.check, failure.message)
 
     def _lost_line(self, line: bytes, at: int, exc: Exception) -> None:
         try:

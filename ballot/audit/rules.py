@@ -2,40 +2,37 @@
 :class:`~ballot.domain.rederive.Rederiver`, each ballot on the verification its checks in the
 worker processes made.
 
-While the auditor reads a run of ballots, each one's :class:`~ballot.domain.CastCheck` is
-built from the state before the run (only ballots follow, and a ballot changes neither a
-round's context nor an enrolled key) and goes to the workers (:class:`CastChecker`); the
-rules decide the held ballots in order as their answers come back, and every other event
-after all the ballots before it.
+Each ballot's :class:`~ballot.domain.CastCheck` is built as it is read
+(:class:`~ballot.audit.casts.ReadAhead`) and goes to the workers (:class:`CastChecker`); the
+rules decide every event in order as soon as the answers of the ballots before it are in —
+reading runs up to :data:`MAX_HELD` events ahead of them, across rounds, so the workers never
+wait for a round's close, tally and checkpoints to be decided.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from ballot.audit.casts import CastChecker
+from ballot.audit.casts import CastChecker, ReadAhead
 from ballot.audit.checks import discrepancy_checks
 from ballot.domain import (
     BallotCast,
     CastBallot,
     CastCheck,
     CheckedCast,
-    Command,
     Event,
     Refusal,
     VerifiedCast,
-    cast_check,
     command_for,
     verified_cast,
 )
 from ballot.domain.rederive import Rederiver
 from ballot.domain.state import SessionState
 
-#: Ballots held, at most, before the rules decide them (memory stays bounded).
+#: Events held, at most, before the rules decide them (memory stays bounded).
 MAX_HELD: Final[int] = 2048
 
 #: Records a failure: ``(position, event type, check, message)``.
@@ -44,18 +41,24 @@ Fail = Callable[[int | None, str | None, str, str], None]
 
 @dataclass(frozen=True, slots=True)
 class _Held:
-    event: BallotCast
+    event: Event
     at: int
-    command: Command | None
+    #: A ballot's check, sent to the workers, and the key it verifies the signature under.
     check: CastCheck | None
     key: bytes
+    skip_checkpoint_refusal: bool
+    #: What to run once the rules have decided the event (in log order).
+    then: Callable[[], None] | None
 
 
 class RuleChecks:
     """Feed it every event in log order (:meth:`feed`); failures go to ``fail``.
 
-    ``decide_now(ballot)``: whether the rules' state must include this ballot as soon as
-    it is read (a receipt being looked up inspects it)."""
+    The rules decide an event once every ballot before it is answered by the workers, so
+    they lag the reading; :meth:`feed`'s ``then`` runs what needs the state right after an
+    event (in order), and :meth:`release` catches up. ``decide_now(ballot)``: whether the
+    rules' state must include this ballot as soon as it is read (a receipt being looked up
+    inspects it)."""
 
     def __init__(
         self,
@@ -67,7 +70,8 @@ class RuleChecks:
         self._casts = casts
         self._decide_now = decide_now
         self._rederiver = Rederiver()
-        #: A run of ballots read but not yet decided: their checks are in the workers.
+        self._ahead = ReadAhead()
+        #: Events read but not yet decided: the ballots among them are in the workers.
         self._held: deque[_Held] = deque()
 
     @property
@@ -75,14 +79,28 @@ class RuleChecks:
         """The state re-derived so far (every event fed, once :meth:`release` is called)."""
         return self._rederiver.state
 
-    def feed(self, event: Event, at: int, *, skip_checkpoint_refusal: bool = False) -> None:
+    def feed(
+        self,
+        event: Event,
+        at: int,
+        *,
+        skip_checkpoint_refusal: bool = False,
+        then: Callable[[], None] | None = None,
+    ) -> None:
         """Check the next event (``skip_checkpoint_refusal``: its checkpoint refusal is
-        already reported, more precisely, by the checkpoint checks)."""
-        if isinstance(event, BallotCast):
-            self._hold(event, at)
-            return
-        self.release()
-        self._decide(event, at, None, skip_checkpoint_refusal=skip_checkpoint_refusal)
+        already reported, more precisely, by the checkpoint checks; ``then``: run once the
+        rules have decided it)."""
+        guess = self._ahead.read(event)
+        check, key = (None, b"") if guess is None else guess
+        if check is not None:
+            self._casts.submit(check)
+        self._held.append(_Held(event, at, check, key, skip_checkpoint_refusal, then))
+        if len(self._held) >= MAX_HELD or (
+            isinstance(event, BallotCast) and self._decide_now(event)
+        ):
+            self.release()
+        else:
+            self._advance(wait=False)  # the rules keep up while the workers check
 
     def finish(self) -> None:
         """Decide what is held and report the decisions the log still owes."""
@@ -91,41 +109,37 @@ class RuleChecks:
             for check in discrepancy_checks(discrepancy):
                 self._fail(discrepancy.position, discrepancy.event_type, check, discrepancy.message)
 
-    def _hold(self, event: BallotCast, at: int) -> None:
-        """Start the checks of a ballot in the workers; the rules decide it later, in order."""
-        state = self._rederiver.state
-        command = command_for(state, event)
-        check: CastCheck | None = None
-        key = b""
-        if isinstance(command, CastBallot):
-            with contextlib.suppress(Refusal):  # the rules refuse it when they reach it
-                check, key = cast_check(state, command)
-        if check is not None:
-            self._casts.submit(check)
-        self._held.append(_Held(event, at, command, check, key))
-        if len(self._held) >= MAX_HELD or self._decide_now(event):
-            self.release()
-        else:
-            self._advance(wait=False)  # the rules keep up while the workers check
-
     def release(self) -> None:
-        """Decide every held ballot, in order, on the answers of its checks."""
+        """Decide every held event, in order, on the answers of its ballots' checks."""
         self._advance(wait=True)
 
     def _advance(self, *, wait: bool) -> None:
-        """Decide held ballots from the oldest, as far as their answers are in (every one,
-        waiting for the workers, with ``wait``)."""
+        """Decide held events from the oldest, as far as their ballots' answers are in
+        (every one, waiting for the workers, with ``wait``)."""
         while self._held:
-            ballot = self._held[0]
+            held = self._held[0]
             verified = None
-            if ballot.check is not None:
+            if held.check is not None:
                 answer = self._casts.next_answer(wait=wait)
                 if answer is None:
                     return
-                if isinstance(answer, CheckedCast) and isinstance(ballot.command, CastBallot):
-                    verified = verified_cast(ballot.command, ballot.check, ballot.key, answer)
+                verified = self._verified(held, answer)
             self._held.popleft()
-            self._decide(ballot.event, ballot.at, verified, skip_checkpoint_refusal=False)
+            self._decide(
+                held.event, held.at, verified, skip_checkpoint_refusal=held.skip_checkpoint_refusal
+            )
+            if held.then is not None:
+                held.then()
+
+    def _verified(self, held: _Held, answer: CheckedCast | Refusal) -> VerifiedCast | None:
+        """The verification the answer makes of the held ballot's command (``None``: the
+        rules check it inline, and refuse it as they do)."""
+        if not isinstance(answer, CheckedCast) or held.check is None:
+            return None
+        command = command_for(self._rederiver.state, held.event)
+        if not isinstance(command, CastBallot):
+            return None
+        return verified_cast(command, held.check, held.key, answer)
 
     def _decide(
         self,

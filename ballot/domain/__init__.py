@@ -80,6 +80,7 @@ from ballot.domain.events import (
     TellersAppointed,
     UnknownEvent,
     VotingRightsChanged,
+    event_from_json,
     event_from_payload,
 )
 from ballot.domain.evolve import InconsistentLog, evolve, replay
@@ -237,6 +238,7 @@ __all__ = [
     "elimination_due",
     "enrolled_key",
     "enrollment_holder",
+    "event_from_json",
     "event_from_payload",
     "evolve",
     "fewest",

@@ -34,7 +34,7 @@ from ballot.domain import (
     ceremony_context,
     ceremony_signing_message,
     crypto_port,
-    event_from_payload,
+    event_from_json,
     evolve,
     initial_state,
     verify_cast,
@@ -115,7 +115,7 @@ class PublicView:
             raise SimulationError(
                 "log_gap", f"expected position {self.position + 1}, got {record.position}"
             )
-        self.observe(event_from_payload(record.event_type, record.payload(), record.schema_version))
+        self.observe(event_from_json(record.event_type, record.payload_json, record.schema_version))
 
 
 @dataclass(eq=False)

@@ -11,7 +11,7 @@ import pytest
 from ballot import service as service_module
 from ballot.api import hub as hub_module
 from ballot.api.hub import SessionHub
-from ballot.domain import SessionSettings, event_from_payload, verify_cast
+from ballot.domain import SessionSettings, event_from_json, verify_cast
 from ballot.domain.state import RoundState
 from ballot.service import SessionService
 from ballot.simulation import RoundDefinition
@@ -116,13 +116,13 @@ async def test_own_appends_are_folded_as_built_whoever_folds_them_first(
         service = await hub.service(sim.session_id)
         assert service is not None
         parsed: list[str] = []
-        parse = event_from_payload
+        parse = event_from_json
 
-        def counting(event_type: str, payload: dict[str, Any], version: int) -> Any:
+        def counting(event_type: str, payload_json: str, version: int) -> Any:
             parsed.append(event_type)
-            return parse(event_type, payload, version)
+            return parse(event_type, payload_json, version)
 
-        monkeypatch.setattr(service_module, "event_from_payload", counting)
+        monkeypatch.setattr(service_module, "event_from_json", counting)
         fold_own = SessionService._fold_own
 
         async def after_the_follower(self: SessionService, *args: Any) -> None:
@@ -144,7 +144,7 @@ async def test_own_appends_are_folded_as_built_whoever_folds_them_first(
         await _until(lambda: service.position == sim.service.position + 8)
         assert "BallotCast" not in parsed
         assert not service._appending
-        monkeypatch.setattr(service_module, "event_from_payload", parse)
+        monkeypatch.setattr(service_module, "event_from_json", parse)
         replayed = SessionService(store, sim.session_id)
         assert await replayed.catch_up() == service.state
     finally:

@@ -85,6 +85,45 @@ def test_the_pool_verifies_the_same_and_catches_a_bad_proof() -> None:
     assert (first(report).position, first(report).check) == (victim, "ballot.proof")
 
 
+def _lying_election_key(records: list[Any]) -> list[Any]:
+    # Round 2 opens under another (valid) key: the read-ahead builds its ballots' checks
+    # under that key, the rules hold the ceremony's.
+    (opened,) = positions(records, "RoundOpened", round_number=2)
+    other = b64encode((Point.generator() + Point.generator()).encode())
+    return rechain(edit(records, opened, lambda b: b.update(election_key=other)))
+
+
+def _closing_dropped(records: list[Any]) -> list[Any]:
+    # Round 1 never closes in the log: the read-ahead still sees round 1 as open when
+    # round 2's ballots come.
+    (closed,) = positions(records, "RoundClosed", round_number=1)
+    return rechain(drop(records, closed))
+
+
+def _ballot_moved_to_next_round(records: list[Any]) -> list[Any]:
+    first_round = positions(records, "BallotCast", round_number=1)[0]
+    (opened,) = positions(records, "RoundOpened", round_number=2)
+    moved = records[first_round - 1]
+    out = [r for r in records if r.position != first_round]
+    out.insert(opened, moved)  # right after round 2 opens
+    return rechain(out)
+
+
+@pytest.mark.parametrize(
+    "tamper", [_lying_election_key, _closing_dropped, _ballot_moved_to_next_round]
+)
+def test_the_read_ahead_never_changes_a_verdict(tamper: Any) -> None:
+    # The workers check each ballot as it is read, on a guess of its context from the events
+    # before it; the rules decide later, on their own state. Where the guess is wrong the
+    # rules check again: the report is the inline audit's, failure for failure.
+    forged = tamper(council().records())
+    inline = audit(forged)
+    pooled = audit(forged, workers=2, inline_first=0, chunk_size=4)
+    assert not inline.verified
+    assert pooled.failures == inline.failures
+    assert pooled.rounds == inline.rounds
+
+
 # -- the chain and the export ---------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from ballot.domain import (
     UnknownEvent,
     VoidRound,
     WithdrawCandidate,
+    event_from_json,
     event_from_payload,
 )
 from ballot.domain.values import BLANK
@@ -123,3 +124,18 @@ def test_binary_and_time_encodings() -> None:
     bad = {**opened, "election_key": opened["election_key"] + "="}
     with pytest.raises(ValueError, match="RoundOpened"):
         event_from_payload("RoundOpened", bad)
+
+
+def test_an_event_is_read_from_its_stored_text_as_from_its_parsed_payload() -> None:
+    # The log's readers validate the stored payload text itself; both ways agree, and refuse
+    # alike.
+    event = PresenceRecorded(member_id="FR", present=True)
+    text = json.dumps(event.to_payload(), sort_keys=True, separators=(",", ":"))
+    assert event_from_json("PresenceRecorded", text) == event
+    assert event_from_json("PresenceRecorded", text) == event_from_payload(
+        "PresenceRecorded", json.loads(text)
+    )
+    with pytest.raises(ValueError, match="does not fit"):
+        event_from_json("PresenceRecorded", '{"member_id":"FR","present":"true"}')
+    with pytest.raises(UnknownEvent):
+        event_from_json("NoSuchEvent", text)
