@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 import sys
 
@@ -67,9 +68,16 @@ async def prepare(url: str, token: str) -> tuple[str, dict[str, str], list[Remot
     return session_id, codes, tellers
 
 
+def demo_token() -> str:
+    """The secretariat token of a demo: ``BALLOT_SECRETARIAT_TOKEN`` if set — an operator
+    who configured one must not be locked out by a token of the demo's own — else a new one."""
+    return os.environ.get("BALLOT_SECRETARIAT_TOKEN") or secrets.token_urlsafe(18)
+
+
 async def demo(host: str, port: int) -> None:
-    """Serve until interrupted."""
-    token = secrets.token_urlsafe(18)
+    """Serve until interrupted (as the secretariat ``BALLOT_SECRETARIAT_TOKEN`` names, or a
+    token made for this run and printed)."""
+    token = demo_token()
     async with open_backend() as backend:
         app = create_app(backend.store, SecretariatToken(digest(token)))
         runner = web.AppRunner(app, access_log=None)
@@ -90,7 +98,7 @@ ballot demo — session {session_id} is ready, round 1 is open.
   teller page          {url}/teller?session={session_id}
   API (OpenAPI)        {url}/api/v1/openapi.json
 
-  secretariat token    {token}
+  secretariat token    {"(BALLOT_SECRETARIAT_TOKEN)" if os.environ.get("BALLOT_SECRETARIAT_TOKEN") else token}
 
   enrollment codes (one per delegation, single use):""")
         for member, code in codes.items():
