@@ -15,9 +15,9 @@ from aiohttp import web
 from ballot.api.auth import Authenticator, SecretariatToken, TokenStore
 from ballot.api.context import CONTEXT, Context
 from ballot.api.hub import SessionHub
-from ballot.api.problems import CONTENT_TYPE, Problem
+from ballot.api.problems import CONTENT_TYPE, RETRY_AFTER_SECONDS, Problem
 from ballot.api.routes import api
-from events.postgres import PostgresEventStore
+from events.postgres import PostgresEventStore, database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +54,26 @@ async def problems_middleware(request: web.Request, handler: Handler) -> web.Str
         if exc.status == 404:
             return problem_response(Problem("not_found", f"no resource at {request.path}"), request)
         if exc.status == 405:
-            return problem_response(
+            response = problem_response(
                 Problem("method_not_allowed", f"{request.method} {request.path}"), request
             )
+            allowed = getattr(exc, "allowed_methods", None)
+            if allowed:  # RFC 9110 §15.5.6: a 405 names the methods that are allowed
+                response.headers["Allow"] = ", ".join(sorted(allowed))
+            return response
         if exc.status == 413:
             return problem_response(Problem("payload_too_large", exc.reason), request)
         raise
-    except Exception:
+    except Exception as exc:
+        if database_unavailable(exc):
+            # Nothing was written (a command's append is one transaction): retry later.
+            log.warning("database unreachable on %s %s: %s", request.method, request.path, exc)
+            response = problem_response(
+                Problem("database_unavailable", "the database cannot be reached; nothing changed"),
+                request,
+            )
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         log.exception("unhandled error on %s %s", request.method, request.path)
         return problem_response(
             Problem("internal_error", "the server failed; nothing was changed"), request

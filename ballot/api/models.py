@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from ballot.domain import SessionSettings
 from ballot.domain.read_models import (
@@ -293,3 +293,23 @@ class CeremonyMessages(Reply):
     complaints: list[dict[str, Any]]
     answers: list[dict[str, Any]]
     election_key: str | None
+
+
+class ProblemType(Reply):
+    """One problem type: its HTTP status and fixed title."""
+
+    status: int
+    title: str
+
+
+class ProblemTypes(RootModel[dict[str, ProblemType]]):
+    """Every problem type the API can answer with: an object keyed by code."""
+
+
+class ProblemTypeDocument(Reply):
+    """One problem type, as its ``type`` URI resolves."""
+
+    type: str
+    code: str
+    status: int
+    title: str

@@ -31,8 +31,13 @@ API_CODES: Final[Mapping[str, tuple[int, str]]] = {
     "enrollment_code_unknown": (404, "No delegation holds this enrollment code"),
     "enrollment_role_mismatch": (409, "This code is for another kind of participant"),
     "teller_refused": (409, "The teller refuses to decrypt this aggregate"),
+    "database_unavailable": (503, "The database is unreachable; retry shortly"),
     "internal_error": (500, "Internal error"),
 }
+
+#: Seconds a client is asked to wait (``Retry-After``) when the database is unreachable:
+#: reconnecting is immediate once it is back.
+RETRY_AFTER_SECONDS: Final = 2
 
 # HTTP status of each rules refusal: 404 for unknown things, 422 for input that can never be
 # valid, 403 for a delegation that may not act, 409 for everything that depends on the

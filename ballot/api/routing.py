@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Final, Generic, Literal, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -260,7 +261,11 @@ def _responses(endpoint: Endpoint, refs: dict[Any, Any]) -> dict[str, Any]:
             "description": endpoint.summary,
             "content": {endpoint.content_type: {"schema": {"type": "string"}}},
         }
-    codes = {"validation_error", *endpoint.problems}
+    # Every operation can meet input it refuses and a database that is down; one with path
+    # parameters can name no resource.
+    codes = {"validation_error", "database_unavailable", *endpoint.problems}
+    if _path_params(endpoint.path):
+        codes.add("not_found")
     if Role.PUBLIC not in endpoint.roles:
         codes |= {"unauthorized", "forbidden"}
     statuses: dict[int, list[str]] = {}
@@ -275,8 +280,33 @@ def _responses(endpoint: Endpoint, refs: dict[Any, Any]) -> dict[str, Any]:
     return responses
 
 
+#: The deepest JSON a request body may nest (a ballot, the deepest body, nests 4 levels).
+MAX_JSON_DEPTH: Final = 32
+#: What a path parameter may hold: identifiers, numbers, tracking codes, problem codes. Any
+#: other text (a NUL, a control, a 1 MB string) names no resource and never reaches the store.
+_PATH_PARAMETER: Final = re.compile(r"[A-Za-z0-9._:~-]{1,128}")
+
+
+def json_depth(value: object) -> int:
+    """How deeply ``value`` (parsed JSON) nests arrays and objects (iteratively)."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_JSON_DEPTH:  # no need to walk further down than the limit
+                stack.extend((child, depth + 1) for child in item)
+    return deepest
+
+
 def _adapt(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
+        for value in request.match_info.values():
+            if not _PATH_PARAMETER.fullmatch(value):
+                raise Problem("not_found", "no resource at this path")
         principal = await request.app[AUTHENTICATE](request)
         if principal.role not in endpoint.roles and Role.PUBLIC not in endpoint.roles:
             if principal.role is Role.PUBLIC:
@@ -317,10 +347,17 @@ async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel
         raise Problem("payload_too_large", f"at most {MAX_BODY_BYTES} bytes")
     try:
         data = json.loads(raw)
+    except RecursionError:
+        raise Problem("bad_request", f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
     except ValueError as exc:
         raise Problem("bad_request", f"invalid JSON: {exc}") from None
+    if json_depth(data) > MAX_JSON_DEPTH:
+        # Refused before any (recursive) validator sees it: no request may exhaust the stack.
+        raise Problem("bad_request", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
-        return model.model_validate(data)
+        # Strict, in JSON mode: no ``true`` for an integer, no ``"3"`` for 3 — what the
+        # OpenAPI document declares is exactly what is accepted.
+        return model.model_validate_json(raw, strict=True)
     except ValidationError as exc:
         errors = [
             {"loc": [str(p) for p in error["loc"]], "msg": error["msg"], "type": error["type"]}

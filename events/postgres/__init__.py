@@ -17,10 +17,12 @@ Concurrency design
 
 Modules: :mod:`~events.postgres.sql` (statements, the head lock, the one write statement),
 :mod:`~events.postgres.writer`, :mod:`~events.postgres.notify`, and
-:mod:`~events.postgres.store` (:class:`PostgresEventStore` itself).
+:mod:`~events.postgres.store` (:class:`PostgresEventStore` itself), and
+:mod:`~events.postgres.unavailable` (which failures mean "the database is unreachable").
 """
 
 from events.postgres.sql import Connection
 from events.postgres.store import PostgresEventStore
+from events.postgres.unavailable import database_unavailable
 
-__all__ = ["Connection", "PostgresEventStore"]
+__all__ = ["Connection", "PostgresEventStore", "database_unavailable"]

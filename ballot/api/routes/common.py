@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import re
+from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -42,11 +43,30 @@ def command(kind: type[C], **fields: Any) -> C:
         ) from None
 
 
+#: A decimal count as a client writes it: ASCII digits only (``str.isdigit`` also takes
+#: "²" and "٣", which ``int`` then refuses), short enough to be a position in any log.
+_DECIMAL: Final = re.compile(r"[0-9]{1,16}")
+#: The largest position or count a client may name: JSON's exact-integer limit (2^53 - 1),
+#: well inside PostgreSQL's bigint.
+MAX_POSITION: Final = 2**53 - 1
+
+
 def round_number(call: Call[Any]) -> int:
     """The ``{n}`` path parameter as a positive integer."""
     text = call.path("n")
-    if not text.isdigit() or not 0 < int(text) < 2**31:
+    if not _DECIMAL.fullmatch(text) or not 0 < int(text) < 2**31:
         raise Problem("not_found", f"no round {text!r}")
+    return int(text)
+
+
+def position_parameter(text: str | None, name: str) -> int:
+    """A non-negative log position from a query parameter or header (``None``: 0), or the
+    problem ``validation_error`` — before any response starts, so that a bad value is a
+    clear refusal and never a stream cut short."""
+    if text is None:
+        return 0
+    if not _DECIMAL.fullmatch(text) or int(text) > MAX_POSITION:
+        raise Problem("validation_error", f"{name} must be an integer from 0 to {MAX_POSITION}")
     return int(text)
 
 

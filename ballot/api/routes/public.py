@@ -13,6 +13,7 @@ from ballot.api.problems import Problem, all_problem_types
 from ballot.api.routes.common import (
     ANYONE,
     checkpoint_reply,
+    position_parameter,
     round_definition,
     round_number,
     round_of,
@@ -171,13 +172,11 @@ async def get_aggregate(call: Call[Empty]) -> m.Aggregate:
 async def export_events(call: Call[Empty]) -> web.StreamResponse:
     ctx = context(call.request)
     service = await ctx.session(call.path("sid"))
-    after_text = call.request.query.get("after", "0")
-    if not after_text.isdigit():
-        raise Problem("validation_error", "after must be a non-negative integer")
+    after = position_parameter(call.request.query.get("after"), "after")
     response = web.StreamResponse(headers={"Content-Type": "application/jsonl; charset=utf-8"})
     await response.prepare(call.request)
     chunk: list[bytes] = []
-    async for record in ctx.store.read_log(service.session_id, int(after_text)):
+    async for record in ctx.store.read_log(service.session_id, after):
         chunk.append(record_to_line(record))
         if len(chunk) >= 500:
             await response.write(b"".join(chunk))
@@ -255,18 +254,33 @@ async def get_receipt(call: Call[Empty]) -> m.ReceiptProof:
     )
 
 
-@routes.endpoint("GET", "/api/v1/problems", summary="Every problem type", roles=ANYONE)
-async def list_problems(call: Call[Empty]) -> web.StreamResponse:
-    return web.json_response(all_problem_types())
+@routes.endpoint(
+    "GET",
+    "/api/v1/problems",
+    summary="Every problem type",
+    roles=ANYONE,
+    response=m.ProblemTypes,
+)
+async def list_problems(call: Call[Empty]) -> m.ProblemTypes:
+    return m.ProblemTypes(
+        {code: m.ProblemType(**kind) for code, kind in all_problem_types().items()}
+    )
 
 
-@routes.endpoint("GET", "/api/v1/problems/{code}", summary="One problem type", roles=ANYONE)
-async def get_problem(call: Call[Empty]) -> web.StreamResponse:
+@routes.endpoint(
+    "GET",
+    "/api/v1/problems/{code}",
+    summary="One problem type",
+    roles=ANYONE,
+    response=m.ProblemTypeDocument,
+    problems=["not_found"],
+)
+async def get_problem(call: Call[Empty]) -> m.ProblemTypeDocument:
     listing = all_problem_types()
     code = call.path("code")
     if code not in listing:
         raise Problem("not_found", f"no problem type {code!r}")
-    return web.json_response({"type": f"/api/v1/problems/{code}", "code": code, **listing[code]})
+    return m.ProblemTypeDocument(type=f"/api/v1/problems/{code}", code=code, **listing[code])
 
 
 @routes.endpoint(
@@ -279,8 +293,10 @@ async def get_problem(call: Call[Empty]) -> web.StreamResponse:
 async def feed(call: Call[Empty]) -> web.StreamResponse:
     ctx = context(call.request)
     service = await ctx.session(call.path("sid"))
-    last = call.request.headers.get("Last-Event-ID") or call.request.query.get("after") or "0"
-    after = int(last) if last.isdigit() else 0
+    last = call.request.headers.get("Last-Event-ID") or call.request.query.get("after")
+    after = position_parameter(
+        last, "Last-Event-ID" if "Last-Event-ID" in call.request.headers else "after"
+    )
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream",
