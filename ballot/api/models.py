@@ -7,9 +7,9 @@ projection models, re-exported in envelopes here.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel, WithJsonSchema
 
 from ballot.domain import SessionSettings
 from ballot.domain.read_models import (
@@ -19,8 +19,24 @@ from ballot.domain.read_models import (
     SessionView,
     Turnout,
 )
+from ballot.domain.values import Identifier, JsonObject, Name, Note
 
-Identifier = str
+#: An Ed25519 signature (64 bytes) and public key (32 bytes) in unpadded base64url: declared
+#: exactly, so that what the OpenAPI document admits is what the rules can accept.
+#: The last character carries the encoding's spare bits, which canonical base64url leaves zero
+#: (4 spare bits of 86 characters, 2 of 43).
+SIGNATURE_PATTERN = r"^[A-Za-z0-9_-]{85}[AQgw]$"
+KEY_PATTERN = r"^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$"
+
+
+#: Free JSON carried into the log (a ballot, a share, a key-ceremony message): an object of
+#: the values the log can hold (the document's ``JsonValue``), checked as the log checks it.
+LogJson = Annotated[
+    JsonObject,
+    WithJsonSchema(
+        {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/JsonValue"}}
+    ),
+]
 
 
 class Body(BaseModel):
@@ -37,7 +53,7 @@ class Reply(BaseModel):
 
 # -- secretariat ----------------------------------------------------------------------------
 class ConveneRequest(Body):
-    title: str = Field(min_length=1, max_length=200)
+    title: Name
     session_id: str | None = Field(
         default=None,
         pattern=r"^[a-z0-9][a-z0-9-]{0,62}$",
@@ -53,15 +69,15 @@ class SessionCreated(Reply):
 
 
 class MemberRequest(Body):
-    member_id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
+    member_id: Identifier
+    name: Name
     observer: bool = False
 
 
 class CandidateRequest(Body):
-    candidate_id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
-    nominated_by: str | None = None
+    candidate_id: Identifier
+    name: Name
+    nominated_by: Identifier | None = None
 
 
 class PresenceRequest(Body):
@@ -72,12 +88,12 @@ class VotingRightsRequest(Body):
     arrears: bool = False
     restored: bool = False
     suspended: bool = False
-    reason: str = Field(default="", max_length=500)
+    reason: Note = ""
 
 
 class TellerRequest(Body):
-    teller_id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
+    teller_id: Identifier
+    name: Name
 
 
 class AppointTellersRequest(Body):
@@ -95,11 +111,11 @@ class EnrollmentCodes(Reply):
 
 
 class NoteRequest(Body):
-    reason: str = Field(default="", max_length=500)
+    reason: Note = ""
 
 
 class AcclamationRequest(Body):
-    candidate_id: str
+    candidate_id: Identifier
 
 
 class Accepted(Reply):
@@ -112,7 +128,9 @@ class Accepted(Reply):
 # -- delegations and tellers ----------------------------------------------------------------
 class EnrollRequest(Body):
     code: str = Field(min_length=10, max_length=64)
-    public_key: str = Field(description="Ed25519 public key, base64url (32 bytes)")
+    public_key: str = Field(
+        description="Ed25519 public key, base64url (32 bytes)", pattern=KEY_PATTERN
+    )
     role: Literal["delegation", "teller"] | None = Field(
         default=None,
         description="who the caller expects to be; a code of the other kind is refused unused",
@@ -127,8 +145,11 @@ class Enrolled(Reply):
 
 
 class BallotRequest(Body):
-    ballot: dict[str, Any] = Field(description="encrypted ballot, JSON form (verification spec)")
-    signature: str = Field(description="Ed25519 signature (base64url) over the signing message")
+    ballot: LogJson = Field(description="encrypted ballot, JSON form (verification spec)")
+    signature: str = Field(
+        description="Ed25519 signature (base64url) over the signing message",
+        pattern=SIGNATURE_PATTERN,
+    )
 
 
 class Receipt(Reply):
@@ -140,17 +161,17 @@ class Receipt(Reply):
 
 
 class ShareRequest(Body):
-    share: dict[str, Any]
+    share: LogJson
 
 
 class SignedMessageRequest(Body):
-    message: dict[str, Any] = Field(description="key-ceremony message, JSON form")
-    signature: str
+    message: LogJson = Field(description="key-ceremony message, JSON form")
+    signature: str = Field(pattern=SIGNATURE_PATTERN)
 
 
 class SignedShare(Body):
-    share: dict[str, Any]
-    signature: str
+    share: LogJson
+    signature: str = Field(pattern=SIGNATURE_PATTERN)
 
 
 class DealRequest(Body):

@@ -188,6 +188,7 @@ class Api:
         refs, schema = models_json_schema(keyed, ref_template="#/components/schemas/{model}")
         schemas: dict[str, Any] = dict(schema.get("$defs", {}))
         schemas["Problem"] = _PROBLEM_SCHEMA
+        schemas["JsonValue"] = _JSON_VALUE_SCHEMA
         paths: dict[str, dict[str, Any]] = {}
         for endpoint in self.endpoints:
             operation: dict[str, Any] = {
@@ -201,7 +202,7 @@ class Api:
                 {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                 for name in _path_params(endpoint.path)
             ] + [
-                {"name": name, "in": "query", "required": False, "schema": {"type": kind}}
+                {"name": name, "in": "query", "required": False, "schema": _QUERY_KINDS[kind]}
                 for name, kind in endpoint.query
             ]
             if parameters:
@@ -226,6 +227,43 @@ class Api:
             },
         }
 
+
+#: The schema of each kind of query parameter an endpoint declares.
+_QUERY_KINDS: Final[dict[str, dict[str, Any]]] = {
+    "integer": {"type": "integer"},
+    # A log position: what ``position_parameter`` accepts (JSON's exact-integer range).
+    "position": {"type": "integer", "minimum": 0, "maximum": 2**53 - 1},
+}
+
+#: One Server-Sent Event as a live feed sends it (the ``data`` is a JSON text).
+_SSE_EVENT_SCHEMA: Final[dict[str, Any]] = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string"},
+        "data": {"type": "string"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}
+
+#: A JSON value the log can hold (``events.canonical``): no floats, integers within
+#: ±(2^53 - 1), strings and keys within the Basic Multilingual Plane (no surrogates).
+#: Request bodies that carry free JSON (a ballot, a key-ceremony message) refer to it.
+_BMP_TEXT: Final = "^[\\u0000-\\ud7ff\\ue000-\\uffff]*$"
+_JSON_VALUE_SCHEMA: Final[dict[str, Any]] = {
+    "anyOf": [
+        {"type": "string", "pattern": _BMP_TEXT},
+        {"type": "integer", "minimum": -(2**53 - 1), "maximum": 2**53 - 1},
+        {"type": "boolean"},
+        {"type": "null"},
+        {"type": "array", "items": {"$ref": "#/components/schemas/JsonValue"}},
+        {
+            "type": "object",
+            "propertyNames": {"pattern": _BMP_TEXT},
+            "additionalProperties": {"$ref": "#/components/schemas/JsonValue"},
+        },
+    ]
+}
 
 _PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -257,15 +295,22 @@ def _responses(endpoint: Endpoint, refs: dict[Any, Any]) -> dict[str, Any]:
             "content": {endpoint.content_type: {"schema": ref}},
         }
     else:
+        body = (
+            _SSE_EVENT_SCHEMA
+            if endpoint.content_type == "text/event-stream"
+            else {"type": "string"}
+        )
         responses[str(endpoint.status)] = {
             "description": endpoint.summary,
-            "content": {endpoint.content_type: {"schema": {"type": "string"}}},
+            "content": {endpoint.content_type: {"schema": body}},
         }
     # Every operation can meet input it refuses and a database that is down; one with path
     # parameters can name no resource.
     codes = {"validation_error", "database_unavailable", *endpoint.problems}
     if _path_params(endpoint.path):
         codes.add("not_found")
+    if endpoint.request_model is not None and endpoint.request_model is not Empty:
+        codes |= {"bad_request", "unsupported_media_type", "payload_too_large"}
     if Role.PUBLIC not in endpoint.roles:
         codes |= {"unauthorized", "forbidden"}
     statuses: dict[int, list[str]] = {}
@@ -345,8 +390,19 @@ async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel
     raw = await request.read()
     if len(raw) > MAX_BODY_BYTES:
         raise Problem("payload_too_large", f"at most {MAX_BODY_BYTES} bytes")
+    integral: list[bool] = []
+
+    def number(text: str) -> int | float:
+        # JSON Schema counts 3.0 as an integer: read it as one (strict validation would
+        # refuse it for an integer field), and every other number as the float it is.
+        value = float(text)
+        if value.is_integer() and abs(value) <= 2**53:
+            integral.append(True)
+            return int(value)
+        return value
+
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_float=number)
     except RecursionError:
         raise Problem("bad_request", f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
     except ValueError as exc:
@@ -357,7 +413,7 @@ async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel
     try:
         # Strict, in JSON mode: no ``true`` for an integer, no ``"3"`` for 3 — what the
         # OpenAPI document declares is exactly what is accepted.
-        return model.model_validate_json(raw, strict=True)
+        return model.model_validate_json(json.dumps(data) if integral else raw, strict=True)
     except ValidationError as exc:
         errors = [
             {"loc": [str(p) for p in error["loc"]], "msg": error["msg"], "type": error["type"]}

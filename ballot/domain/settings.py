@@ -35,6 +35,9 @@ class SessionSettings(DomainModel):
       voided and re-run.
     * ``tellers`` / ``threshold`` — n tellers, any k of whom can decrypt a tally.
     * ``enrollment_code_lifetime_seconds`` — how long a one-time enrollment code is valid.
+
+    Across fields (what a JSON Schema cannot say): ``threshold <= tellers`` and
+    ``1/2 < majority_numerator/majority_denominator <= 1``.
     """
 
     eliminate_after: int = Field(default=3, ge=0, le=1000)

@@ -167,7 +167,7 @@ async def get_aggregate(call: Call[Empty]) -> m.Aggregate:
     summary="The event log as JSON Lines (resumable)",
     roles=ANYONE,
     content_type="application/jsonl",
-    query=[("after", "integer")],
+    query=[("after", "position")],
 )
 async def export_events(call: Call[Empty]) -> web.StreamResponse:
     ctx = context(call.request)
@@ -289,6 +289,7 @@ async def get_problem(call: Call[Empty]) -> m.ProblemTypeDocument:
     summary="Live feed (Server-Sent Events, aggregate only)",
     roles=ANYONE,
     content_type="text/event-stream",
+    query=[("after", "position")],
 )
 async def feed(call: Call[Empty]) -> web.StreamResponse:
     ctx = context(call.request)

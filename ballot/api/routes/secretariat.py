@@ -227,7 +227,8 @@ async def appoint_tellers(call: Call[m.AppointTellersRequest]) -> m.EnrollmentCo
         command(
             AppointTellers,
             tellers=tuple(
-                TellerAppointment(
+                command(
+                    TellerAppointment,
                     teller_id=t.teller_id,
                     name=t.name,
                     enrollment_code_digest=digest(normalize_code(codes[t.teller_id])),
