@@ -18,6 +18,7 @@ from aiohttp import web
 
 from ballot.api.app import create_app
 from ballot.api.auth import SecretariatToken, digest
+from ballot.api.transport import ProblemAppRunner
 from ballot.server import open_backend
 
 
@@ -43,7 +44,7 @@ async def local_server(
     token = secrets.token_urlsafe(24)
     async with open_backend(schema=schema) as backend:
         app = create_app(backend.store, SecretariatToken(digest(token)))
-        runner = web.AppRunner(app, access_log=None)
+        runner = ProblemAppRunner(app, access_log=None)
         await runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

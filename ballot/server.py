@@ -17,6 +17,7 @@ from ballot.api.app import create_app
 from ballot.api.auth import SecretariatToken
 from ballot.api.collector import IdleCollector
 from ballot.api.context import CONTEXT
+from ballot.api.transport import ProblemAppRunner
 from ballot.commands.migrate import migrate_all
 from events.database import Database, open_database, schema_name, state_dir
 from events.postgres import PostgresEventStore
@@ -59,7 +60,7 @@ async def serve(host: str, port: int, *, announce: bool = True, access_log: bool
     """Run the server until cancelled; ``access_log`` logs a line per HTTP request."""
     async with open_backend() as backend:
         app = create_app(backend.store, backend.secretariat)
-        runner = web.AppRunner(
+        runner = ProblemAppRunner(
             app,
             access_log_format='%a "%r" %s %b %Tfs',
             access_log=logging.getLogger("aiohttp.access") if access_log else None,

@@ -23,6 +23,7 @@ from ballot.api.app import create_app
 from ballot.api.auth import SecretariatToken, digest
 from ballot.api.collector import IdleCollector
 from ballot.api.context import CONTEXT
+from ballot.api.transport import ProblemAppRunner
 from ballot.client import Client
 from ballot.remote import RemoteTeller, automated_tellers, watch_rounds
 from ballot.server import open_backend
@@ -80,7 +81,7 @@ async def demo(host: str, port: int) -> None:
     token = demo_token()
     async with open_backend() as backend:
         app = create_app(backend.store, SecretariatToken(digest(token)))
-        runner = web.AppRunner(app, access_log=None)
+        runner = ProblemAppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
         collector = IdleCollector(app[CONTEXT].casting)  # as `ballot serve` does

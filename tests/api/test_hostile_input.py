@@ -11,21 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from ballot.api.app import create_app
 from ballot.api.auth import SecretariatToken, digest
 from ballot.api.routing import MAX_JSON_DEPTH
+from ballot.api.transport import ProblemAppRunner
 from ballot.client import ApiProblem
 from events.migrate import migrate
 from events.postgres import PostgresEventStore, database_unavailable
-from tests.api.conftest import SECRETARIAT_TOKEN, Api
+from tests.api.conftest import SECRETARIAT_TOKEN, Api, serving
 from tests.api.flows import client_of, setup_session
 
 
@@ -247,3 +250,31 @@ def test_unreachable_is_recognised_through_the_writers_wrapping() -> None:
     wrapped.__cause__ = ConnectionRefusedError("refused")
     assert database_unavailable(wrapped)
     assert not database_unavailable(ValueError("a bug, not an outage"))
+
+
+async def test_a_request_the_parser_refuses_is_a_problem_document(
+    pg_dsn: str, pg_schema: str
+) -> None:
+    # A header over aiohttp's 8 KB limit never reaches the application: the transport itself
+    # answers, and ``ballot serve`` (ProblemAppRunner) makes that answer a problem document.
+    async with serving(pg_dsn, pg_schema) as api:
+        assert isinstance(api.client.server, TestServer)
+        runner = ProblemAppRunner(api.client.server.app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(
+                b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 9000 + b"\r\n\r\n"
+            )
+            await writer.drain()
+            answer = await asyncio.wait_for(reader.read(), 10)
+            writer.close()
+        finally:
+            await runner.cleanup()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split()[1] == b"400"
+    assert b"application/problem+json" in head
+    assert json.loads(body)["code"] == "bad_request"
