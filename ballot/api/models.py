@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, WithJsonSchema
 
 from ballot.domain import SessionSettings
 from ballot.domain.read_models import (
@@ -19,7 +19,10 @@ from ballot.domain.read_models import (
     SessionView,
     Turnout,
 )
-from ballot.domain.values import Identifier, JsonObject, Name, Note
+from ballot.domain.text import normalized
+from ballot.domain.values import Identifier, JsonObject
+from ballot.domain.values import Name as DomainName
+from ballot.domain.values import Note as DomainNote
 
 #: An Ed25519 signature (64 bytes) and public key (32 bytes) in unpadded base64url: declared
 #: exactly, so that what the OpenAPI document admits is what the rules can accept.
@@ -28,6 +31,10 @@ from ballot.domain.values import Identifier, JsonObject, Name, Note
 SIGNATURE_PATTERN = r"^[A-Za-z0-9_-]{85}[AQgw]$"
 KEY_PATTERN = r"^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$"
 
+
+#: What a person typed, in NFC before the text rule applies (the log keeps NFC only).
+Name = Annotated[DomainName, BeforeValidator(normalized)]
+Note = Annotated[DomainNote, BeforeValidator(normalized)]
 
 #: Free JSON carried into the log (a ballot, a share, a key-ceremony message): an object of
 #: the values the log can hold (the document's ``JsonValue``), checked as the log checks it.

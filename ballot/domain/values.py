@@ -30,6 +30,8 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from ballot.domain.text import TEXT_PATTERN, check_text
+
 #: Reserved option identifiers; no member, candidate or teller may use them.
 BLANK: Final[str] = "blank"
 YES: Final[str] = "yes"
@@ -180,10 +182,20 @@ def _not_reserved(value: str) -> str:
 #: An identifier of a session, member state, candidate or teller (1–64 characters of
 #: ``A–Z a–z 0–9 . _ : -``, not one of the reserved option names ``blank``/``yes``/``no``).
 Identifier = Annotated[str, StringConstraints(pattern=_ID_PATTERN), AfterValidator(_not_reserved)]
-#: A human-readable name.
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-#: A free-text reason or note recorded in the log.
-Note = Annotated[str, StringConstraints(max_length=500)]
+#: A human-readable name or title: 1–200 characters under the text rule (``ballot.domain.text``).
+Name = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200),
+    AfterValidator(check_text),
+    Field(json_schema_extra={"pattern": TEXT_PATTERN}),
+]
+#: A free-text reason or note recorded in the log: up to 500 characters under the text rule.
+Note = Annotated[
+    str,
+    StringConstraints(max_length=500),
+    AfterValidator(check_text),
+    Field(json_schema_extra={"pattern": f"^({TEXT_PATTERN[1:-1]})?$"}),
+]
 #: A non-negative integer.
 NonNegative = Annotated[int, Field(ge=0, le=2**53 - 1)]
 #: A round number (rounds are numbered 1, 2, … across the whole session).

@@ -115,6 +115,50 @@ async def test_the_problem_listing_is_the_object_the_document_declares(api: Api)
     assert (status, one["status"], one["type"]) == (200, 404, "/api/v1/problems/not_found")
 
 
+@pytest.mark.parametrize(
+    ("field", "text", "reason"),
+    [
+        ("name", "Fra\x00nce", "U+0000"),
+        ("name", "\u202eecnarF", "U+202E"),
+        ("name", "Fra\u200bnce", "U+200B"),
+        ("title", "Council\nsession", "U+000A"),
+    ],
+)
+async def test_text_that_can_deceive_never_reaches_the_log(
+    api: Api, field: str, text: str, reason: str
+) -> None:
+    title = text if field == "title" else "Council"
+    status, problem = await api.call(
+        "POST", "/api/v1/sessions", {"title": title, "session_id": "c"}, token=SECRETARIAT_TOKEN
+    )
+    if field == "title":
+        assert (status, problem["code"]) == (422, "validation_error")
+        assert reason in problem["errors"][0]["msg"] and problem["errors"][0]["loc"] == ["title"]
+        assert await api.store.logs() == []
+        return
+    assert status == 201
+    head = (await api.store.head("c")).position
+    status, problem = await api.call(
+        "POST",
+        "/api/v1/sessions/c/members",
+        {"member_id": "FR", "name": text},
+        token=SECRETARIAT_TOKEN,
+    )
+    assert (status, problem["code"]) == (422, "validation_error")
+    assert problem["errors"][0]["loc"] == ["name"] and reason in problem["errors"][0]["msg"]
+    assert (await api.store.head("c")).position == head  # nothing appended
+
+
+async def test_a_name_typed_decomposed_is_kept_composed(api: Api) -> None:
+    await api.sec("POST", "/api/v1/sessions", {"title": "Council", "session_id": "c"})
+    await api.sec(
+        "POST", "/api/v1/sessions/c/members", {"member_id": "CI", "name": "Co\u0302te d'Ivoire"}
+    )
+    status, roll = await api.call("GET", "/api/v1/sessions/c/roll")
+    assert status == 200
+    assert "C\u00f4te d'Ivoire" in json.dumps(roll, ensure_ascii=False)
+
+
 # -- the database goes away -----------------------------------------------------------------
 
 
