@@ -14,6 +14,7 @@ from aiohttp import web
 
 from ballot.api.auth import Authenticator, SecretariatToken, TokenStore
 from ballot.api.context import CONTEXT, Context
+from ballot.api.health import healthz, readyz
 from ballot.api.hub import SessionHub
 from ballot.api.problems import CONTENT_TYPE, RETRY_AFTER_SECONDS, Problem
 from ballot.api.routes import api
@@ -37,10 +38,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def problem_response(problem: Problem, request: web.Request) -> web.Response:
-    """Render a problem document."""
-    return web.json_response(
+    """Render a problem document (a 503 says when to retry: ``Retry-After``)."""
+    response = web.json_response(
         problem.document(instance=request.path), status=problem.status, content_type=CONTENT_TYPE
     )
+    if problem.status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 @web.middleware
@@ -68,12 +72,10 @@ async def problems_middleware(request: web.Request, handler: Handler) -> web.Str
         if database_unavailable(exc):
             # Nothing was written (a command's append is one transaction): retry later.
             log.warning("database unreachable on %s %s: %s", request.method, request.path, exc)
-            response = problem_response(
+            return problem_response(
                 Problem("database_unavailable", "the database cannot be reached; nothing changed"),
                 request,
             )
-            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-            return response
         log.exception("unhandled error on %s %s", request.method, request.path)
         return problem_response(
             Problem("internal_error", "the server failed; nothing was changed"), request
@@ -135,6 +137,8 @@ def create_app(store: PostgresEventStore, secretariat: SecretariatToken) -> web.
 
     app.router.add_get("/api/v1/openapi.json", _openapi)
     app.router.add_get("/api/v1/health", _health)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz(store))
     api.install(app, Authenticator(secretariat, tokens, enrolled_key))
     try:
         from ballot.web import install as install_web

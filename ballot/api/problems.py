@@ -32,6 +32,7 @@ API_CODES: Final[Mapping[str, tuple[int, str]]] = {
     "enrollment_role_mismatch": (409, "This code is for another kind of participant"),
     "teller_refused": (409, "The teller refuses to decrypt this aggregate"),
     "database_unavailable": (503, "The database is unreachable; retry shortly"),
+    "not_ready": (503, "The server is not ready to serve; retry shortly"),
     "internal_error": (500, "Internal error"),
 }
 

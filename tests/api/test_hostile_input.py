@@ -256,7 +256,13 @@ async def test_a_database_that_stops_mid_round_is_a_503_and_nothing_is_lost(
         members = sorted(session.delegations)
         cast = await session.vote(1, dict.fromkeys(members[:2], "A"))
         assert len(cast) == 2
+        ready = await api.client.get("/readyz")
+        assert ready.status == 200 and (await ready.json())["status"] == "ready"
         await switch.cut()
+        ready = await api.client.get("/readyz")
+        assert ready.status == 503 and ready.headers["Retry-After"].isdigit()
+        assert (await ready.json(content_type=None))["checks"]["database"].startswith("unreachable")
+        assert (await api.client.get("/healthz")).status == 200  # alive all the same
         # Every kind of call: an anonymous read, a delegation's cast, the secretariat's act.
         late = members[2]
         delegation = session.delegations[late]
@@ -287,6 +293,25 @@ async def test_a_database_that_stops_mid_round_is_a_503_and_nothing_is_lost(
         assert sorted(turnout["deposited_by"]) == members  # each once: none lost, none doubled
         lines = [line async for line in sec.event_lines()]
         assert sum(b'"event_type":"BallotCast"' in line for line in lines) == len(members)
+
+
+async def test_a_schema_missing_a_migration_is_not_ready(pg_dsn: str, pg_schema: str) -> None:
+    store = await PostgresEventStore.open(pg_dsn, schema=pg_schema)  # no API migrations
+    client = TestClient(TestServer(create_app(store, SecretariatToken(digest(SECRETARIAT_TOKEN)))))
+    await client.start_server()
+    try:
+        ready = await client.get("/readyz")
+        assert ready.status == 503
+        problem = await ready.json(content_type=None)
+        assert problem["code"] == "not_ready" and "api_migrations" in problem["checks"]["schema"]
+    finally:
+        await client.close()
+        await store.close()
+        conn = await asyncpg.connect(pg_dsn)
+        try:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{pg_schema}" CASCADE')
+        finally:
+            await conn.close()
 
 
 def test_unreachable_is_recognised_through_the_writers_wrapping() -> None:
