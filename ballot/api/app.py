@@ -16,6 +16,13 @@ from ballot.api.auth import Authenticator, SecretariatToken, TokenStore
 from ballot.api.context import CONTEXT, Context
 from ballot.api.health import healthz, readyz
 from ballot.api.hub import SessionHub
+from ballot.api.metrics import (
+    METRICS,
+    PROBLEM_CODE,
+    Metrics,
+    metrics_handler,
+    metrics_middleware,
+)
 from ballot.api.problems import CONTENT_TYPE, RETRY_AFTER_SECONDS, Problem
 from ballot.api.routes import api
 from events.postgres import PostgresEventStore, database_unavailable
@@ -44,6 +51,7 @@ def problem_response(problem: Problem, request: web.Request) -> web.Response:
     )
     if problem.status == 503:
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response[PROBLEM_CODE] = problem.code  # for the metrics (refusals by code)
     return response
 
 
@@ -117,13 +125,17 @@ async def _health(request: web.Request) -> web.Response:
 def create_app(store: PostgresEventStore, secretariat: SecretariatToken) -> web.Application:
     """The application serving ``/api/v1`` and the web client on ``store``."""
     app = web.Application(
-        middlewares=[security_headers, problems_middleware], client_max_size=512 * 1024
+        middlewares=[metrics_middleware, security_headers, problems_middleware],
+        client_max_size=512 * 1024,
     )
     tokens = TokenStore(store)
     hub = SessionHub(store)
     ctx = Context(store=store, hub=hub, tokens=tokens, secretariat=secretariat)
     hub.busy = ctx.casting  # a burst's casts come before summing its ballots
     app[CONTEXT] = ctx
+    metrics = Metrics()
+    metrics.watch(ctx)
+    app[METRICS] = metrics
 
     async def enrolled_key(session_id: str, subject: str) -> bytes | None:
         service = await hub.service(session_id)
@@ -139,6 +151,7 @@ def create_app(store: PostgresEventStore, secretariat: SecretariatToken) -> web.
     app.router.add_get("/api/v1/health", _health)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz(store))
+    app.router.add_get("/metrics", metrics_handler(ctx))
     api.install(app, Authenticator(secretariat, tokens, enrolled_key))
     try:
         from ballot.web import install as install_web

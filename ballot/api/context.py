@@ -111,6 +111,11 @@ class Context:
             self._casts -= 1
 
     @property
+    def has_verifier(self) -> bool:
+        """Whether a cast has started the proof-checking workers yet."""
+        return self._verifier is not None
+
+    @property
     def verifier(self) -> CastVerifier:
         """Batches cast-ballot checks into the process pool."""
         if self._verifier is None:

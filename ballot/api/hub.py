@@ -147,6 +147,14 @@ class SessionHub:
         self._loading = asyncio.Lock()
         self._closed = False
 
+    def heads(self) -> dict[str, int]:
+        """Each loaded session's log head position, as this process has folded it."""
+        return {sid: entry.service.position for sid, entry in self._sessions.items()}
+
+    def subscribers(self) -> int:
+        """Live-feed clients connected to this process."""
+        return sum(len(entry.clients) for entry in self._sessions.values())
+
     async def service(self, session_id: str, *, create: bool = False) -> SessionService | None:
         """The session's service (caught up), or ``None`` if no such session exists."""
         entry = self._sessions.get(session_id)

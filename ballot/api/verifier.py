@@ -70,6 +70,11 @@ class CastVerifier:
         self._dispatch()
         return await future
 
+    @property
+    def depth(self) -> int:
+        """Ballots waiting for a worker or being checked by one."""
+        return len(self._waiting) + self._in_flight
+
     def _dispatch(self) -> None:
         waiting = self._waiting
         while waiting and self._in_flight < self.queue_per_worker * self._pool.size:

@@ -6,6 +6,7 @@ from ballot import queries
 from ballot.api import models as m
 from ballot.api.auth import digest, normalize_code
 from ballot.api.context import Context, context, require_member_of
+from ballot.api.metrics import METRICS
 from ballot.api.problems import Problem
 from ballot.api.routes.common import (
     ANYONE,
@@ -145,6 +146,7 @@ async def cast_ballot(call: Call[m.BallotRequest]) -> m.Receipt:
     outcome = await ctx.cast(service, cast, call.principal)
     for event in outcome.events:
         if isinstance(event, BallotCast) and outcome.result is not None:
+            call.request.app[METRICS].ballots_accepted.inc()
             return m.Receipt(
                 session_id=service.session_id,
                 round_number=number,
