@@ -59,12 +59,10 @@ async def open_backend(
 async def serve(host: str, port: int, *, announce: bool = True, access_log: bool = False) -> None:
     """Run the server until cancelled; ``access_log`` logs a line per HTTP request."""
     async with open_backend() as backend:
-        app = create_app(backend.store, backend.secretariat)
-        runner = ProblemAppRunner(
-            app,
-            access_log_format='%a "%r" %s %b %Tfs',
-            access_log=logging.getLogger("aiohttp.access") if access_log else None,
-        )
+        app = create_app(backend.store, backend.secretariat, log_requests=access_log)
+        # Requests are logged by the application (ballot.api.observability: route template,
+        # request id), never by aiohttp, whose line holds the raw path.
+        runner = ProblemAppRunner(app, access_log=None)
         # The garbage collector runs between casts (see ballot.api.collector).
         collector = IdleCollector(app[CONTEXT].casting)
         try:

@@ -23,6 +23,7 @@ from ballot.api.metrics import (
     metrics_handler,
     metrics_middleware,
 )
+from ballot.api.observability import request_id_middleware
 from ballot.api.problems import CONTENT_TYPE, RETRY_AFTER_SECONDS, Problem
 from ballot.api.routes import api
 from events.postgres import PostgresEventStore, database_unavailable
@@ -122,10 +123,18 @@ async def _health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def create_app(store: PostgresEventStore, secretariat: SecretariatToken) -> web.Application:
-    """The application serving ``/api/v1`` and the web client on ``store``."""
+def create_app(
+    store: PostgresEventStore, secretariat: SecretariatToken, *, log_requests: bool = False
+) -> web.Application:
+    """The application serving ``/api/v1`` and the web client on ``store`` (``log_requests``:
+    a log line per request, see :mod:`ballot.api.observability`)."""
     app = web.Application(
-        middlewares=[metrics_middleware, security_headers, problems_middleware],
+        middlewares=[
+            request_id_middleware(log_requests=log_requests),
+            metrics_middleware,
+            security_headers,
+            problems_middleware,
+        ],
         client_max_size=512 * 1024,
     )
     tokens = TokenStore(store)
