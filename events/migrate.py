@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -90,14 +91,15 @@ async def migrate(
     return applied
 
 
-async def schema_version(conn: asyncpg.Connection[asyncpg.Record], schema: str) -> int:
-    """The highest migration applied to ``schema`` (0 if none)."""
-    exists = await conn.fetchval(
-        "SELECT to_regclass($1) IS NOT NULL", f"{_quote_ident(schema)}.schema_migrations"
-    )
+async def schema_version(
+    conn: asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record],
+    schema: str,
+    table: str = "schema_migrations",
+) -> int:
+    """The highest migration recorded in ``schema``'s ledger ``table`` (0 if none)."""
+    ledger = f"{_quote_ident(schema)}.{_quote_ident(table)}"
+    exists = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", ledger)
     if not exists:
         return 0
-    value = await conn.fetchval(
-        f"SELECT max(version) FROM {_quote_ident(schema)}.schema_migrations"
-    )
+    value = await conn.fetchval(f"SELECT max(version) FROM {ledger}")
     return int(value or 0)

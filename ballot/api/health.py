@@ -14,18 +14,13 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Final
 
-import asyncpg
 from aiohttp import web
 
+from ballot.api.migrations import COMPONENTS
 from ballot.api.problems import Problem
-from events.migrate import available_migrations
-from events.postgres import PostgresEventStore
+from events.migrate import available_migrations, schema_version
+from events.postgres import PostgresEventStore, database_unavailable
 
-#: (package, ledger table) of each component's migrations, as ``ballot migrate`` applies them.
-_SCHEMAS: Final = (
-    ("events.migrations", "schema_migrations"),
-    ("ballot.api.migrations", "api_migrations"),
-)
 #: How long the database may take to answer a readiness probe.
 PROBE_SECONDS: Final = 1.0
 
@@ -44,19 +39,15 @@ async def readiness(store: PostgresEventStore) -> dict[str, str]:
                 await conn.fetchval("SELECT 1")
                 checks["database"] = "ok"
                 behind: list[str] = []
-                for package, table in _SCHEMAS:
+                for package, table in COMPONENTS:
                     latest = len(available_migrations(package))
-                    regclass = f'"{store.schema}".{table}'
-                    exists = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", regclass)
-                    # The schema name was checked as a plain identifier when the store opened;
-                    # the table names are the constants above.
-                    query = f"SELECT max(version) FROM {regclass}"  # noqa: S608
-                    have = await conn.fetchval(query) if exists else 0
-                    if (have or 0) < latest:
-                        behind.append(f"{table} at {have or 0} of {latest}")
+                    have = await schema_version(conn, store.schema, table)
+                    if have < latest:
+                        behind.append(f"{table} at {have} of {latest}")
                 checks["schema"] = "ok" if not behind else "behind: " + ", ".join(behind)
-    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        checks.setdefault("database", f"unreachable: {type(exc).__name__}")
+    except Exception as exc:  # a probe reports; it never fails the process
+        reason = "unreachable" if database_unavailable(exc) else "error"
+        checks.setdefault("database", f"{reason}: {type(exc).__name__}")
         checks.setdefault("schema", "unknown")
     return checks
 

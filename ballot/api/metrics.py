@@ -20,6 +20,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from ballot.api.health import readiness
+from ballot.api.observability import route_template
 
 if TYPE_CHECKING:
     from ballot.api.context import Context
@@ -101,8 +102,7 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
     started = time.perf_counter()
     response = await handler(request)
     metrics = request.app[METRICS]
-    route = request.match_info.route.resource
-    template = route.canonical if route is not None else "unmatched"
+    template = route_template(request)
     metrics.requests.labels(template, request.method, str(response.status)).inc()
     if template == CAST_ROUTE and request.method == "POST":
         metrics.cast_seconds.observe(time.perf_counter() - started)

@@ -32,6 +32,13 @@ access_log = logging.getLogger("ballot.access")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+def route_template(request: web.Request) -> str:
+    """The route template a request matched (``/api/v1/sessions/{sid}``), never its raw path:
+    a path can carry a tracking code, and labels and log lines must stay few and public."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
 def request_id_middleware(*, log_requests: bool = False) -> Any:
     """A middleware giving every request an id (echoed in ``X-Request-Id``) and, with
     ``log_requests``, one log line per request."""
@@ -45,15 +52,15 @@ def request_id_middleware(*, log_requests: bool = False) -> Any:
         response = await handler(request)
         response.headers["X-Request-Id"] = request_id
         if log_requests:
-            resource = request.match_info.route.resource
+            route = route_template(request)
             access_log.info(
                 "%s %s %s",
                 request.method,
-                resource.canonical if resource is not None else "unmatched",
+                route,
                 response.status,
                 extra={
                     "request_id": request_id,
-                    "route": resource.canonical if resource is not None else "unmatched",
+                    "route": route,
                     "method": request.method,
                     "status": response.status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 3),

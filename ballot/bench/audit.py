@@ -31,14 +31,11 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 from ballot.audit import AuditOptions, audit_file
+from ballot.audit.casts import ReadAhead
 from ballot.domain import (
-    BallotCast,
     CastCheck,
     CheckedCast,
-    DelegationEnrolled,
     Refusal,
-    RoundOpened,
-    SessionConvened,
     SessionSettings,
     check_casts,
     crypto_port,
@@ -47,7 +44,6 @@ from ballot.domain import (
 from ballot.simulation import RoundScript, Scenario, Simulation, export_lines
 from ballot.simulation.entropy import Entropy
 from crypto.aggregate import RunningAggregate
-from crypto.group import Point
 from events import MemoryEventStore
 from events.exchange import record_from_line
 
@@ -114,38 +110,17 @@ def _generate_to(path: str, ballots: int, members: int, workers: int, seed: str)
 
 
 def cast_checks(lines: list[bytes]) -> list[CastCheck]:
-    """The check of every ballot of an export, built from its own events (the session, each
-    round's key and options, each delegation's enrolled key) — not timed."""
-    session_id = ""
-    rounds: dict[int, RoundOpened] = {}
-    keys: dict[str, bytes] = {}
+    """The check of every ballot of an export, built from its own events as the auditor's
+    read-ahead builds them — not timed."""
+    ahead = ReadAhead()
     checks: list[CastCheck] = []
     for at, line in enumerate(lines, start=1):
         record = record_from_line(line, at)
-        event = event_from_json(record.event_type, record.payload_json, record.schema_version)
-        if isinstance(event, SessionConvened):
-            session_id = event.session_id
-        elif isinstance(event, RoundOpened):
-            rounds[event.round_number] = event
-        elif isinstance(event, DelegationEnrolled):
-            keys[event.delegation_id] = event.public_key
-        elif isinstance(event, BallotCast):
-            opened = rounds[event.round_number]
-            context = crypto_port.ballot_context(
-                session_id,
-                opened.round_number,
-                Point.decode(opened.election_key),
-                event.delegation_id,
-                opened.options,
-            )
-            checks.append(
-                CastCheck(
-                    context,
-                    crypto_port.ballot_text(event.ballot),
-                    crypto_port.verify_key(keys[event.delegation_id]),
-                    event.signature,
-                )
-            )
+        guess = ahead.read(
+            event_from_json(record.event_type, record.payload_json, record.schema_version)
+        )
+        if guess is not None:
+            checks.append(guess[0])
     return checks
 
 

@@ -12,14 +12,12 @@ import sys
 
 import asyncpg
 
+from ballot.api.migrations import COMPONENTS
 from events.database import open_database, schema_name
 from events.migrate import migrate
 
 #: (package, ledger table) of every component's migrations, in order.
-MIGRATIONS = (
-    ("events.migrations", "schema_migrations"),
-    ("ballot.api.migrations", "api_migrations"),
-)
+MIGRATIONS = COMPONENTS
 
 
 async def migrate_all(dsn: str, schema: str) -> dict[str, list[int]]:

@@ -42,28 +42,48 @@ class Api:
         return data
 
 
-async def open_api(dsn: str, schema: str) -> tuple[PostgresEventStore, TestClient[Any, Any]]:
-    store = await PostgresEventStore.open(dsn, schema=schema)
-    conn = await asyncpg.connect(dsn)
-    try:
-        await migrate(conn, schema, package="ballot.api.migrations", table="api_migrations")
-    finally:
-        await conn.close()
-    app = create_app(store, SecretariatToken(digest(SECRETARIAT_TOKEN)))
+async def open_api(
+    dsn: str,
+    schema: str,
+    *,
+    store_dsn: str | None = None,
+    migrate_api: bool = True,
+    log_requests: bool = False,
+) -> tuple[PostgresEventStore, TestClient[Any, Any]]:
+    """A store on ``schema`` (reached through ``store_dsn`` if given: a relay) and a started
+    test server of the app on it; ``migrate_api=False`` leaves out the API's own tables."""
+    store = await PostgresEventStore.open(store_dsn or dsn, schema=schema)
+    if migrate_api:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await migrate(conn, schema, package="ballot.api.migrations", table="api_migrations")
+        finally:
+            await conn.close()
+    app = create_app(store, SecretariatToken(digest(SECRETARIAT_TOKEN)), log_requests=log_requests)
     client = TestClient(TestServer(app))
     await client.start_server()
     return store, client
 
 
 @asynccontextmanager
-async def serving(dsn: str, schema: str) -> AsyncIterator[Api]:
-    """A server (app, store) on ``schema``, closed on exit; the schema is left as it is."""
-    store, client = await open_api(dsn, schema)
+async def serving(dsn: str, schema: str, **options: Any) -> AsyncIterator[Api]:
+    """A server (app, store) on ``schema``, closed on exit; the schema is left as it is
+    (``options``: those of :func:`open_api`)."""
+    store, client = await open_api(dsn, schema, **options)
     try:
         yield Api(client, store)
     finally:
         await client.close()
         await store.close()
+
+
+async def drop_schema(dsn: str, schema: str) -> None:
+    """Remove a test's schema and everything in it."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await conn.close()
 
 
 @pytest.fixture
@@ -72,8 +92,4 @@ async def api(pg_dsn: str, pg_schema: str) -> AsyncIterator[Api]:
         async with serving(pg_dsn, pg_schema) as served:
             yield served
     finally:
-        conn = await asyncpg.connect(pg_dsn)
-        try:
-            await conn.execute(f'DROP SCHEMA IF EXISTS "{pg_schema}" CASCADE')
-        finally:
-            await conn.close()
+        await drop_schema(pg_dsn, pg_schema)

@@ -16,19 +16,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-import asyncpg
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestServer
 
-from ballot.api.app import create_app
-from ballot.api.auth import SecretariatToken, digest
 from ballot.api.routing import MAX_JSON_DEPTH
 from ballot.api.transport import ProblemAppRunner
 from ballot.client import ApiProblem
-from events.migrate import migrate
-from events.postgres import PostgresEventStore, database_unavailable
-from tests.api.conftest import SECRETARIAT_TOKEN, Api, serving
+from events.postgres import database_unavailable
+from tests.api.conftest import SECRETARIAT_TOKEN, Api, drop_schema, serving
 from tests.api.flows import client_of, setup_session
 
 
@@ -226,25 +222,11 @@ class _Switch:
 async def _through(dsn: str, schema: str) -> AsyncIterator[tuple[Api, _Switch]]:
     switch = _Switch(dsn)
     await switch.start()
-    relayed = switch.relayed_dsn()
-    store = await PostgresEventStore.open(relayed, schema=schema)
-    conn = await asyncpg.connect(dsn)
     try:
-        await migrate(conn, schema, package="ballot.api.migrations", table="api_migrations")
+        async with serving(dsn, schema, store_dsn=switch.relayed_dsn()) as api:
+            yield api, switch
     finally:
-        await conn.close()
-    client = TestClient(TestServer(create_app(store, SecretariatToken(digest(SECRETARIAT_TOKEN)))))
-    await client.start_server()
-    try:
-        yield Api(client, store), switch
-    finally:
-        await client.close()
-        await store.close()
-        conn = await asyncpg.connect(dsn)
-        try:
-            await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        finally:
-            await conn.close()
+        await drop_schema(dsn, schema)
 
 
 async def test_a_database_that_stops_mid_round_is_a_503_and_nothing_is_lost(
@@ -296,22 +278,16 @@ async def test_a_database_that_stops_mid_round_is_a_503_and_nothing_is_lost(
 
 
 async def test_a_schema_missing_a_migration_is_not_ready(pg_dsn: str, pg_schema: str) -> None:
-    store = await PostgresEventStore.open(pg_dsn, schema=pg_schema)  # no API migrations
-    client = TestClient(TestServer(create_app(store, SecretariatToken(digest(SECRETARIAT_TOKEN)))))
-    await client.start_server()
     try:
-        ready = await client.get("/readyz")
-        assert ready.status == 503
-        problem = await ready.json(content_type=None)
-        assert problem["code"] == "not_ready" and "api_migrations" in problem["checks"]["schema"]
+        async with serving(pg_dsn, pg_schema, migrate_api=False) as api:
+            ready = await api.client.get("/readyz")
+            assert ready.status == 503
+            problem = await ready.json(content_type=None)
+            assert (
+                problem["code"] == "not_ready" and "api_migrations" in problem["checks"]["schema"]
+            )
     finally:
-        await client.close()
-        await store.close()
-        conn = await asyncpg.connect(pg_dsn)
-        try:
-            await conn.execute(f'DROP SCHEMA IF EXISTS "{pg_schema}" CASCADE')
-        finally:
-            await conn.close()
+        await drop_schema(pg_dsn, pg_schema)
 
 
 def test_unreachable_is_recognised_through_the_writers_wrapping() -> None:

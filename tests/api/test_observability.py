@@ -7,16 +7,11 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from ballot.api.app import create_app
-from ballot.api.auth import SecretariatToken, digest
 from ballot.api.observability import JsonFormatter
-from events.migrate import migrate
-from events.postgres import PostgresEventStore
-from tests.api.conftest import SECRETARIAT_TOKEN, Api
+from tests.api.conftest import SECRETARIAT_TOKEN, Api, drop_schema, serving
 
 
 async def test_every_response_names_its_request(api: Api) -> None:
@@ -30,25 +25,11 @@ async def test_every_response_names_its_request(api: Api) -> None:
 
 @pytest.fixture
 async def logging_api(pg_dsn: str, pg_schema: str) -> AsyncIterator[TestClient[Any, Any]]:
-    store = await PostgresEventStore.open(pg_dsn, schema=pg_schema)
-    conn = await asyncpg.connect(pg_dsn)
     try:
-        await migrate(conn, pg_schema, package="ballot.api.migrations", table="api_migrations")
+        async with serving(pg_dsn, pg_schema, log_requests=True) as api:
+            yield api.client
     finally:
-        await conn.close()
-    app = create_app(store, SecretariatToken(digest(SECRETARIAT_TOKEN)), log_requests=True)
-    client = TestClient(TestServer(app))
-    await client.start_server()
-    try:
-        yield client
-    finally:
-        await client.close()
-        await store.close()
-        conn = await asyncpg.connect(pg_dsn)
-        try:
-            await conn.execute(f'DROP SCHEMA IF EXISTS "{pg_schema}" CASCADE')
-        finally:
-            await conn.close()
+        await drop_schema(pg_dsn, pg_schema)
 
 
 async def test_a_request_logs_one_json_line_without_secrets(

@@ -124,6 +124,19 @@ def test_the_read_ahead_never_changes_a_verdict(tamper: Any) -> None:
     assert pooled.rounds == inline.rounds
 
 
+def test_a_name_rewritten_to_deceive_is_caught_even_rechained() -> None:
+    # The database owner turns a member's name into one that displays as another (a
+    # right-to-left override) and re-chains the log: the event itself is refused by the text
+    # rule, whatever its hashes say.
+    records = council().records()
+    (registered,) = positions(records, "MemberStateRegistered", member_id="M001")
+    forged = rechain(edit(records, registered, lambda body: body.update(name="\u202eM001")))
+    report = audit(forged)
+    assert not report.verified
+    assert (first(report).position, first(report).check) == (registered, "event.schema")
+    assert "U+202E" in first(report).message
+
+
 # -- the chain and the export ---------------------------------------------------------------------
 
 
