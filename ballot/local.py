@@ -43,7 +43,9 @@ async def local_server(
     schema = schema or f"rehearsal_{uuid.uuid4().hex[:10]}"
     token = secrets.token_urlsafe(24)
     async with open_backend(schema=schema) as backend:
-        app = create_app(backend.store, SecretariatToken(digest(token)))
+        app = create_app(
+            backend.store, SecretariatToken(digest(token)), signing_key=backend.signing_key
+        )
         runner = ProblemAppRunner(app, access_log=None)
         await runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -18,7 +18,9 @@ from ballot.api.auth import SecretariatToken
 from ballot.api.collector import IdleCollector
 from ballot.api.context import CONTEXT
 from ballot.api.transport import ProblemAppRunner
+from ballot.checkpoint_key import announce, load_checkpoint_key
 from ballot.commands.migrate import migrate_all
+from crypto.signing import SigningKey
 from events.database import Database, open_database, schema_name, state_dir
 from events.postgres import PostgresEventStore
 
@@ -32,13 +34,18 @@ class Running:
     database: Database
     store: PostgresEventStore
     secretariat: SecretariatToken
+    #: This deployment's checkpoint key (:mod:`ballot.checkpoint_key`), not the database's.
+    signing_key: SigningKey
 
 
 @asynccontextmanager
 async def open_backend(
     database_url: str | None = None, schema: str | None = None
 ) -> AsyncIterator[Running]:
-    """Open (and migrate) the database and the store; close both on exit."""
+    """Open (and migrate) the database and the store, and load the checkpoint key (made if
+    there is none yet: it is then announced); close both on exit."""
+    loaded = load_checkpoint_key(create=True)
+    announce(loaded)
     database = open_database(database_url)
     schema = schema or schema_name()
     try:
@@ -49,7 +56,7 @@ async def open_backend(
             await migrate_all(database.dsn, schema)
         store = await PostgresEventStore.open(database.dsn, schema=schema, run_migrations=False)
         try:
-            yield Running(database, store, SecretariatToken.load(state_dir()))
+            yield Running(database, store, SecretariatToken.load(state_dir()), loaded.key)
         finally:
             await store.close()
     finally:
@@ -59,7 +66,12 @@ async def open_backend(
 async def serve(host: str, port: int, *, announce: bool = True, access_log: bool = False) -> None:
     """Run the server until cancelled; ``access_log`` logs a line per HTTP request."""
     async with open_backend() as backend:
-        app = create_app(backend.store, backend.secretariat, log_requests=access_log)
+        app = create_app(
+            backend.store,
+            backend.secretariat,
+            signing_key=backend.signing_key,
+            log_requests=access_log,
+        )
         # Requests are logged by the application (ballot.api.observability: route template,
         # request id), never by aiohttp, whose line holds the raw path.
         runner = ProblemAppRunner(app, access_log=None)

@@ -54,10 +54,13 @@ from ballot.domain import (
     initial_state,
 )
 from events import (
+    GENESIS_HASH,
     AppendResult,
     EventStore,
     Expect,
     ExpectedVersion,
+    LogHead,
+    LogRewound,
     NewEvent,
     RecordedEvent,
     WrongExpectedPosition,
@@ -199,12 +202,22 @@ class SessionService:
 
     Safe to share between coroutines; several processes may each have their own on one
     database (the store's expected versions arbitrate).
+
+    It never builds on a log that moved back: each event it folds must follow the hash of
+    the last one (``prev_hash``), and each append requires the log to still reach the head
+    it has seen. A log cut or rewritten behind its back (by whoever owns the database) makes
+    it stop for good — every later command and read raises :class:`~events.LogRewound` —
+    instead of writing on top of the shortened log or serving what it held before.
     """
 
     store: EventStore
     session_id: str
     state: SessionState = field(default_factory=initial_state)
     position: int = 0
+    #: The chain hash at ``position``.
+    head_hash: bytes = GENESIS_HASH
+    #: Set once the log was seen moved back; then nothing more is done.
+    rewound: LogRewound | None = None
     versions: dict[str, int] = field(default_factory=dict)
     #: Called with (position, event, state after it) for every event folded.
     listeners: list[Callable[[int, Event, SessionState], None]] = field(default_factory=list)
@@ -218,8 +231,14 @@ class SessionService:
     #: A cast's entry holds its verification too (its decoding is not repeated to fold it).
     _appending: dict[str, tuple[str, Event, VerifiedCast | None]] = field(default_factory=dict)
 
+    def check_log(self) -> None:
+        """Raise :class:`~events.LogRewound` if the log was ever seen moved back."""
+        if self.rewound is not None:
+            raise self.rewound
+
     async def catch_up(self) -> SessionState:
         """Fold every event after the last one seen; return the current state."""
+        self.check_log()
         async with self._catching_up:
             async for record in self.store.read_log(self.session_id, self.position):
                 self.apply(record)
@@ -238,8 +257,13 @@ class SessionService:
 
     def apply(self, record: RecordedEvent) -> None:
         """Fold one recorded event (must be the next position)."""
+        self.check_log()
         if record.position != self.position + 1:
             raise RuntimeError(f"expected position {self.position + 1}, got {record.position}")
+        if record.prev_hash != self.head_hash:
+            # The event at our head was replaced: the log was rewritten behind us.
+            self.rewound = LogRewound(self.session_id, self.position, self.position, rewritten=True)
+            raise self.rewound
         built = self._appending.get(record.event_id)
         if (
             built is not None
@@ -247,14 +271,17 @@ class SessionService:
             and built[1].event_type == record.event_type
         ):
             # exactly what was stored (the payload text is canonical)
-            self._fold(record.position, record.stream_id, record.stream_version, *built[1:])
+            self._fold(
+                record.position, record.hash, record.stream_id, record.stream_version, *built[1:]
+            )
             return
         event = event_from_json(record.event_type, record.payload_json, record.schema_version)
-        self._fold(record.position, record.stream_id, record.stream_version, event)
+        self._fold(record.position, record.hash, record.stream_id, record.stream_version, event)
 
     def _fold(
         self,
         position: int,
+        hash_: bytes,
         stream_id: str,
         stream_version: int,
         event: Event,
@@ -262,6 +289,7 @@ class SessionService:
     ) -> None:
         self.state = evolve(self.state, event, cast=cast)
         self.position = position
+        self.head_hash = hash_
         self.versions[stream_id] = stream_version
         for listener in self.listeners:
             listener(position, event, self.state)
@@ -280,13 +308,17 @@ class SessionService:
         async with self._catching_up:
             if self.position >= result.last_position:
                 return
-            if self.position == result.first_position - 1 and result.positions == tuple(
-                range(result.first_position, result.last_position + 1)
+            if (
+                self.position == result.first_position - 1
+                and result.positions
+                == tuple(range(result.first_position, result.last_position + 1))
+                and len(result.hashes) == len(events)
             ):
                 first_version = result.stream_version - len(events) + 1
                 for offset, event in enumerate(events):
                     self._fold(
                         result.first_position + offset,
+                        result.hashes[offset],
                         result.stream_id,
                         first_version + offset,
                         event,
@@ -320,6 +352,7 @@ class SessionService:
 
         Raises :class:`~ballot.domain.Refusal` (nothing appended) or :class:`CommandConflict`.
         """
+        self.check_log()
         request = command.command if isinstance(command, VerifiedCast) else command
         cast = command if isinstance(command, VerifiedCast) else None
         fresh = False
@@ -330,6 +363,7 @@ class SessionService:
             # and route() reading them: one snapshot, without copying the versions of every
             # stream of the session (one per ballot: a copy per cast grew with the session).
             state, position, versions = self.state, self.position, self.versions
+            seen = LogHead(self.session_id, position, self.head_hash) if position else None
             try:
                 events = decide(state, command)
             except Refusal:
@@ -358,11 +392,15 @@ class SessionService:
                     path.expected,
                     require=path.require,
                     expected_position=path.expected_position,
+                    seen=seen,
                 )
                 await self._fold_own(events, result, cast)
             except (WrongExpectedVersion, WrongExpectedPosition):
                 fresh = True  # the log moved: decide again on the state it now holds
                 continue
+            except LogRewound as rewound:
+                self.rewound = rewound
+                raise
             finally:
                 for event_id, entry in appending.items():
                     if self._appending.get(event_id) is entry:  # not another command's since

@@ -275,6 +275,42 @@ def checkpoint_message(position: int, head_hash: bytes, merkle_root: bytes) -> b
     )
 
 
+def receipt_message(
+    session_id: str,
+    round_number: int,
+    delegation_id: str,
+    tracking_code: str,
+    position: int,
+    head_hash: bytes,
+) -> bytes:
+    """The bytes of a signed receipt, signed by the session's checkpoint key.
+
+    ``frame("ballot/v1/receipt", session_id, round_number as u64, delegation_id, tracking_code,
+    position as u64, head_hash)`` (strings UTF-8): the log of ``session_id`` held, at
+    ``position``, the ballot of ``delegation_id`` in round ``round_number`` whose tracking code
+    is ``tracking_code``, and the chain hash there was ``head_hash`` — which commits to every
+    event up to and including it. A log that later lacks that event, or holds another one
+    there, contradicts a signature the server gave.
+    """
+    for name, number in (("round number", round_number), ("position", position)):
+        if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number < 2**64:
+            raise InvalidMessage(f"receipt {name} must be an integer in [1, 2^64)")
+    if not isinstance(head_hash, bytes | bytearray) or len(head_hash) != HASH_BYTES:
+        raise InvalidMessage(f"receipt head hash must be {HASH_BYTES} bytes")
+    texts = (session_id, delegation_id, tracking_code)
+    if not all(isinstance(text, str) and text for text in texts):
+        raise InvalidMessage("receipt session, delegation and tracking code are non-empty text")
+    return signing_message(
+        "receipt",
+        session_id.encode("utf-8"),
+        struct.pack(">Q", round_number),
+        delegation_id.encode("utf-8"),
+        tracking_code.encode("utf-8"),
+        struct.pack(">Q", position),
+        bytes(head_hash),
+    )
+
+
 # -- passphrase sealing --------------------------------------------------------------------
 
 _SEAL_MAGIC: Final[bytes] = b"BSEC"

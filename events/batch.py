@@ -10,12 +10,14 @@ PostgreSQL store calls it inside the transaction that holds the log-head row loc
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from events.canonical import chain_hash, event_canonical_bytes
 from events.errors import (
     DuplicateEventConflict,
+    LogRewound,
     StoreError,
     WrongExpectedPosition,
     WrongExpectedVersion,
@@ -40,7 +42,9 @@ class AppendRequest:
     with the append (e.g. a ballot may only be appended while its round's stream is still at
     the version it had when the round opened). ``expected_position`` requires the whole log
     to be exactly at that position: for decisions that read every stream (closing a round
-    commits to all of its ballots).
+    commits to all of its ballots). ``seen`` is the head the caller has already read: a log
+    now behind it, or at its position with another hash, was rewound by someone with the
+    database in hand, and the append is refused (:class:`~events.errors.LogRewound`).
     """
 
     log_id: str
@@ -49,6 +53,7 @@ class AppendRequest:
     expected: ExpectedVersion = Expect.ANY
     require: tuple[tuple[str, ExpectedVersion], ...] = ()
     expected_position: int | None = None
+    seen: LogHead | None = None
 
     def stream_ids(self) -> set[str]:
         """Every stream whose version this request reads."""
@@ -85,7 +90,21 @@ def _retry_outcome(
         stream_id=request.stream_id,
         positions=tuple(record.position for record in stored),
         stream_version=stored[-1].stream_version,
+        hashes=tuple(record.hash for record in stored),
     )
+
+
+def _rewound(seen: LogHead | None, position: int, head_hash: bytes) -> LogRewound | None:
+    """A head seen earlier that the log no longer reaches, or holds otherwise. (A log that
+    has moved on past ``seen`` is checked by whoever reads the events in between: each one's
+    ``prev_hash`` must follow the last hash it saw.)"""
+    if seen is None or seen.position < position:
+        return None
+    if seen.position > position:
+        return LogRewound(seen.log_id, seen.position, position)
+    if not hmac.compare_digest(seen.hash, head_hash):
+        return LogRewound(seen.log_id, seen.position, position, rewritten=True)
+    return None
 
 
 def plan(
@@ -114,8 +133,12 @@ def plan(
             result.outcomes.append(retry)
             continue
 
-        failure: StoreError | None = None
-        if request.expected_position is not None and request.expected_position != position:
+        failure: StoreError | None = _rewound(request.seen, position, prev_hash)
+        if (
+            failure is None
+            and request.expected_position is not None
+            and request.expected_position != position
+        ):
             failure = WrongExpectedPosition(request.log_id, request.expected_position, position)
         for stream_id, expected in ((request.stream_id, request.expected), *request.require):
             actual = current.get(stream_id, 0)
@@ -130,6 +153,7 @@ def plan(
 
         stream_version = current.get(request.stream_id, 0)
         positions: list[int] = []
+        hashes: list[bytes] = []
         for event in request.events:
             position += 1
             stream_version += 1
@@ -164,6 +188,7 @@ def plan(
             planned[event.event_id] = record
             result.records.append(record)
             positions.append(position)
+            hashes.append(digest)
         current[request.stream_id] = stream_version
         result.versions[request.stream_id] = stream_version
         result.outcomes.append(
@@ -172,6 +197,7 @@ def plan(
                 stream_id=request.stream_id,
                 positions=tuple(positions),
                 stream_version=stream_version,
+                hashes=tuple(hashes),
             )
         )
 

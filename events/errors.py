@@ -42,6 +42,25 @@ class WrongExpectedPosition(StoreError):
         super().__init__(f"log {log_id!r} is at position {actual}, expected {expected}")
 
 
+class LogRewound(StoreError):
+    """The log is behind, or at the same position as but other than, a head the caller has
+    already seen: someone who owns the database removed or rewrote events. Nothing was
+    appended; a writer that sees this must stop, not write on top of a shortened log."""
+
+    code = "log_rewound"
+
+    def __init__(self, log_id: str, seen: int, actual: int, *, rewritten: bool = False) -> None:
+        self.log_id = log_id
+        self.seen = seen
+        self.actual = actual
+        what = (
+            f"holds another event at position {actual} than the one seen there"
+            if rewritten
+            else f"is at position {actual}, behind position {seen} already seen"
+        )
+        super().__init__(f"log {log_id!r} {what}")
+
+
 class DuplicateEventConflict(StoreError):
     """An event id is already stored with different content (or in another log/stream)."""
 

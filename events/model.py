@@ -149,6 +149,8 @@ class AppendResult:
     stream_id: str
     positions: tuple[int, ...]
     stream_version: int
+    #: The chain hash of each appended event (a receipt signs the one of its ballot).
+    hashes: tuple[bytes, ...] = ()
 
     @property
     def first_position(self) -> int:

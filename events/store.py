@@ -81,13 +81,15 @@ class EventStore(abc.ABC):
         *,
         require: Mapping[str, ExpectedVersion] | None = None,
         expected_position: int | None = None,
+        seen: LogHead | None = None,
     ) -> AppendResult:
         """Append ``events`` (in order) to one stream, durably, all or nothing.
 
         Raises :class:`~events.errors.WrongExpectedVersion` if the stream (or a stream in
         ``require``) is not at the expected version,
         :class:`~events.errors.WrongExpectedPosition` if ``expected_position`` is given and the
-        log's last position differs, and
+        log's last position differs, :class:`~events.errors.LogRewound` if ``seen`` (a head the
+        caller read earlier) is ahead of the log or at its head with another hash, and
         :class:`~events.errors.DuplicateEventConflict` if an event id is stored with other
         content. If every event id is already stored with the same content, nothing is
         written and the original result is returned (idempotent retry).
@@ -116,6 +118,7 @@ class EventStore(abc.ABC):
             expected=expected_version,
             require=required,
             expected_position=expected_position,
+            seen=seen,
         )
         return await self._append(request)
 

@@ -14,10 +14,31 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from crypto.signing import SigningKey
 from events.database import start_embedded
 from events.memory import MemoryEventStore
 from events.postgres import PostgresEventStore
 from events.store import EventStore
+
+#: The checkpoint key of every test server (two servers of one test share it, as two servers
+#: of a deployment share the key file).
+TEST_SIGNING_KEY = SigningKey.from_seed(bytes(range(32)))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkpoint_key_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Servers the tests start in this process (``ballot.local``, the demo) keep their
+    checkpoint key in a temporary folder, never in the working tree."""
+    path = Path(tmp_path_factory.mktemp("keys")) / "checkpoint.key"
+    saved = os.environ.get("BALLOT_CHECKPOINT_KEY_FILE")
+    os.environ["BALLOT_CHECKPOINT_KEY_FILE"] = str(path)
+    try:
+        yield path
+    finally:
+        if saved is None:
+            os.environ.pop("BALLOT_CHECKPOINT_KEY_FILE", None)
+        else:
+            os.environ["BALLOT_CHECKPOINT_KEY_FILE"] = saved
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,8 @@ from ballot.api.metrics import (
 from ballot.api.observability import request_id_middleware
 from ballot.api.problems import CONTENT_TYPE, RETRY_AFTER_SECONDS, Problem
 from ballot.api.routes import api
+from crypto.signing import SigningKey
+from events import LogRewound
 from events.postgres import PostgresEventStore, database_unavailable
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,18 @@ async def problems_middleware(request: web.Request, handler: Handler) -> web.Str
         if exc.status == 413:
             return problem_response(Problem("payload_too_large", exc.reason), request)
         raise
+    except LogRewound as exc:
+        # Someone with the database in hand removed or rewrote events this process had
+        # seen: it writes nothing more for that session and serves nothing stale.
+        log.error("session log moved back on %s %s: %s", request.method, request.path, exc)
+        return problem_response(
+            Problem(
+                "log_rewound",
+                f"{exc}. This server stopped serving the session; the log must be audited "
+                "against the receipts and witnessed checkpoints before anything goes on",
+            ),
+            request,
+        )
     except Exception as exc:
         if database_unavailable(exc):
             # Nothing was written (a command's append is one transaction): retry later.
@@ -124,10 +138,15 @@ async def _health(request: web.Request) -> web.Response:
 
 
 def create_app(
-    store: PostgresEventStore, secretariat: SecretariatToken, *, log_requests: bool = False
+    store: PostgresEventStore,
+    secretariat: SecretariatToken,
+    *,
+    signing_key: SigningKey,
+    log_requests: bool = False,
 ) -> web.Application:
-    """The application serving ``/api/v1`` and the web client on ``store`` (``log_requests``:
-    a log line per request, see :mod:`ballot.api.observability`)."""
+    """The application serving ``/api/v1`` and the web client on ``store``; ``signing_key``
+    signs checkpoints and receipts (:mod:`ballot.checkpoint_key`: never the database's);
+    ``log_requests``: a log line per request, see :mod:`ballot.api.observability`."""
     app = web.Application(
         middlewares=[
             request_id_middleware(log_requests=log_requests),
@@ -139,7 +158,9 @@ def create_app(
     )
     tokens = TokenStore(store)
     hub = SessionHub(store)
-    ctx = Context(store=store, hub=hub, tokens=tokens, secretariat=secretariat)
+    ctx = Context(
+        store=store, hub=hub, tokens=tokens, secretariat=secretariat, signing_key=signing_key
+    )
     hub.busy = ctx.casting  # a burst's casts come before summing its ballots
     app[CONTEXT] = ctx
     metrics = Metrics()

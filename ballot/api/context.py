@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
-import secrets as pysecrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +37,8 @@ from ballot.signer import sign_checkpoint
 from crypto.signing import SigningKey
 from events.postgres import PostgresEventStore
 
+log = logging.getLogger(__name__)
+
 
 def utc_now() -> datetime:
     """The server's clock (UTC); commands carry it so the domain stays pure."""
@@ -51,6 +53,8 @@ class Context:
     hub: SessionHub
     tokens: TokenStore
     secretariat: SecretariatToken
+    #: Signs checkpoints and receipts; held by this process, never by the database.
+    signing_key: SigningKey
     clock: Callable[[], datetime] = utc_now
     workers: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     _pool: WorkerPool | None = None
@@ -165,21 +169,26 @@ class Context:
         assert stored is not None
         return stored
 
-    async def checkpoint_key(self, session_id: str) -> SigningKey | None:
-        """The session's checkpoint signing key (created when the session was convened)."""
-        seed = await self.secret(session_id, "checkpoint-key")
-        return SigningKey.from_seed(seed) if seed is not None else None
-
-    async def new_checkpoint_key(self, session_id: str) -> SigningKey:
-        """Create (or fetch, if another process won) the session's checkpoint key."""
-        seed = await self.keep_secret(session_id, "checkpoint-key", pysecrets.token_bytes(32))
-        return SigningKey.from_seed(seed)
+    def signer(self, service: SessionService) -> SigningKey:
+        """This process's key if it is the session's checkpoint key; else the problem
+        ``signer_unavailable`` (a database restored without its key file, a key replaced):
+        nothing that must be signed is then recorded."""
+        expected = service.state.checkpoint_key
+        if expected is None or expected != self.signing_key.public_key().encode():
+            raise Problem(
+                "signer_unavailable",
+                f"session {service.session_id!r} is signed by another checkpoint key than "
+                "this server's (see docs/audit.md, 'Where the checkpoint key lives')",
+            )
+        return self.signing_key
 
     async def sign_checkpoint(self, service: SessionService) -> None:
         """Sign a checkpoint of the log as it stands (after every round close, tally,
         acclamation and adjournment, and on demand)."""
-        key = await self.checkpoint_key(service.session_id)
-        if key is None:
+        try:
+            key = self.signer(service)
+        except Problem as problem:
+            log.error("no checkpoint signed: %s", problem.detail)
             return
         # The session's log index keeps the tree between checkpoints (so signing one reads only
         # the events since the last) and is the same tree receipt look-ups prove against.

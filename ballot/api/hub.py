@@ -44,7 +44,7 @@ from ballot.domain import (
     round_result,
 )
 from ballot.service import SessionService
-from events import EventStore
+from events import EventStore, LogRewound
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +160,7 @@ class SessionHub:
         entry = self._sessions.get(session_id)
         if entry is not None:
             # Kept current by its follower; commands re-check with the log themselves.
+            entry.service.check_log()
             return entry.service
         async with self._loading:
             entry = self._sessions.get(session_id)
@@ -195,6 +196,10 @@ class SessionHub:
                     await entry.log.offer(record)
             except asyncio.CancelledError:
                 raise
+            except LogRewound as exc:
+                # Not a fault to retry: the log moved back. The service refuses from now on.
+                log.error("session %s: %s; no longer followed", service.session_id, exc)
+                return
             except Exception:  # a dropped connection must not end the session's feed
                 log.exception("following session %s failed; retrying", service.session_id)
                 await asyncio.sleep(1)

@@ -30,6 +30,7 @@ from ballot.domain.values import Note as DomainNote
 #: (4 spare bits of 86 characters, 2 of 43).
 SIGNATURE_PATTERN = r"^[A-Za-z0-9_-]{85}[AQgw]$"
 KEY_PATTERN = r"^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$"
+HASH_PATTERN = r"^[0-9a-f]{64}$"
 
 
 #: What a person typed, in NFC before the text rule applies (the log keeps NFC only).
@@ -160,11 +161,24 @@ class BallotRequest(Body):
 
 
 class Receipt(Reply):
+    """A signed receipt, exactly the file a delegation keeps (``ballot-receipt/1``, see
+    ``docs/audit.md``): the server's signature that its log held this ballot at ``position``
+    with chain hash ``head_hash``."""
+
+    type: Literal["ballot-receipt/1"] = "ballot-receipt/1"
     session_id: str
     round_number: int
     delegation_id: str
     tracking_code: str
     position: int
+    head_hash: str = Field(
+        pattern=HASH_PATTERN, description="chain hash of the ballot's event at `position` (hex)"
+    )
+    signature: str = Field(
+        pattern=SIGNATURE_PATTERN,
+        description="Ed25519 signature by the session's checkpoint key over "
+        "receipt_message(session, round, delegation, tracking code, position, head_hash)",
+    )
 
 
 class ShareRequest(Body):

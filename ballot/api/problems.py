@@ -33,6 +33,8 @@ API_CODES: Final[Mapping[str, tuple[int, str]]] = {
     "teller_refused": (409, "The teller refuses to decrypt this aggregate"),
     "database_unavailable": (503, "The database is unreachable; retry shortly"),
     "not_ready": (503, "The server is not ready to serve; retry shortly"),
+    "log_rewound": (503, "The session's log was moved back behind this server; it stopped"),
+    "signer_unavailable": (503, "This server does not hold the session's checkpoint key"),
     "internal_error": (500, "Internal error"),
 }
 

@@ -305,10 +305,12 @@ def _responses(endpoint: Endpoint, refs: dict[Any, Any]) -> dict[str, Any]:
             "content": {endpoint.content_type: {"schema": body}},
         }
     # Every operation can meet input it refuses and a database that is down; one with path
-    # parameters can name no resource.
+    # parameters can name no resource, and one of a session meet a log moved back.
     codes = {"validation_error", "database_unavailable", *endpoint.problems}
     if _path_params(endpoint.path):
         codes.add("not_found")
+    if "{sid}" in endpoint.path:
+        codes.add("log_rewound")  # a session whose log was moved back is served no more
     if endpoint.request_model is not None and endpoint.request_model is not Empty:
         codes |= {"bad_request", "unsupported_media_type", "payload_too_large"}
     if Role.PUBLIC not in endpoint.roles:

@@ -89,6 +89,11 @@ _CHECKS: dict[str, str] = {
     "receipt.ballot_set": "the receipt's ballot is in its round's committed ballot set",
     "receipt.inclusion": "the receipt's ballot is included in the next signed checkpoint",
     "receipt.uncovered": "a signed checkpoint covers the receipt's ballot",
+    "receipt.signature": "a signed receipt is signed by the session's checkpoint key",
+    "receipt.session": "a signed receipt is of this session",
+    "receipt.omitted": "the log reaches the position a signed receipt names",
+    "receipt.rewritten": "the log holds, at a signed receipt's position, the ballot and chain "
+    "hash the server signed",
     # anything else the rules refuse, and the unforeseen
     "rules.refused": "every recorded act is one the rules allow",
     "rules.error": "every event can be checked at all",

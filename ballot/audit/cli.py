@@ -18,7 +18,7 @@ from typing import TextIO
 from ballot.audit import AuditOptions, Auditor, UnusableInput, audit_file, audit_server
 from ballot.audit.report import AuditReport
 from ballot.domain.values import b64decode
-from ballot.ledger import Checkpoint, CheckpointError
+from ballot.ledger import Checkpoint, CheckpointError, SignedReceipt
 
 EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_UNUSABLE = 0, 1, 2
 
@@ -33,8 +33,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--receipt",
         action="append",
         default=[],
-        metavar="CODE",
-        help="check a receipt's tracking code (repeatable)",
+        metavar="CODE|FILE",
+        help="check a receipt: its tracking code, or a signed receipt file (repeatable)",
+    )
+    parser.add_argument(
+        "--receipts",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="check every signed receipt file (*.json) in DIR (repeatable)",
     )
     parser.add_argument(
         "--checkpoint",
@@ -109,9 +116,37 @@ def _checkpoint(text: str) -> Checkpoint:
         raise UnusableInput(f"--checkpoint {text[:40]!r}: {kind}: {exc}") from None
 
 
+def _signed_receipt(path: Path) -> SignedReceipt:
+    try:
+        return SignedReceipt.from_json(json.loads(path.read_text("utf-8")))
+    except (OSError, ValueError) as exc:  # CheckpointError is a ValueError
+        raise UnusableInput(f"receipt file {str(path)!r}: {exc}") from None
+
+
+def _receipts(args: argparse.Namespace) -> tuple[list[str], list[SignedReceipt]]:
+    """Tracking codes and signed receipt files: an argument naming an existing file, or
+    ending in ``.json``, is a file; anything else a code."""
+    codes: list[str] = []
+    signed: list[SignedReceipt] = []
+    for text in args.receipt:
+        path = Path(text)
+        if text.endswith(".json") or path.is_file():
+            signed.append(_signed_receipt(path))
+        else:
+            codes.append(text)
+    for folder in args.receipts:
+        directory = Path(folder)
+        if not directory.is_dir():
+            raise UnusableInput(f"--receipts {folder!r}: not a folder")
+        signed.extend(_signed_receipt(path) for path in sorted(directory.glob("*.json")))
+    return codes, signed
+
+
 def _options(args: argparse.Namespace) -> AuditOptions:
+    codes, signed = _receipts(args)
     return AuditOptions(
-        receipts=tuple(args.receipt),
+        receipts=tuple(codes),
+        signed_receipts=tuple(signed),
         checkpoints=tuple(_checkpoint(text) for text in args.checkpoint),
         checkpoint_key=None if args.checkpoint_key is None else _key(args.checkpoint_key),
         allow_incomplete=args.allow_incomplete,

@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Final
 
 from ballot.audit.casts import CastChecker
-from ballot.audit.receipts import ReceiptChecks
+from ballot.audit.receipts import HeldReceipts, ReceiptChecks
 from ballot.audit.report import AuditReport, CheckpointResult, Failure
 from ballot.audit.rules import RuleChecks
 from ballot.domain import (
@@ -36,6 +36,7 @@ from ballot.ledger import (
     Checkpoint,
     CheckpointError,
     LogTree,
+    SignedReceipt,
     verify_checkpoint_signature,
 )
 from events import GENESIS_HASH, RecordedEvent
@@ -62,6 +63,8 @@ class AuditOptions:
 
     * ``receipts`` — tracking codes to look up (each must be in its round's committed set and
       included in the next signed checkpoint);
+    * ``signed_receipts`` — receipts the server signed (files a delegation kept): the log must
+      hold, at each one's position, exactly the ballot and chain hash it signed;
     * ``checkpoints`` — signed checkpoints obtained earlier (from a receipt, a board, an earlier
       export): the log must extend each of them;
     * ``checkpoint_key`` — the session's checkpoint key as published out of band; without it
@@ -73,6 +76,7 @@ class AuditOptions:
     """
 
     receipts: tuple[str, ...] = ()
+    signed_receipts: tuple[SignedReceipt, ...] = ()
     checkpoints: tuple[Checkpoint, ...] = ()
     checkpoint_key: bytes | None = None
     allow_incomplete: bool = False
@@ -95,7 +99,9 @@ class Auditor:
         self._casts = CastChecker(
             self.options.workers, self.options.chunk_size, self.options.inline_first
         )
-        self._receipts = ReceiptChecks(self.options.receipts, self._fail)
+        codes = (*self.options.receipts, *(r.tracking_code for r in self.options.signed_receipts))
+        self._receipts = ReceiptChecks(codes, self._fail)
+        self._held = HeldReceipts(self.options.signed_receipts, self._fail)
         self._rules = RuleChecks(self._fail, self._casts, self._receipts.wanted)
         self._tree = LogTree(self.options.window)
         self._failures: list[tuple[float, int, Failure]] = []
@@ -179,9 +185,13 @@ class Auditor:
             event = event_from_json(record.event_type, record.payload_json, record.schema_version)
         except ValueError as exc:  # includes UnknownEvent
             self._fail(at, record.event_type, "event.schema", str(exc))
+            if self._held:
+                self._held.record(record, None, at)
             self._tree.append(record.hash)
             self._after_append(record, at)
             return
+        if self._held:
+            self._held.record(record, event, at)
         if not isinstance(event, CheckpointSigned):
             self._last_fact = at
         if isinstance(event, SessionConvened):
@@ -453,6 +463,7 @@ class Auditor:
             )
         if not self._key_checked:
             self._check_known_signatures()
+        self._held.finish(self._expected - 1, state.session_id, self._key())
         receipts = self._receipts.results(end, state)
         self._failures.sort(key=lambda item: (item[0], item[1]))
         failed: list[str] = []

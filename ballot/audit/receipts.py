@@ -1,9 +1,11 @@
 """Receipts the auditor is asked about: each tracking code must be in the log, in its
-round's committed ballot set, and included in a signed checkpoint that covers it.
+round's committed ballot set, and included in a signed checkpoint that covers it; and each
+signed receipt a delegation kept must agree with the log at the position it names.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final
@@ -17,6 +19,7 @@ from ballot.ledger import (
     CheckpointError,
     InclusionWitness,
     LogTree,
+    SignedReceipt,
     ballot_set_proof,
     verify_ballot_set_membership,
     verify_receipt,
@@ -178,3 +181,104 @@ class ReceiptChecks:
                 )
             )
         return tuple(results)
+
+
+# -- signed receipts a delegation kept -----------------------------------------------------------
+
+
+@dataclass
+class _Held:
+    receipt: SignedReceipt
+    seen_hash: bytes | None = None
+    seen_ballot: BallotCast | None = None
+
+
+class HeldReceipts:
+    """Signed receipts (``ballot-receipt/1`` files) checked against the log: the server
+    signed that position ``p`` held this ballot with chain hash ``h``, so the log must reach
+    ``p`` and hold exactly that there. A log cut before ``p`` omits a ballot the server
+    recorded (``receipt.omitted``); any other event or hash at ``p`` means the log was
+    rewritten at or before ``p`` (``receipt.rewritten``) — whatever was re-chained and
+    re-signed afterwards. Only a receipt signed by the session's checkpoint key is evidence;
+    one that is not is reported as such (``receipt.signature``): the log's key was replaced,
+    or the receipt is not genuine — the key the secretariat published tells which.
+    """
+
+    def __init__(self, receipts: Iterable[SignedReceipt], fail: Fail) -> None:
+        self._held = [_Held(r) for r in receipts]
+        self._at: dict[int, list[_Held]] = {}
+        for held in self._held:
+            self._at.setdefault(held.receipt.position, []).append(held)
+        self._fail = fail
+
+    def __bool__(self) -> bool:
+        return bool(self._held)
+
+    def record(self, record: RecordedEvent, event: object, at: int) -> None:
+        """The record at position ``at`` (``event``: its parsed event, if it parsed)."""
+        for held in self._at.get(at, ()):
+            held.seen_hash = record.hash
+            held.seen_ballot = event if isinstance(event, BallotCast) else None
+
+    def finish(self, end: int, session_id: str, key: bytes | None) -> None:
+        """Judge every receipt once the log is read (``end``: its last position)."""
+        for held in self._held:
+            receipt = held.receipt
+            name = f"receipt {receipt.tracking_code} (round {receipt.round_number}, "
+            name += f"{receipt.delegation_id}, position {receipt.position})"
+            if session_id and receipt.session_id != session_id:
+                self._fail(
+                    None,
+                    None,
+                    "receipt.session",
+                    f"{name} is of session "
+                    f"{receipt.session_id!r}, not of this log's {session_id!r}",
+                )
+                continue
+            if key is None:
+                self._fail(
+                    None,
+                    None,
+                    "receipt.signature",
+                    f"{name}: the log names no checkpoint key to check it with",
+                )
+                continue
+            try:
+                receipt.verify(key)
+            except CheckpointError:
+                self._fail(
+                    None,
+                    None,
+                    "receipt.signature",
+                    f"{name} is not signed by this log's checkpoint key: the log's key was "
+                    "replaced, or the receipt is not genuine (check it against the key the "
+                    "secretariat published, --checkpoint-key)",
+                )
+                continue
+            if held.seen_hash is None:
+                self._fail(
+                    end,
+                    None,
+                    "receipt.omitted",
+                    f"{name}: the log ends at position {end}, before the ballot the server "
+                    "signed this receipt for — it was cut from the record",
+                )
+            elif not hmac.compare_digest(held.seen_hash, receipt.head_hash) or not _same(
+                held.seen_ballot, receipt
+            ):
+                self._fail(
+                    receipt.position,
+                    None,
+                    "receipt.rewritten",
+                    f"{name}: the log holds another event or chain at this position than "
+                    "the one the server signed — the record was rewritten at or before it",
+                )
+
+
+def _same(ballot: BallotCast | None, receipt: SignedReceipt) -> bool:
+    return (
+        ballot is not None
+        and ballot.round_number == receipt.round_number
+        and ballot.delegation_id == receipt.delegation_id
+        and ballot.tracking_code == receipt.tracking_code
+    )

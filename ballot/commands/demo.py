@@ -80,7 +80,9 @@ async def demo(host: str, port: int) -> None:
     token made for this run and printed)."""
     token = demo_token()
     async with open_backend() as backend:
-        app = create_app(backend.store, SecretariatToken(digest(token)))
+        app = create_app(
+            backend.store, SecretariatToken(digest(token)), signing_key=backend.signing_key
+        )
         runner = ProblemAppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, host, port).start()

@@ -13,6 +13,7 @@ import sys
 import asyncpg
 
 from ballot.api.migrations import COMPONENTS
+from ballot.checkpoint_key import announce, load_checkpoint_key
 from events.database import open_database, schema_name
 from events.migrate import migrate
 
@@ -40,7 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Migrate and report."""
+    """Make the checkpoint key if there is none, migrate, and report."""
+    announce(load_checkpoint_key(create=True))
     database = open_database()
     try:
         applied = asyncio.run(migrate_all(database.dsn, args.schema or schema_name()))

@@ -6,6 +6,8 @@
 * :mod:`.receipts` — a **receipt** (tracking code, record and inclusion proof) proves the
   record held the delegation's ballot under a signed checkpoint, and, once counted, that it is
   in its round's committed ballot set;
+* :mod:`.signed_receipt` — a **signed receipt**: the server's signature that its log held a
+  ballot at a position with a chain hash, which a log cut or rewritten later contradicts;
 * :mod:`.ballot_set` — a round's **committed ballot set** (``RoundClosed.ballots_root``) and
   membership proofs in it;
 * :mod:`.trees` — the **incremental log trees** a server and a streaming auditor keep.
@@ -44,6 +46,7 @@ from ballot.ledger.receipts import (
     verify_receipt,
     verify_receipt_reply,
 )
+from ballot.ledger.signed_receipt import RECEIPT_TYPE, SignedReceipt
 from ballot.ledger.trees import (
     InclusionWitness,
     LogTree,
@@ -52,11 +55,13 @@ from ballot.ledger.trees import (
 __all__ = [
     "DEFAULT_WINDOW",
     "HASH_BYTES",
+    "RECEIPT_TYPE",
     "SIGNATURE_BYTES",
     "Checkpoint",
     "CheckpointError",
     "InclusionWitness",
     "LogTree",
+    "SignedReceipt",
     "ballot_set_proof",
     "checkpoint_from_head",
     "consistency_proof",

@@ -13,8 +13,10 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from ballot.api.app import create_app
 from ballot.api.auth import SecretariatToken, digest
+from crypto.signing import SigningKey
 from events.migrate import migrate
 from events.postgres import PostgresEventStore
+from tests.conftest import TEST_SIGNING_KEY
 
 SECRETARIAT_TOKEN = "test-secretariat-token"
 
@@ -49,6 +51,7 @@ async def open_api(
     store_dsn: str | None = None,
     migrate_api: bool = True,
     log_requests: bool = False,
+    signing_key: SigningKey | None = None,
 ) -> tuple[PostgresEventStore, TestClient[Any, Any]]:
     """A store on ``schema`` (reached through ``store_dsn`` if given: a relay) and a started
     test server of the app on it; ``migrate_api=False`` leaves out the API's own tables."""
@@ -59,7 +62,12 @@ async def open_api(
             await migrate(conn, schema, package="ballot.api.migrations", table="api_migrations")
         finally:
             await conn.close()
-    app = create_app(store, SecretariatToken(digest(SECRETARIAT_TOKEN)), log_requests=log_requests)
+    app = create_app(
+        store,
+        SecretariatToken(digest(SECRETARIAT_TOKEN)),
+        signing_key=signing_key or TEST_SIGNING_KEY,
+        log_requests=log_requests,
+    )
     client = TestClient(TestServer(app))
     await client.start_server()
     return store, client

@@ -30,10 +30,11 @@ from ballot.simulation import (
     SimulationResult,
     export_lines,
 )
+from ballot.simulation.owner import rechain as rechain
+from ballot.simulation.owner import with_payload
 from crypto import ballot as cb
 from crypto.signing import SigningKey
-from events import MemoryEventStore, RecordedEvent, canonical_json, chain_hash
-from events.canonical import GENESIS_HASH
+from events import MemoryEventStore, RecordedEvent
 from events.exchange import record_from_line, record_to_line
 
 #: The council of the tamper tests: 12 members, one lost its vote (roll of 11), three
@@ -121,11 +122,6 @@ def payload(record: RecordedEvent) -> dict[str, Any]:
     return record.payload()
 
 
-def with_payload(record: RecordedEvent, new: dict[str, Any]) -> RecordedEvent:
-    """The record with another payload (hash not recomputed: call :func:`rechain`)."""
-    return record._replace(payload_json=canonical_json(new))
-
-
 def edit(
     records: Sequence[RecordedEvent], position: int, change: Callable[[dict[str, Any]], None]
 ) -> list[RecordedEvent]:
@@ -134,25 +130,6 @@ def edit(
     body = payload(out[position - 1])
     change(body)
     out[position - 1] = with_payload(out[position - 1], body)
-    return out
-
-
-def rechain(records: Sequence[RecordedEvent], *, restream: bool = True) -> list[RecordedEvent]:
-    """Renumber positions (and stream versions), recompute every prev_hash and hash."""
-    out: list[RecordedEvent] = []
-    prev = GENESIS_HASH
-    versions: dict[str, int] = {}
-    for position, record in enumerate(records, start=1):
-        version = record.stream_version
-        if restream:
-            version = versions.get(record.stream_id, 0) + 1
-            versions[record.stream_id] = version
-        fixed = record._replace(
-            position=position, stream_version=version, prev_hash=prev, hash=bytes(32)
-        )
-        fixed = fixed._replace(hash=chain_hash(prev, fixed.canonical_bytes()))
-        out.append(fixed)
-        prev = fixed.hash
     return out
 
 

@@ -15,6 +15,8 @@ from events import (
     Expect,
     ImportRefused,
     InvalidPayload,
+    LogHead,
+    LogRewound,
     NewEvent,
     RecordedEvent,
     WrongExpectedPosition,
@@ -215,6 +217,28 @@ async def test_expected_position_guards_whole_log_decisions(store: EventStore) -
         )
     assert (info.value.expected, info.value.actual) == (2, 3)
     await store.append("log", "round-1", [ev(4, "RoundClosed")], 1, expected_position=3)
+    assert await collect(store, "log") == [1, 2, 3, 4]
+
+
+async def test_an_append_refuses_a_log_behind_or_other_than_the_head_its_writer_saw(
+    store: EventStore,
+) -> None:
+    first = await store.append("log", "s", [ev(1), ev(2)])
+    assert len(first.hashes) == 2 and first.hashes[-1] == (await store.head("log")).hash
+    seen = await store.head("log")
+    # A writer that saw position 2 is told when the log is at 1 (cut), or at 2 with another
+    # hash (rewritten): the database owner moved it back; nothing is appended.
+    behind = LogHead("log", 3, seen.hash)
+    with pytest.raises(LogRewound) as info:
+        await store.append("log", "s", [ev(3)], seen=behind)
+    assert (info.value.seen, info.value.actual) == (3, 2)
+    with pytest.raises(LogRewound, match="another event"):
+        await store.append("log", "s", [ev(3)], seen=LogHead("log", 2, b"\x01" * 32))
+    assert await collect(store, "log") == [1, 2]
+    # The head it saw, or one it has moved past, is fine.
+    third = await store.append("log", "s", [ev(3)], seen=seen)
+    await store.append("log", "s", [ev(4)], seen=LogHead("log", 1, first.hashes[0]))
+    assert third.hashes == ((await store.read_stream("log", "s", 3))[0].hash,)
     assert await collect(store, "log") == [1, 2, 3, 4]
 
 

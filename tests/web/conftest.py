@@ -27,6 +27,7 @@ from ballot.api.auth import SecretariatToken, digest
 from ballot.api.context import CONTEXT
 from ballot.commands.migrate import migrate_all
 from events.postgres import PostgresEventStore
+from tests.conftest import TEST_SIGNING_KEY
 from tests.web.driver import Driver
 
 SECRETARIAT_TOKEN = "web-test-secretariat-token"
@@ -98,7 +99,9 @@ async def web_server(pg_dsn: str) -> AsyncIterator[WebServer]:
     schema = f"web_{uuid.uuid4().hex[:12]}"
     await migrate_all(pg_dsn, schema)
     store = await PostgresEventStore.open(pg_dsn, schema=schema, run_migrations=False)
-    app = create_app(store, SecretariatToken(digest(SECRETARIAT_TOKEN)))
+    app = create_app(
+        store, SecretariatToken(digest(SECRETARIAT_TOKEN)), signing_key=TEST_SIGNING_KEY
+    )
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     http = aiohttp.ClientSession()

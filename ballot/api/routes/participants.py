@@ -22,9 +22,30 @@ from ballot.domain import (
     enrollment_holder,
 )
 from ballot.domain.values import b64decode
+from ballot.ledger import SignedReceipt
 from ballot.service import SessionService
 
 routes = RouteTable("participants")
+
+
+def signed_receipt(
+    ctx: Context,
+    service: SessionService,
+    cast: BallotCast,
+    position: int,
+    head_hash: bytes,
+) -> m.Receipt:
+    """The receipt of a recorded ballot, signed with the session's checkpoint key."""
+    receipt = SignedReceipt.sign(
+        ctx.signer(service),
+        session_id=service.session_id,
+        round_number=cast.round_number,
+        delegation_id=cast.delegation_id,
+        tracking_code=cast.tracking_code,
+        position=position,
+        head_hash=head_hash,
+    )
+    return m.Receipt.model_validate(receipt.to_json())
 
 
 async def _receipt(
@@ -33,13 +54,7 @@ async def _receipt(
     stored = await queries.ballot_of(ctx.store, service.session_id, number, delegation_id)
     if stored is None:
         raise Problem("not_found", f"no ballot of {delegation_id} in round {number}")
-    return m.Receipt(
-        session_id=service.session_id,
-        round_number=number,
-        delegation_id=delegation_id,
-        tracking_code=stored.cast.tracking_code,
-        position=stored.record.position,
-    )
+    return signed_receipt(ctx, service, stored.cast, stored.record.position, stored.record.hash)
 
 
 @routes.endpoint(
@@ -129,6 +144,7 @@ async def whoami(call: Call[Empty]) -> m.Me:
         "malformed_ballot",
         "invalid_ballot",
         "invalid_signature",
+        "signer_unavailable",
     ],
 )
 async def cast_ballot(call: Call[m.BallotRequest]) -> m.Receipt:
@@ -136,6 +152,7 @@ async def cast_ballot(call: Call[m.BallotRequest]) -> m.Receipt:
     service = await ctx.session(call.path("sid"))
     delegation_id = require_member_of(call.principal, service.session_id, Role.DELEGATION)
     number = round_number(call)
+    ctx.signer(service)  # a ballot is recorded only where its receipt can be signed
     cast = command(
         CastBallot,
         delegation_id=delegation_id,
@@ -147,12 +164,8 @@ async def cast_ballot(call: Call[m.BallotRequest]) -> m.Receipt:
     for event in outcome.events:
         if isinstance(event, BallotCast) and outcome.result is not None:
             call.request.app[METRICS].ballots_accepted.inc()
-            return m.Receipt(
-                session_id=service.session_id,
-                round_number=number,
-                delegation_id=delegation_id,
-                tracking_code=event.tracking_code,
-                position=outcome.result.first_position,
+            return signed_receipt(
+                ctx, service, event, outcome.result.first_position, outcome.result.hashes[0]
             )
     return await _receipt(ctx, service, number, delegation_id)  # an identical re-send
 
@@ -163,6 +176,7 @@ async def cast_ballot(call: Call[m.BallotRequest]) -> m.Receipt:
     summary="My receipt in a round",
     roles=DELEGATION,
     response=m.Receipt,
+    problems=["signer_unavailable"],
 )
 async def my_receipt(call: Call[Empty]) -> m.Receipt:
     ctx = context(call.request)

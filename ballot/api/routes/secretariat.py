@@ -84,7 +84,7 @@ def _act(
 async def convene_session(call: Call[m.ConveneRequest]) -> m.SessionCreated:
     ctx = context(call.request)
     session_id = call.body.session_id or f"s-{secrets.token_hex(5)}"
-    key = await ctx.new_checkpoint_key(session_id)
+    key = ctx.signing_key  # this server's: the database keeps only its public half
     service = await ctx.hub.service(session_id, create=True)
     assert service is not None
     outcome = await ctx.run(
@@ -280,6 +280,7 @@ async def publish_election_key(call: Call[Empty]) -> m.Accepted:
 async def open_round(call: Call[Empty]) -> m.RoundDefinition:
     ctx = context(call.request)
     service = await ctx.session(call.path("sid"))
+    ctx.signer(service)  # its ballots' receipts and its close must be signable here
     try:
         plan = next_round_plan(service.state)
     except Refusal as refusal:
@@ -315,6 +316,7 @@ async def open_round(call: Call[Empty]) -> m.RoundDefinition:
 async def close_round(call: Call[Empty]) -> m.Accepted:
     ctx = context(call.request)
     service = await ctx.session(call.path("sid"))
+    ctx.signer(service)  # the close is checkpointed at once
     number = round_number(call)
     current = round_of(service, number)
     seed = (
