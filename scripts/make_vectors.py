@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ballot.ledger import (
     Checkpoint,
+    SignedReceipt,
     ballot_set_proof,
     log_root,
     make_checkpoint,
@@ -1026,7 +1027,22 @@ def receipt_vectors() -> Json:
             for key_ in ("session_id", "round_number", "election_key", "delegation_id", "options")
         },
         "receipt": reply,
+        "signed_receipt": _signed_receipt_vector(cast, vote, key),
     }
+
+
+def _signed_receipt_vector(cast: RecordedEvent, vote: Json, key: SigningKey) -> Json:
+    """The signed receipt of the vector's ballot: its message bytes and its file form."""
+    receipt = SignedReceipt.sign(
+        key,
+        session_id=cast.log_id,
+        round_number=vote["context"]["round_number"],
+        delegation_id=vote["context"]["delegation_id"],
+        tracking_code=vote["tracking_code"],
+        position=cast.position,
+        head_hash=cast.hash,
+    )
+    return {"message": hx(receipt.message()), "file": receipt.to_json()}
 
 
 # -- driver ------------------------------------------------------------------------------------

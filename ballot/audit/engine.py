@@ -100,7 +100,7 @@ class Auditor:
             self.options.workers, self.options.chunk_size, self.options.inline_first
         )
         codes = (*self.options.receipts, *(r.tracking_code for r in self.options.signed_receipts))
-        self._receipts = ReceiptChecks(codes, self._fail)
+        self._receipts = ReceiptChecks(codes, self._fail, self._pending)
         self._held = HeldReceipts(self.options.signed_receipts, self._fail)
         self._rules = RuleChecks(self._fail, self._casts, self._receipts.wanted)
         self._tree = LogTree(self.options.window)
@@ -151,6 +151,13 @@ class Auditor:
         key = float("inf") if position is None else float(position)
         order = 0 if primary else self._seq
         self._failures.append((key, order, Failure(position, event_type, check, message)))
+
+    def _pending(
+        self, position: int | None, event_type: str | None, check: str, message: str
+    ) -> None:
+        """What a session still in progress has not done yet (see ``allow_incomplete``)."""
+        del event_type
+        self._fail_or_warn(position, check, message)
 
     def _fail_or_warn(self, position: int | None, check: str, message: str) -> None:
         if self.options.allow_incomplete:

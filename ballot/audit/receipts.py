@@ -58,9 +58,12 @@ class _Receipt:
 class ReceiptChecks:
     """The receipts asked about, followed through the log; failures go to ``fail``."""
 
-    def __init__(self, codes: Iterable[str], fail: Fail) -> None:
+    def __init__(self, codes: Iterable[str], fail: Fail, pending: Fail | None = None) -> None:
         self._receipts = {normalize_code(c): _Receipt(normalize_code(c)) for c in codes}
         self._fail = fail
+        #: What is said of a receipt whose round is still open or not yet signed (a warning
+        #: when auditing a session in progress).
+        self._pending = fail if pending is None else pending
 
     def wanted(self, event: BallotCast) -> bool:
         """Whether ``event`` is the ballot of a receipt asked about."""
@@ -151,14 +154,14 @@ class ReceiptChecks:
             if not receipt.found:
                 self._fail(None, None, "receipt.unknown", f"{receipt.code} is not in the log")
             elif not receipt.set_checked:
-                self._fail(
+                self._pending(
                     end,
                     None,
                     "receipt.ballot_set",
                     f"{receipt.code}: round {receipt.round_number} was never closed",
                 )
             elif receipt.checkpoint_position is None:
-                self._fail(
+                self._pending(
                     end,
                     None,
                     "receipt.uncovered",

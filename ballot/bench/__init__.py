@@ -10,4 +10,5 @@ TARGETS: dict[str, str] = {
     "crypto": "ballot.bench.crypto",
     "cast": "ballot.bench.cast",
     "audit": "ballot.bench.audit",
+    "tamper": "ballot.bench.tamper",
 }

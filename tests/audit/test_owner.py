@@ -17,6 +17,7 @@ import pytest
 
 from ballot.audit import CHECKS, AuditReport
 from ballot.audit.cli import main as audit_main
+from ballot.bench.tamper import measure
 from ballot.ledger import CheckpointError, SignedReceipt
 from ballot.simulation.owner import TAMPERS, signed_receipts
 from crypto.signing import SigningKey
@@ -133,3 +134,9 @@ def test_ballot_audit_reads_receipt_files_and_names_the_one_omitted(
         audit_main([str(log), "--receipt", str(single), "--allow-incomplete", "--workers", "0"])
         == 1
     )
+
+
+def test_the_tamper_bench_detects_every_class_and_raises_no_false_alarm() -> None:
+    result = measure(1, 6)
+    assert result["false_alarms"] == 0
+    assert all(c["detected"] == c["trials"] == 1 for c in result["classes"].values())

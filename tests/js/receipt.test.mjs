@@ -194,3 +194,28 @@ describe('a counted receipt: its ballot in the committed set of its round', () =
     expectCode(() => C.verifyBallotSet(reply, { ...verified, trackingHash: new Uint8Array(32) }), 'ballot_set_mismatch');
   });
 });
+
+describe('signed receipts', () => {
+  const signed = v.signed_receipt;
+  const key = unhex(v.checkpoint.public_key);
+  test('the message bytes are the Python side\'s, and the signature verifies', () => {
+    assert.equal(hex(C.receiptMessage(C.signedReceiptFromJSON(signed.file))), signed.message);
+    C.verifySignedReceipt(signed.file, key);
+  });
+  test('every field is signed', () => {
+    for (const change of [{ position: signed.file.position + 1 }, { round_number: 9 }, { delegation_id: 'XX' }, { session_id: 'other' }, { tracking_code: 'AAAA-AAAA-AAAA-AAAA' }, { head_hash: '00'.repeat(32) }]) {
+      expectCode(() => C.verifySignedReceipt({ ...signed.file, ...change }, key), 'receipt_signature_invalid');
+    }
+  });
+  test('a malformed file is refused', () => {
+    expectCode(() => C.signedReceiptFromJSON({ ...signed.file, extra: 1 }), 'invalid_encoding');
+    expectCode(() => C.signedReceiptFromJSON({ ...signed.file, position: 0 }), 'invalid_encoding');
+    expectCode(() => C.signedReceiptFromJSON({ ...signed.file, head_hash: 'AB'.repeat(32) }), 'invalid_encoding');
+  });
+  test('the record must still hold the signed ballot where the server signed it', () => {
+    const reply = v.receipt;
+    C.checkReceiptAgainstRecord(signed.file, reply);
+    expectCode(() => C.checkReceiptAgainstRecord({ ...signed.file, position: signed.file.position + 1 }, reply), 'receipt_contradicted');
+    expectCode(() => C.checkReceiptAgainstRecord({ ...signed.file, head_hash: '11'.repeat(32) }, reply), 'receipt_contradicted');
+  });
+});

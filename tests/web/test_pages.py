@@ -296,3 +296,49 @@ async def test_secretariat_console_convenes_registers_and_opens_a_round(
     definition = await driver.call("GET", "/api/v1/sessions/{sid}/rounds/1")
     assert definition["options"] == ["amy", "ugochi", "blank"]
     assert definition["status"] == "open"
+
+
+async def test_a_signed_receipt_survives_a_reload_and_verifies_on_the_board(
+    web_server: WebServer, open_page: Any, tmp_path: Path
+) -> None:
+    driver = web_server.driver()
+    code = await session_awaiting_browser(driver, "deleg-receipt", member="KEN")
+    url = f"{web_server.url}/delegation?session=deleg-receipt&lang=en"
+    watched = await open_page()
+    page = watched.page
+    await page.goto(url)
+    await page.get_by_label("Enrollment code").fill(code)
+    await page.get_by_role("button", name="Enroll").click()
+    await page.wait_for_selector("#ballot-form")
+    await page.get_by_label("António Vitorino").check()
+    await page.get_by_role("button", name="Review my choice").click()
+    await page.get_by_role("button", name="Cast my ballot").click()
+    await page.wait_for_selector("#receipt-signed[data-verified='yes']")
+    cast = json.loads(await page.text_content("#receipt-file") or "")
+    assert cast["type"] == "ballot-receipt/1" and cast["delegation_id"] == "KEN"
+
+    # After a reload the page shows the receipt it kept in IndexedDB, signature checked, and
+    # offers it as a file: the one the server signed at the cast.
+    await page.reload()
+    await page.wait_for_selector("#receipt-signed[data-verified='yes']")
+    assert await page.query_selector("#receipt-contradicted") is None
+    assert json.loads(await page.text_content("#receipt-file") or "") == cast
+    async with page.expect_download() as download_info:
+        await page.click("#download-receipt")
+    saved = tmp_path / "receipt.json"
+    await (await download_info.value).save_as(saved)
+    assert json.loads(saved.read_text()) == cast
+
+    # The board checks the file: signed by the session's key, and the record still holds the
+    # ballot where the server signed it. A receipt edited by hand is refused.
+    board = watched.page
+    await board.goto(f"{web_server.url}/?session=deleg-receipt&lang=en")
+    await board.set_input_files("#receipt-file", str(saved))
+    await board.get_by_role("button", name="Check").click()
+    await board.wait_for_selector("#receipt-signed[data-verified='yes']")
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(cast | {"position": cast["position"] + 1}))
+    await board.set_input_files("#receipt-file", str(forged))
+    await board.get_by_role("button", name="Check").click()
+    await board.wait_for_selector("#receipt-signed[data-code='receipt_signature_invalid']")
+    assert not watched.unexpected_errors() and not await watched.csp_violations()

@@ -6,7 +6,7 @@ import { api, path } from './api.js';
 import { roundChart } from './chart.js';
 import { b64d } from './crypto/encoding.js';
 import { CryptoError } from './crypto/group.js';
-import { verifyBallotSet, verifyReceipt } from './crypto/receipt.js';
+import { checkReceiptAgainstRecord, verifyBallotSet, verifyReceipt, verifySignedReceipt } from './crypto/receipt.js';
 import { byId, debounce, focus, h, param, replace } from './dom.js';
 import { formatDate, formatNumber, problemText, t } from './i18n.js';
 import { SessionPage, latest, reload } from './page.js';
@@ -246,14 +246,53 @@ function verificationLine(verdict, reply) {
   return h('p', { id: 'receipt-verification', dataset: { verified: verdict.status } }, h('strong', { text }));
 }
 
+// A signed receipt file the delegation kept: the server signed it with the session's key (the
+// published one, if the link carries it) when it recorded the ballot, so the record must still
+// hold that ballot at that position with that chain hash.
+async function signedReceiptFile() {
+  const input = byId('receipt-file');
+  const chosen = input.files && input.files[0];
+  if (!chosen) return null;
+  try {
+    return JSON.parse(await chosen.text());
+  } catch {
+    throw new CryptoError('invalid_encoding', 'the receipt file is not JSON');
+  }
+}
+
+function signedLine(file, proof) {
+  if (!file) return null;
+  try {
+    const key = publishedKey() || state.view?.checkpoint_key || '';
+    const receipt = verifySignedReceipt(file, b64d(key, 32, 'checkpoint key'));
+    checkReceiptAgainstRecord(receipt, proof);
+    return h('p', { id: 'receipt-signed', dataset: { verified: 'yes' } }, h('strong', { text: t('receipt.signed_checked', { position: receipt.position }) }));
+  } catch (error) {
+    const box = errorBox(error, { prefix: t('receipt.not_verified') });
+    box.id = 'receipt-signed';
+    box.dataset.verified = 'no';
+    box.dataset.code = error.code || '';
+    return box;
+  }
+}
+
 async function checkReceipt(event) {
   event.preventDefault();
   const out = byId('receipt-result');
-  const code = byId('receipt-code').value.trim().toUpperCase();
+  let file = null;
+  try {
+    file = await signedReceiptFile();
+  } catch (error) {
+    replace(out, errorBox(error));
+    return;
+  }
+  const typed = byId('receipt-code').value.trim().toUpperCase();
+  const code = typed || (file && typeof file.tracking_code === 'string' ? file.tracking_code : '');
   if (!code || !state.sessionId) return;
   try {
     const proof = await api(path`/api/v1/sessions/${state.sessionId}/receipts/${code}`);
     const verdict = await verifyInBrowser(proof, code);
+    const signed = signedLine(file, proof);
     replace(
       out,
       h(
@@ -271,9 +310,18 @@ async function checkReceipt(event) {
             : null,
         ),
         verificationLine(verdict, proof),
+        signed,
       ),
     );
   } catch (error) {
+    if (error.code === 'not_found' && file) {
+      // The server no longer knows a ballot it signed a receipt for: the record was cut.
+      const line = signedLine(file, { record: null });
+      if (line.dataset.code === 'receipt_contradicted') {
+        replace(out, line);
+        return;
+      }
+    }
     replace(out, errorBox(error.code === 'not_found' ? Object.assign(error, { code: 'receipt_not_found' }) : error));
   }
 }

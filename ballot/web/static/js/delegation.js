@@ -15,10 +15,11 @@ import {
   signingMessage,
   trackingCode,
   verifyBallotSignature,
+  verifySignedReceipt,
 } from './crypto/index.js';
 import { byId, debounce, focus, h, newId, replace } from './dom.js';
 import { formatDate, t } from './i18n.js';
-import { deleteCredentials, loadCredentials, newSigningKey, saveCredentials, sign, storageWorks } from './keystore.js';
+import { deleteCredentials, keepReceipt, keptReceipt, loadCredentials, newSigningKey, saveCredentials, sign, storageWorks } from './keystore.js';
 import { SessionPage, onlyConvened, reload } from './page.js';
 import { announce, busy, candidateMap, confirmDialog, errorBox, optionLabel, showError } from './ui.js';
 
@@ -30,7 +31,7 @@ const state = {
   view: null,
   round: null, // the open round's definition
   onRoll: true,
-  receipt: null, // {tracking_code, round_number, position, local}
+  receipt: null, // the signed receipt (ballot-receipt/1) + {local, signed, contradicted}
   step: 'idle', // choose | review | casting
   choice: null, // index into round.options while choosing/reviewing; cleared after
   error: null, // the last refusal, re-rendered on language change
@@ -98,8 +99,10 @@ async function loadRound() {
     const deposited = turnout.turnout.deposited_by.includes(me);
     state.onRoll = deposited || turnout.turnout.not_yet.includes(me);
     if (deposited) {
-      const receipt = await api(path`/api/v1/sessions/${sid}/rounds/${n}/ballots/mine`, { token });
-      state.receipt = { ...receipt, local: null };
+      const mine = await api(path`/api/v1/sessions/${sid}/rounds/${n}/ballots/mine`, { token });
+      // The receipt kept at the cast is what counts: the server's answer now is compared to it.
+      const kept = await keptReceipt(sid, n).catch(() => null);
+      state.receipt = kept ? { ...(await holdReceipt(kept)), contradicted: kept.position !== mine.position || kept.head_hash !== mine.head_hash } : { ...(await holdReceipt(mine)), contradicted: false };
     }
     if (previous !== n) {
       state.step = 'choose';
@@ -190,12 +193,48 @@ function reviewPanel(round, names) {
   );
 }
 
+// The fields of a receipt file (the cast response is exactly one).
+const RECEIPT_KEYS = ['type', 'session_id', 'round_number', 'delegation_id', 'tracking_code', 'position', 'head_hash', 'signature'];
+
+function receiptFile(receipt) {
+  return Object.fromEntries(RECEIPT_KEYS.map((k) => [k, receipt[k]]));
+}
+
+// Check the server's signature on a receipt with the session's checkpoint key, and keep a signed
+// one in IndexedDB beside the key (the first kept for a round stays).
+async function holdReceipt(receipt, local = null) {
+  const file = receiptFile(receipt);
+  let signed = false;
+  try {
+    verifySignedReceipt(file, b64d(state.view?.checkpoint_key || '', 32, 'checkpoint key'));
+    signed = true;
+  } catch {
+    signed = false;
+  }
+  const kept = signed ? await keepReceipt(file).catch(() => file) : file;
+  return { ...kept, local, signed };
+}
+
+function receiptDownload(receipt) {
+  const text = `${JSON.stringify(receiptFile(receipt), null, 2)}\n`;
+  const link = h('a', {
+    class: 'button secondary',
+    id: 'download-receipt',
+    href: URL.createObjectURL(new Blob([text], { type: 'application/json' })),
+    download: `receipt-${receipt.session_id}-round-${receipt.round_number}.json`,
+    text: t('receipt.download'),
+  });
+  const file = h('details', { id: 'receipt-file-box' }, h('summary', { text: t('receipt.file_summary') }), h('pre', { id: 'receipt-file', class: 'receipt-file', text }));
+  return [link, file];
+}
+
 function receiptPanel(receipt) {
   const sid = state.sessionId;
   const code = receipt.tracking_code;
   const boardLink = `/?session=${encodeURIComponent(sid)}#receipt=${encodeURIComponent(code)}`;
   const check = h('button', { type: 'button', class: 'secondary', id: 'check-receipt', text: t('receipt.check_now') });
   const result = h('div', { id: 'receipt-check', 'aria-live': 'polite' });
+  const [download, file] = receiptDownload(receipt);
   if (state.receiptCheck) result.append(state.receiptCheck());
   check.addEventListener('click', () =>
     busy(check, result, async () => {
@@ -214,7 +253,12 @@ function receiptPanel(receipt) {
     h('p', { class: 'hint', text: t('receipt.explain') }),
     h('p', { class: 'hint', text: t('receipt.position', { position: receipt.position }) }),
     receipt.local && receipt.local !== code ? h('p', { class: 'error', role: 'alert', text: t('receipt.mismatch', { local: receipt.local }) }) : null,
-    h('div', { class: 'actions no-print' }, h('a', { class: 'button secondary', href: boardLink, text: t('receipt.open_board') }), check),
+    receipt.signed
+      ? h('p', { class: 'hint', id: 'receipt-signed', dataset: { verified: 'yes' }, text: t('receipt.signed_kept') })
+      : h('p', { class: 'error', role: 'alert', id: 'receipt-signed', dataset: { verified: 'no' }, text: t('receipt.not_signed') }),
+    receipt.contradicted ? h('p', { class: 'error', role: 'alert', id: 'receipt-contradicted', text: t('receipt.contradicted') }) : null,
+    h('div', { class: 'actions no-print' }, h('a', { class: 'button secondary', href: boardLink, text: t('receipt.open_board') }), check, download),
+    file,
     result,
   );
 }
@@ -276,7 +320,7 @@ async function castBallot() {
       token: cred.token,
       body: { ballot: ballotToJSON(ballot), signature: b64e(signature) },
     });
-    state.receipt = { ...receipt, local };
+    state.receipt = { ...(await holdReceipt(receipt, local)), contradicted: false };
     state.step = 'idle';
     state.choice = null;
     renderRound();

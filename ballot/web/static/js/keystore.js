@@ -55,6 +55,28 @@ export async function deleteCredentials(role, sessionId) {
   await tx('readwrite', (s) => s.delete(recordId(role, sessionId)));
 }
 
+// Signed receipts are kept beside the key, one per round: what the server signed when it
+// recorded the ballot, so that a record cut or rewritten later is contradicted by what this
+// browser holds — not by what the server answers then.
+function receiptId(sessionId, roundNumber) {
+  return `receipt:${sessionId}:${roundNumber}`;
+}
+
+/** Keep a round's signed receipt (ballot-receipt/1); the first one kept is never replaced. */
+export async function keepReceipt(receipt) {
+  const id = receiptId(receipt.session_id, receipt.round_number);
+  const kept = await tx('readonly', (s) => s.get(id));
+  if (kept) return kept.receipt;
+  await tx('readwrite', (s) => s.put({ id, receipt }));
+  return receipt;
+}
+
+/** The signed receipt kept for a round, or null. */
+export async function keptReceipt(sessionId, roundNumber) {
+  const kept = await tx('readonly', (s) => s.get(receiptId(sessionId, roundNumber)));
+  return kept ? kept.receipt : null;
+}
+
 async function webCryptoKey() {
   if (!globalThis.crypto || !crypto.subtle || !window.isSecureContext) return null;
   try {

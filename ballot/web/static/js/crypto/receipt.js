@@ -382,3 +382,60 @@ export function verifyBallotSet(reply, verified, { checkpointKey = null } = {}) 
   }
   return closed;
 }
+
+// -- signed receipts ------------------------------------------------------------------------------
+
+export const RECEIPT_TYPE = 'ballot-receipt/1';
+const RECEIPT_FIELDS = Object.freeze(['delegation_id', 'head_hash', 'position', 'round_number', 'session_id', 'signature', 'tracking_code', 'type']);
+
+/**
+ * A signed receipt file (ballot-receipt/1, docs/audit.md) checked for shape: exactly its keys, ids
+ * and code as non-empty text, positive integers, a 32-byte hex hash. Throws `invalid_encoding`.
+ */
+export function signedReceiptFromJSON(obj) {
+  const keys = isPlainObject(obj) ? Object.keys(obj).sort() : [];
+  if (keys.join() !== RECEIPT_FIELDS.join() || obj.type !== RECEIPT_TYPE) {
+    throw new CryptoError('invalid_encoding', `a ${RECEIPT_TYPE} receipt has exactly ${RECEIPT_FIELDS.join(', ')}`);
+  }
+  for (const k of ['session_id', 'delegation_id', 'tracking_code']) {
+    if (typeof obj[k] !== 'string' || obj[k] === '') throw new CryptoError('invalid_encoding', `${k} is non-empty text`);
+  }
+  for (const k of ['round_number', 'position']) {
+    if (!Number.isSafeInteger(obj[k]) || obj[k] < 1) throw new CryptoError('invalid_encoding', `${k} is a positive integer`);
+  }
+  if (typeof obj.head_hash !== 'string' || !HEX32.test(obj.head_hash)) throw new CryptoError('invalid_encoding', 'head_hash is 32 bytes in lower-case hex');
+  return { ...obj, signatureBytes: b64d(obj.signature, 64, 'receipt signature') };
+}
+
+/** The signed bytes: frame(tag("receipt"), session, u64(round), delegation, code, u64(position), head hash). */
+export function receiptMessage(r) {
+  return signedMessage('receipt', utf8(r.session_id), u64be(r.round_number), utf8(r.delegation_id), utf8(r.tracking_code), u64be(r.position), fromHex(r.head_hash));
+}
+
+/** Check a signed receipt's signature under the session's checkpoint key (bytes); throws
+ * CryptoError `receipt_signature_invalid` (or `invalid_encoding` for a malformed file). */
+export function verifySignedReceipt(obj, publicKey) {
+  const receipt = signedReceiptFromJSON(obj);
+  try {
+    verifySignature(publicKey, receiptMessage(receipt), receipt.signatureBytes);
+  } catch (e) {
+    if (e instanceof CryptoError) throw new CryptoError('receipt_signature_invalid', `the receipt is not signed by the session's checkpoint key: ${e.message}`);
+    throw e;
+  }
+  return receipt;
+}
+
+/**
+ * The record still holds what the server signed: the look-up's BallotCast record is at the
+ * receipt's position with the receipt's chain hash, round, delegation and code. Throws CryptoError
+ * `receipt_contradicted` otherwise — the record was cut or rewritten after the receipt was given.
+ */
+export function checkReceiptAgainstRecord(receipt, reply) {
+  if (!reply || reply.record === null || reply.record === undefined) {
+    throw new CryptoError('receipt_contradicted', 'the record no longer holds the ballot the server signed this receipt for');
+  }
+  const { record, hash } = verifyEventRecord(reply.record);
+  const p = record.payload;
+  const same = record.position === receipt.position && toHex(hash) === receipt.head_hash && record.event_type === 'BallotCast' && p.round_number === receipt.round_number && p.delegation_id === receipt.delegation_id && p.tracking_code === receipt.tracking_code;
+  if (!same) throw new CryptoError('receipt_contradicted', `the record no longer holds, at position ${receipt.position}, the ballot the server signed this receipt for`);
+}
