@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("ballot.commands.simulate", "rehearse a whole session from a TOML scenario"),
     "teller": ("ballot.commands.teller", "run a teller: key ceremony, then decryption shares"),
     "demo": ("ballot.commands.demo", "serve a ready demo session to try in a browser"),
+    "witness": ("ballot.commands.witness", "witness a session: check and cosign its checkpoints"),
     "audit": ("ballot.audit.cli", "verify an exported log (or a live server's log) offline"),
 }
 

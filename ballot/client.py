@@ -80,6 +80,13 @@ class Client:
             {"member_id": member_id, "name": name, "observer": observer},
         )
 
+    async def admit_witness(self, witness_id: str, name: str, public_key: str) -> Any:
+        return await self.request(
+            "POST",
+            self._s("/witnesses"),
+            {"witness_id": witness_id, "name": name, "public_key": public_key},
+        )
+
     async def nominate(self, candidate_id: str, name: str) -> Any:
         return await self.request(
             "POST", self._s("/candidates"), {"candidate_id": candidate_id, "name": name}
@@ -194,6 +201,16 @@ class Client:
 
     async def checkpoints(self) -> Any:
         return await self.request("GET", self._s("/checkpoints"))
+
+    async def consistency(self, old: int, new: int) -> Any:
+        return await self.request("GET", self._s(f"/checkpoints/consistency?old={old}&new={new}"))
+
+    async def cosign(self, position: int, witness_id: str, signature: str) -> Any:
+        return await self.request(
+            "POST",
+            self._s(f"/checkpoints/{position}/cosignatures"),
+            {"witness_id": witness_id, "signature": signature},
+        )
 
     async def receipt(self, code: str) -> Any:
         return await self.request("GET", self._s(f"/receipts/{code}"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,8 +34,11 @@ from ballot.simulation import (
     TellerAgent,
     TellerRefusal,
 )
+from ballot.witness import Witness, WitnessAlarm, WitnessState
 from crypto.signing import open_with_passphrase, seal_with_passphrase
 from events.exchange import record_from_line
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -208,9 +212,13 @@ async def watch_rounds(
     """Keep tellers working: finish the key ceremony, then decrypt every round that closes.
 
     Each teller re-checks a closed round against its own fold of the log before sending a
-    share (see :meth:`RemoteTeller.decrypt`), and never decrypts a round twice.
+    share (see :meth:`RemoteTeller.decrypt`), and never decrypts a round twice. Each is a
+    witness of the record too (:mod:`ballot.witness`, with its enrolled key): it cosigns every
+    checkpoint consistent with the ones it saw — and once one is not, it says so and decrypts
+    nothing more.
     """
     done: set[tuple[str, int]] = set()
+    witnesses: dict[str, Witness] = {}
     stop = stop or asyncio.Event()
     while not stop.is_set():
         for teller in tellers:
@@ -218,6 +226,17 @@ async def watch_rounds(
                 await teller.ceremony_step()
                 continue
             await teller.follower.sync()
+            witness = witnesses.setdefault(
+                teller.agent.teller_id,
+                Witness(
+                    teller.client,
+                    teller.agent.teller_id,
+                    teller.agent.signing_key,
+                    WitnessState(teller.client.session_id or ""),
+                ),
+            )
+            if not await _witness(witness):
+                continue
             current = teller.view.state.current_round
             if current is not None and current.status == "closed":
                 key = (teller.agent.teller_id, current.number)
@@ -226,6 +245,20 @@ async def watch_rounds(
                     await teller.decrypt(current.number)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), poll)
+
+
+async def _witness(witness: Witness) -> bool:
+    """Cosign what is new; whether the record still looks consistent to this teller."""
+    if witness.alarm is not None:
+        return False
+    try:
+        await witness.step()
+    except WitnessAlarm as alarm:
+        log.error("teller %s: ALARM: %s; it decrypts nothing more", witness.witness_id, alarm)
+        return False
+    except ApiProblem as problem:  # e.g. a cosignature another process posted first
+        log.warning("teller %s could not cosign: %s", witness.witness_id, problem)
+    return True
 
 
 async def automated_tellers(

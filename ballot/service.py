@@ -39,6 +39,7 @@ from ballot.domain import (
     CloseRound,
     Command,
     ConveneSession,
+    CosignCheckpoint,
     EnrollDelegation,
     Event,
     OpenRound,
@@ -155,7 +156,7 @@ def route(
     if isinstance(command, SubmitDecryptionShare | VoidRound):
         stream = round_stream(command.round_number)
         return Route(stream, _version(versions, stream), session)
-    if isinstance(command, RecordCheckpoint):
+    if isinstance(command, RecordCheckpoint | CosignCheckpoint):
         return Route(CHECKPOINT_STREAM, _version(versions, CHECKPOINT_STREAM), {})
     if isinstance(command, AcceptCredentials):
         # Re-issued credentials revoke the enrolled key: pin the delegation's stream too.

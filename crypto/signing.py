@@ -275,6 +275,28 @@ def checkpoint_message(position: int, head_hash: bytes, merkle_root: bytes) -> b
     )
 
 
+def cosignature_message(
+    session_id: str, position: int, head_hash: bytes, merkle_root: bytes
+) -> bytes:
+    """The bytes a witness signs to cosign a session's checkpoint.
+
+    ``frame("ballot/v1/cosignature", session_id (UTF-8), position as u64, head_hash,
+    merkle_root)``: the witness saw the checkpoint ``(position, head_hash, merkle_root)`` of
+    that session's log and checked it is consistent with every earlier one it saw.
+    """
+    if not isinstance(session_id, str) or not session_id:
+        raise InvalidMessage("a cosignature names its session")
+    unsigned = checkpoint_message(position, head_hash, merkle_root)  # the same checks
+    del unsigned
+    return signing_message(
+        "cosignature",
+        session_id.encode("utf-8"),
+        struct.pack(">Q", position),
+        bytes(head_hash),
+        bytes(merkle_root),
+    )
+
+
 def receipt_message(
     session_id: str,
     round_number: int,

@@ -82,6 +82,29 @@ class MemberRequest(Body):
     observer: bool = False
 
 
+class WitnessRequest(Body):
+    witness_id: Identifier
+    name: Name
+    public_key: str = Field(pattern=KEY_PATTERN, description="the witness's Ed25519 key")
+
+
+class CosignatureRequest(Body):
+    witness_id: Identifier
+    signature: str = Field(
+        pattern=SIGNATURE_PATTERN,
+        description="Ed25519 over cosignature_message(session, position, head_hash, log_root)",
+    )
+
+
+class Consistency(Reply):
+    """RFC 9162 consistency proof that the log checkpointed at ``new`` extends the one
+    checkpointed at ``old``."""
+
+    old: int
+    new: int
+    proof: list[str] = Field(description="hashes, hex")
+
+
 class CandidateRequest(Body):
     candidate_id: Identifier
     name: Name
@@ -269,6 +292,9 @@ class Checkpoint(Reply):
     log_root: str
     signature: str
     recorded_at_position: int
+    cosigned_by: list[str] = Field(
+        default_factory=list, description="witnesses (or tellers) who cosigned it, in log order"
+    )
 
 
 class Checkpoints(Reply):

@@ -45,7 +45,13 @@ RETRY_AFTER_SECONDS: Final = 2
 # HTTP status of each rules refusal: 404 for unknown things, 422 for input that can never be
 # valid, 403 for a delegation that may not act, 409 for everything that depends on the
 # session's current state.
-_NOT_FOUND = {"unknown_member", "unknown_delegation", "unknown_candidate", "unknown_teller"}
+_NOT_FOUND = {
+    "unknown_member",
+    "unknown_delegation",
+    "unknown_candidate",
+    "unknown_teller",
+    "unknown_witness",
+}
 _UNPROCESSABLE = {
     "invalid_voting_rights",
     "invalid_public_key",
@@ -56,6 +62,7 @@ _UNPROCESSABLE = {
     "invalid_share",
     "invalid_ceremony_message",
     "invalid_checkpoint",
+    "invalid_cosignature",
     "enrollment_code_invalid",
     "wrong_round_number",
     "lots_seed_mismatch",

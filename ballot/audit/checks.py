@@ -89,6 +89,8 @@ _CHECKS: dict[str, str] = {
     "receipt.ballot_set": "the receipt's ballot is in its round's committed ballot set",
     "receipt.inclusion": "the receipt's ballot is included in the next signed checkpoint",
     "receipt.uncovered": "a signed checkpoint covers the receipt's ballot",
+    "checkpoint.unwitnessed": "every checkpoint is cosigned by as many witnesses as the "
+    "session's settings require",
     "receipt.signature": "a signed receipt is signed by the session's checkpoint key",
     "receipt.session": "a signed receipt is of this session",
     "receipt.omitted": "the log reaches the position a signed receipt names",

@@ -110,7 +110,10 @@ def _key(text: str) -> bytes:
 def _checkpoint(text: str) -> Checkpoint:
     try:
         source = Path(text[1:]).read_text("utf-8") if text.startswith("@") else text
-        return Checkpoint.from_json(json.loads(source))
+        held = json.loads(source)
+        if isinstance(held, dict) and "checkpoint" in held:  # a witness's state file
+            held = held["checkpoint"]
+        return Checkpoint.from_json(held)
     except (OSError, ValueError) as exc:  # CheckpointError is a ValueError
         kind = "checkpoint" if isinstance(exc, CheckpointError) else "not JSON"
         raise UnusableInput(f"--checkpoint {text[:40]!r}: {kind}: {exc}") from None

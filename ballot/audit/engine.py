@@ -32,6 +32,7 @@ from ballot.domain import (
     final_outcome,
     results_board,
 )
+from ballot.domain.state import SessionState
 from ballot.ledger import (
     Checkpoint,
     CheckpointError,
@@ -431,6 +432,26 @@ class Auditor:
             self._last_checkpoint = checkpoint
             self._receipts.checkpoint(checkpoint, at, self._tree)
 
+    def _check_witnessed(self, end: int, state: SessionState) -> None:
+        """Every checkpoint cosigned by as many witnesses as the session's settings require
+        (the rules checked each cosignature as it was read). The last one may still be
+        awaiting its witnesses in a session audited while in progress."""
+        required = state.settings.witnesses_required
+        if not required:
+            return
+        last = max(state.checkpoints, default=None)
+        for position, checkpoint in sorted(state.checkpoints.items()):
+            if len(checkpoint.cosigners) >= required:
+                continue
+            message = (
+                f"the checkpoint at position {position} is cosigned by "
+                f"{len(checkpoint.cosigners)} witness(es), {required} required"
+            )
+            if position == last:
+                self._fail_or_warn(end, "checkpoint.unwitnessed", message)
+            else:
+                self._fail(end, None, "checkpoint.unwitnessed", message)
+
     # -- the end -----------------------------------------------------------------------------------
 
     def finish(self) -> AuditReport:
@@ -470,6 +491,7 @@ class Auditor:
             )
         if not self._key_checked:
             self._check_known_signatures()
+        self._check_witnessed(end, state)
         self._held.finish(self._expected - 1, state.session_id, self._key())
         receipts = self._receipts.results(end, state)
         self._failures.sort(key=lambda item: (item[0], item[1]))

@@ -221,6 +221,22 @@ class RecordCheckpoint(Command):
     signature: Bytes64
 
 
+class AdmitWitness(Command):
+    """Admit a witness of the record: a process that is not the server, holding ``public_key``."""
+
+    witness_id: Identifier
+    name: Name
+    public_key: Bytes32
+
+
+class CosignCheckpoint(Command):
+    """A witness's (or a teller's) cosignature of the checkpoint covering ``position``."""
+
+    witness_id: Identifier
+    position: NonNegative
+    signature: Bytes64
+
+
 class AdjournSession(Command):
     """Adjourn the session for good; afterwards the log only reads."""
 
@@ -231,6 +247,7 @@ class AdjournSession(Command):
 __all__ = [
     "AcceptCredentials",
     "AdjournSession",
+    "AdmitWitness",
     "AnswerKeyComplaint",
     "AppointTellers",
     "CastBallot",
@@ -238,6 +255,7 @@ __all__ = [
     "CloseRound",
     "Command",
     "ConveneSession",
+    "CosignCheckpoint",
     "DealKeyShares",
     "DeclareElectedByAcclamation",
     "EnrollDelegation",

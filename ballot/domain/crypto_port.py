@@ -29,6 +29,7 @@ from crypto.signing import (
     SigningError,
     VerifyKey,
     checkpoint_message,
+    cosignature_message,
     signing_message,
 )
 
@@ -195,6 +196,23 @@ def check_checkpoint(
         )
     except (InvalidSignature, InvalidKey, ValueError) as exc:
         raise Refusal("invalid_checkpoint", f"checkpoint signature: {exc}") from None
+
+
+def check_cosignature(
+    key: bytes,
+    session_id: str,
+    position: int,
+    head_hash: bytes,
+    log_root: bytes,
+    signature: bytes,
+) -> None:
+    """Verify a witness's cosignature of a checkpoint under the witness's key."""
+    try:
+        _decoded_key(bytes(key)).verify(
+            cosignature_message(session_id, position, head_hash, log_root), signature
+        )
+    except (InvalidSignature, InvalidKey, ValueError) as exc:
+        raise Refusal("invalid_cosignature", f"cosignature: {exc}") from None
 
 
 # -- tally -----------------------------------------------------------------------------------

@@ -76,6 +76,9 @@ _CODES: dict[str, str] = {
     "tally_inconsistent": "The combined tally disagrees with the number of ballots",
     # checkpoints
     "invalid_checkpoint": "The checkpoint is malformed or its signature does not verify",
+    "unknown_witness": "No witness or teller has this id",
+    "invalid_cosignature": "The cosignature does not verify under the witness's key",
+    "already_cosigned": "This witness has already cosigned this checkpoint",
 }
 
 #: Every refusal code with a one-line title (read-only).

@@ -369,6 +369,26 @@ class CheckpointSigned(Event):
     signature: Bytes64
 
 
+class WitnessAdmitted(Event):
+    """The secretariat admitted a witness: who cosigns checkpoints, with which key."""
+
+    event_type: ClassVar[str] = "WitnessAdmitted"
+    witness_id: Identifier
+    name: Name
+    public_key: Bytes32
+
+
+class CheckpointCosigned(Event):
+    """A witness (or a teller) cosigned the checkpoint covering ``position``: it checked that
+    checkpoint is consistent with every earlier one it saw (signature over
+    :func:`crypto.signing.cosignature_message`)."""
+
+    event_type: ClassVar[str] = "CheckpointCosigned"
+    witness_id: Identifier
+    position: NonNegative
+    signature: Bytes64
+
+
 class SessionAdjourned(Event):
     """The session is adjourned; the log only reads afterwards."""
 
@@ -405,6 +425,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ConfirmationFailed,
         RoundVoided,
         CheckpointSigned,
+        WitnessAdmitted,
+        CheckpointCosigned,
         SessionAdjourned,
     )
 }
@@ -449,6 +471,7 @@ __all__ = [
     "CandidateEliminated",
     "CandidateNominated",
     "CandidateWithdrawn",
+    "CheckpointCosigned",
     "CheckpointSigned",
     "CiphertextPair",
     "ConfirmationFailed",
@@ -478,6 +501,7 @@ __all__ = [
     "UnknownEvent",
     "VoidReason",
     "VotingRightsChanged",
+    "WitnessAdmitted",
     "event_from_json",
     "event_from_payload",
 ]

@@ -22,6 +22,7 @@ from ballot.domain.events import (
     CandidateEliminated,
     CandidateNominated,
     CandidateWithdrawn,
+    CheckpointCosigned,
     CheckpointSigned,
     ConfirmationFailed,
     CredentialsAccepted,
@@ -44,15 +45,18 @@ from ballot.domain.events import (
     SessionConvened,
     TellersAppointed,
     VotingRightsChanged,
+    WitnessAdmitted,
 )
 from ballot.domain.rules import RoundOutcome
 from ballot.domain.state import (
     CandidateState,
+    CheckpointState,
     Elected,
     MemberState,
     RoundState,
     SessionState,
     TellerState,
+    WitnessState,
     assoc,
     frozen_map,
     initial_state,
@@ -438,7 +442,27 @@ def _(event: RoundVoided, state: SessionState) -> SessionState:
 
 @_apply.register
 def _(event: CheckpointSigned, state: SessionState) -> SessionState:
-    return replace(state, last_checkpoint=event.position)
+    signed = CheckpointState(event.position, event.head_hash, event.log_root)
+    return replace(
+        state,
+        last_checkpoint=event.position,
+        checkpoints={**state.checkpoints, event.position: signed},
+    )
+
+
+@_apply.register
+def _(event: WitnessAdmitted, state: SessionState) -> SessionState:
+    witness = WitnessState(event.witness_id, event.name, event.public_key)
+    return replace(state, witnesses={**state.witnesses, event.witness_id: witness})
+
+
+@_apply.register
+def _(event: CheckpointCosigned, state: SessionState) -> SessionState:
+    checkpoint = state.checkpoints.get(event.position)
+    if checkpoint is None:
+        raise InconsistentLog(f"a cosignature of position {event.position}, never checkpointed")
+    cosigned = replace(checkpoint, cosigners=(*checkpoint.cosigners, event.witness_id))
+    return replace(state, checkpoints={**state.checkpoints, event.position: cosigned})
 
 
 @_apply.register

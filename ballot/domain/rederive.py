@@ -23,6 +23,7 @@ from typing import Literal
 from ballot.domain.commands import (
     AcceptCredentials,
     AdjournSession,
+    AdmitWitness,
     AnswerKeyComplaint,
     AppointTellers,
     CastBallot,
@@ -30,6 +31,7 @@ from ballot.domain.commands import (
     CloseRound,
     Command,
     ConveneSession,
+    CosignCheckpoint,
     DealKeyShares,
     DeclareElectedByAcclamation,
     EnrollDelegation,
@@ -54,6 +56,7 @@ from ballot.domain.events import (
     CandidateElected,
     CandidateNominated,
     CandidateWithdrawn,
+    CheckpointCosigned,
     CheckpointSigned,
     CredentialsAccepted,
     DecryptionShareSubmitted,
@@ -73,6 +76,7 @@ from ballot.domain.events import (
     SessionConvened,
     TellersAppointed,
     VotingRightsChanged,
+    WitnessAdmitted,
 )
 from ballot.domain.evolve import InconsistentLog, evolve
 from ballot.domain.state import SessionState, initial_state
@@ -209,6 +213,14 @@ def command_for(state: SessionState, event: Event) -> Command | None:
                 head_hash=event.head_hash,
                 log_root=event.log_root,
                 signature=event.signature,
+            )
+        case WitnessAdmitted():
+            return AdmitWitness(
+                witness_id=event.witness_id, name=event.name, public_key=event.public_key
+            )
+        case CheckpointCosigned():
+            return CosignCheckpoint(
+                witness_id=event.witness_id, position=event.position, signature=event.signature
             )
         case SessionAdjourned():
             return AdjournSession(adjourned_at=event.adjourned_at, reason=event.reason)

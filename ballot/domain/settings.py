@@ -35,6 +35,8 @@ class SessionSettings(DomainModel):
       voided and re-run.
     * ``tellers`` / ``threshold`` — n tellers, any k of whom can decrypt a tally.
     * ``enrollment_code_lifetime_seconds`` — how long a one-time enrollment code is valid.
+    * ``witnesses_required`` — how many witnesses (admitted witnesses or tellers) must cosign
+      every checkpoint for the audit to pass; 0 = cosignatures are welcome but not required.
 
     Across fields (what a JSON Schema cannot say): ``threshold <= tellers`` and
     ``1/2 < majority_numerator/majority_denominator <= 1``.
@@ -49,6 +51,7 @@ class SessionSettings(DomainModel):
     min_tally: int = Field(default=5, ge=1, le=1_000_000)
     tellers: int = Field(default=3, ge=1, le=64)
     threshold: int = Field(default=2, ge=1, le=64)
+    witnesses_required: int = Field(default=0, ge=0, le=16)
     enrollment_code_lifetime_seconds: int = Field(default=86_400, ge=60, le=366 * 86_400)
 
     @model_validator(mode="after")

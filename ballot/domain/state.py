@@ -150,6 +150,26 @@ class CandidateState:
 
 
 @dataclass(frozen=True, slots=True)
+class WitnessState:
+    """A witness admitted by the secretariat: a process, not the server, that cosigns each
+    checkpoint it has found consistent with every earlier one it saw."""
+
+    witness_id: str
+    name: str
+    public_key: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointState:
+    """A signed checkpoint of the log, and who has cosigned it (in log order)."""
+
+    position: int
+    head_hash: bytes
+    log_root: bytes
+    cosigners: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class TellerState:
     """An appointed teller: its index in the key ceremony and its enrolled keys."""
 
@@ -260,6 +280,9 @@ class SessionState:
     elected: Elected | None = None
     adjourned_at: datetime | None = None
     last_checkpoint: int | None = None
+    #: Every signed checkpoint, by the position it covers.
+    checkpoints: Mapping[int, CheckpointState] = field(default_factory=_empty)
+    witnesses: Mapping[str, WitnessState] = field(default_factory=_empty)
     #: events folded so far: the log position of the last one (positions start at 1).
     event_count: int = 0
 
@@ -281,8 +304,21 @@ class SessionState:
         )
 
     def ids_in_use(self) -> frozenset[str]:
-        """Every member, candidate and teller id (they share one namespace)."""
-        return frozenset(self.members) | frozenset(self.candidates) | frozenset(self.tellers)
+        """Every member, candidate, teller and witness id (they share one namespace)."""
+        return (
+            frozenset(self.members)
+            | frozenset(self.candidates)
+            | frozenset(self.tellers)
+            | frozenset(self.witnesses)
+        )
+
+    def witness_key(self, witness_id: str) -> bytes | None:
+        """The key a cosigner signs with: an admitted witness's, or an enrolled teller's."""
+        witness = self.witnesses.get(witness_id)
+        if witness is not None:
+            return witness.public_key
+        teller = self.tellers.get(witness_id)
+        return teller.public_key if teller is not None else None
 
     def teller_by_index(self, index: int) -> TellerState | None:
         """The teller with ceremony index ``index``."""

@@ -11,6 +11,8 @@ import pytest
 from ballot.domain import (
     EVENT_TYPES,
     AdjournSession,
+    AdmitWitness,
+    CosignCheckpoint,
     Event,
     PresenceRecorded,
     RecordCheckpoint,
@@ -22,6 +24,7 @@ from ballot.domain import (
     event_from_payload,
 )
 from ballot.domain.values import BLANK
+from crypto.signing import SigningKey, cosignature_message
 from events.canonical import canonical_json
 from tests.domain.domain_kit import Kit, spread
 
@@ -46,6 +49,12 @@ def _all_kinds_of_events() -> list[Event]:
     kit.run(
         RecordCheckpoint(position=5, head_hash=bytes(32), log_root=bytes(32), signature=bytes(64))
     )
+    witness = SigningKey.from_seed(b"w" * 32)
+    kit.run(
+        AdmitWitness(witness_id="W1", name="Observer", public_key=witness.public_key().encode())
+    )
+    message = cosignature_message(kit.state.session_id, 5, bytes(32), bytes(32))
+    kit.run(CosignCheckpoint(witness_id="W1", position=5, signature=witness.sign(message)))
     kit.run(AdjournSession(adjourned_at=kit.tick(), reason="adjourned"))
     elected = Kit()
     elected_ids = elected.setup(5, ["A", "B"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -103,20 +104,25 @@ def round_definition(session_id: str, r: RoundState) -> m.RoundDefinition:
 
 async def signed_checkpoints(ctx: Context, service: SessionService) -> m.Checkpoints:
     """The session's signed checkpoints and checkpoint key, as the API replies them."""
+    cosigned = service.state.checkpoints
     found = [
-        checkpoint_reply(SignedCheckpoint(Checkpoint.from_event(event), record.position))
+        checkpoint_reply(
+            SignedCheckpoint(Checkpoint.from_event(event), record.position),
+            cosigned[event.position].cosigners if event.position in cosigned else (),
+        )
         for event, record in await queries.signed_checkpoints(ctx.store, service.session_id)
     ]
     key = service.state.checkpoint_key
     return m.Checkpoints(checkpoint_key=b64encode(key) if key else None, checkpoints=found)
 
 
-def checkpoint_reply(signed: SignedCheckpoint) -> m.Checkpoint:
-    """A signed checkpoint as the API replies it."""
+def checkpoint_reply(signed: SignedCheckpoint, cosigners: Sequence[str] = ()) -> m.Checkpoint:
+    """A signed checkpoint as the API replies it (with who cosigned it, where known)."""
     return m.Checkpoint(
         position=signed.checkpoint.position,
         head_hash=signed.checkpoint.head_hash.hex(),
         log_root=signed.checkpoint.log_root.hex(),
         signature=b64encode(signed.checkpoint.signature),
         recorded_at_position=signed.recorded_at_position,
+        cosigned_by=list(cosigners),
     )

@@ -8,11 +8,12 @@ from aiohttp import web
 
 from ballot import queries
 from ballot.api import models as m
-from ballot.api.context import context
+from ballot.api.context import accepted, context
 from ballot.api.problems import Problem, all_problem_types
 from ballot.api.routes.common import (
     ANYONE,
     checkpoint_reply,
+    command,
     position_parameter,
     round_definition,
     round_number,
@@ -21,13 +22,15 @@ from ballot.api.routes.common import (
 )
 from ballot.api.routing import Call, Empty, RouteTable
 from ballot.domain import (
+    CosignCheckpoint,
     final_outcome,
     results_board,
     roll,
     session_view,
     turnout,
 )
-from ballot.domain.values import b64encode
+from ballot.domain.values import b64decode, b64encode
+from ballot.ledger import consistency_proof
 from events.exchange import record_to_line
 
 routes = RouteTable("public")
@@ -197,6 +200,58 @@ async def export_events(call: Call[Empty]) -> web.StreamResponse:
 async def get_checkpoints(call: Call[Empty]) -> m.Checkpoints:
     ctx = context(call.request)
     return await signed_checkpoints(ctx, await ctx.session(call.path("sid")))
+
+
+@routes.endpoint(
+    "GET",
+    "/api/v1/sessions/{sid}/checkpoints/consistency",
+    summary="RFC 9162 consistency proof between two checkpointed positions",
+    roles=ANYONE,
+    response=m.Consistency,
+    query=[("old", "position"), ("new", "position")],
+)
+async def get_consistency(call: Call[Empty]) -> m.Consistency:
+    ctx = context(call.request)
+    service = await ctx.session(call.path("sid"))
+    old = position_parameter(call.request.query.get("old"), "old")
+    new = position_parameter(call.request.query.get("new"), "new")
+    if not 1 <= old <= new <= service.position:
+        raise Problem("validation_error", f"need 1 <= old <= new <= {service.position}")
+    # Read, not kept: a witness asks once per checkpoint, and the hashes are the log's.
+    hashes = [r.hash async for r in ctx.store.read_log(service.session_id, 0) if r.position <= new]
+    proof = consistency_proof(hashes, old, new)
+    return m.Consistency(old=old, new=new, proof=[p.hex() for p in proof])
+
+
+@routes.endpoint(
+    "POST",
+    "/api/v1/sessions/{sid}/checkpoints/{position}/cosignatures",
+    summary="Cosign a checkpoint (a witness or a teller; the signature is the credential)",
+    roles=ANYONE,
+    request=m.CosignatureRequest,
+    response=m.Accepted,
+    status=201,
+    problems=["unknown_witness", "invalid_checkpoint", "invalid_cosignature", "already_cosigned"],
+)
+async def cosign_checkpoint(call: Call[m.CosignatureRequest]) -> m.Accepted:
+    ctx = context(call.request)
+    service = await ctx.session(call.path("sid"))
+    position = position_parameter(call.path("position"), "position")
+    try:
+        signature = b64decode(call.body.signature)
+    except ValueError:
+        raise Problem("invalid_cosignature", "the signature is not base64url") from None
+    outcome = await ctx.run(
+        service,
+        command(
+            CosignCheckpoint,
+            witness_id=call.body.witness_id,
+            position=position,
+            signature=signature,
+        ),
+        call.principal,
+    )
+    return m.Accepted(**accepted(outcome))
 
 
 @routes.endpoint(

@@ -26,6 +26,7 @@ from ballot.api.routing import Call, Empty, Handler, RouteTable
 from ballot.domain import (
     AcceptCredentials,
     AdjournSession,
+    AdmitWitness,
     AppointTellers,
     ChangeVotingRights,
     CloseRound,
@@ -43,7 +44,7 @@ from ballot.domain import (
     lots_commitment,
     next_round_plan,
 )
-from ballot.domain.values import b64encode
+from ballot.domain.values import b64decode, b64encode
 
 routes = RouteTable("secretariat")
 
@@ -120,6 +121,24 @@ async def register_member(call: Call[m.MemberRequest]) -> m.Accepted:
         command(
             RegisterMemberState, member_id=body.member_id, name=body.name, observer=body.observer
         ),
+    )
+
+
+@_act(
+    "POST",
+    "witnesses",
+    "Admit a witness of the record",
+    request=m.WitnessRequest,
+    problems=["duplicate_id", "invalid_public_key", "session_not_convened", "session_adjourned"],
+)
+async def admit_witness(call: Call[m.WitnessRequest]) -> m.Accepted:
+    body = call.body
+    try:
+        key = b64decode(body.public_key)
+    except ValueError:
+        raise Problem("invalid_public_key", "the public key is not base64url") from None
+    return await run_simple(
+        call, command(AdmitWitness, witness_id=body.witness_id, name=body.name, public_key=key)
     )
 
 

@@ -9,7 +9,8 @@ anything itself. The rules live by concern, one module each:
 * :mod:`.ceremony` — the tellers' key ceremony and the election key;
 * :mod:`.casting` — opening a round, and a delegation's ballot;
 * :mod:`.closing` — closing, voiding, tallying and the decisions that follow, withdrawals,
-  acclamation, checkpoints, adjournment.
+  acclamation, checkpoints, adjournment;
+* :mod:`.witnesses` — admitting a witness of the record, and cosignatures of checkpoints.
 
 A cast ballot reaches ``decide`` only as a :class:`~ballot.domain.verification.VerifiedCast`
 (its decoding, proofs and signature checked first — in a worker process, or inline).
@@ -21,7 +22,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from ballot.domain.commands import CastBallot, Command
-from ballot.domain.decide import casting, ceremony, closing, roll
+from ballot.domain.decide import casting, ceremony, closing, roll, witnesses
 from ballot.domain.decide.ceremony import ceremony_context, ceremony_key
 from ballot.domain.decide.closing import tally_outcome
 from ballot.domain.events import Event
@@ -35,6 +36,7 @@ _RULES: Mapping[type, Handler] = MappingProxyType(
         **ceremony.HANDLERS.by_command,
         **casting.HANDLERS.by_command,
         **closing.HANDLERS.by_command,
+        **witnesses.HANDLERS.by_command,
     }
 )
 
