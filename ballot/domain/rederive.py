@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from ballot.domain.commands import (
@@ -272,6 +272,9 @@ class Rederiver:
     A cast ballot is decided as its :class:`VerifiedCast`: the one the caller passes to
     :meth:`feed` (checked elsewhere, e.g. in worker processes, from :meth:`state`), or else
     one verified here. A ballot whose checks fail is refused like any other refused ballot.
+
+    The state counts every event of the log, folded or not (``event_count`` is the position
+    fed last): a checkpoint signs the log as it is, refused events included.
     """
 
     def __init__(self) -> None:
@@ -300,6 +303,15 @@ class Rederiver:
         ``verified``: for a ``BallotCast``, its verification made by the caller (used only if
         it is of the very command the rules rebuild from the event, else checked again)."""
         self._position = self._position + 1 if position is None else position
+        step = self._feed(event, verified)
+        if self._state.event_count != self._position:
+            # A refused ballot or an unexplained decision is not folded, a missing decision
+            # is: the count follows the log itself, which is what a checkpoint signs (a
+            # count left behind would refuse every later checkpoint as "not in the log").
+            self._state = replace(self._state, event_count=self._position)
+        return step
+
+    def _feed(self, event: Event, verified: VerifiedCast | None) -> RederiveStep:
         found: list[Discrepancy] = []
         if self._pending:
             expected = self._pending[0]

@@ -50,6 +50,17 @@ def first(report: AuditReport) -> Failure:
     return failure
 
 
+def found(report: AuditReport) -> list[tuple[int | None, str]]:
+    """Every failure as ``(position, check)``, in the report's order."""
+    return [(f.position, f.check) for f in report.failures]
+
+
+def recorded_by_the_server(records: list[Any]) -> list[Any]:
+    """``records`` (edited, not yet re-chained) as a server would have recorded them: chained,
+    each checkpoint signed by the session's own key over the log as it is, edits included."""
+    return resign(records, council().checkpoint_key)
+
+
 # -- an honest log ------------------------------------------------------------------------------
 
 
@@ -262,6 +273,23 @@ def test_a_ballot_copied_into_another_round_is_caught() -> None:
     # Even signed again by M009 for round 3, its proofs are bound to round 2.
     report = audit(replay(sign_as(session, records, replayed)))
     assert (first(report).position, first(report).check) == (closed, "ballot.proof")
+
+
+def test_one_refused_ballot_does_not_cascade_into_the_checkpoints() -> None:
+    """A refused ballot the server recorded anyway, and every checkpoint signed over the log
+    it recorded: the ballot is reported once; each later checkpoint covers a position that
+    is in the log (the refused event counts: a checkpoint signs the log as it is) and
+    verifies. (The rules' count of events used to skip a refused event, so every later
+    checkpoint was refused as covering a position "not in the log".)"""
+    session = council()
+    records = session.records()
+    (closed,) = positions(records, "RoundClosed", round_number=1)
+    ballot = session.delegations["M011"].cast(definition(session, records, 1), "A")
+    extra = like(records[closed - 2], ballot_body(ballot), stream_id="ballot-1-M011")
+    at, check = closed + 1, "ballot.round_open"
+    report = audit(recorded_by_the_server(insert(records, at, extra)))
+    assert found(report) == [(at, check)]
+    assert [c.verified for c in report.checkpoints] == [True] * 4
 
 
 def test_a_second_ballot_from_one_delegation_is_caught() -> None:
