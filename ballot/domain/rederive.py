@@ -76,7 +76,7 @@ from ballot.domain.events import (
 )
 from ballot.domain.evolve import InconsistentLog, evolve
 from ballot.domain.state import SessionState, initial_state
-from ballot.domain.verification import VerifiedCast, verify_cast
+from ballot.domain.verification import VerifiedCast, cast_refusals, verify_cast
 
 
 class DecisionMismatch(ValueError):
@@ -232,6 +232,8 @@ class Discrepancy:
 
     ``position`` is where the discrepancy shows (1-based); ``act_position`` the recorded act
     whose consequences were being checked (the same for ``refused`` and ``unexpected``).
+    ``further``: for a refused ballot, what else its own checks find after ``refusal`` (its
+    signature, after its proofs): ``decide`` stops at the first, a verifier names them all.
     """
 
     kind: DiscrepancyKind
@@ -242,6 +244,7 @@ class Discrepancy:
     refusal: Refusal | None = None
     expected: Event | None = None
     recorded: Event | None = None
+    further: tuple[Refusal, ...] = ()
 
     def mismatch(self) -> DecisionMismatch:
         """The :class:`DecisionMismatch` :func:`rederive` raises for it (at the act)."""
@@ -271,7 +274,9 @@ class Rederiver:
 
     A cast ballot is decided as its :class:`VerifiedCast`: the one the caller passes to
     :meth:`feed` (checked elsewhere, e.g. in worker processes, from :meth:`state`), or else
-    one verified here. A ballot whose checks fail is refused like any other refused ballot.
+    one verified here. A ballot whose checks fail is refused like any other refused ballot;
+    its refusal names every proof that fails and, after them, its signature if that fails too
+    (:attr:`Discrepancy.further`).
 
     The state counts every event of the log, folded or not (``event_count`` is the position
     fed last): a checkpoint signs the log as it is, refused events included.
@@ -373,7 +378,10 @@ class Rederiver:
                 produced = decide(self._state, command)
         except Refusal as refusal:
             self._after_refusal = True
-            if not isinstance(command, CastBallot):
+            further: tuple[Refusal, ...] = ()
+            if isinstance(command, CastBallot):
+                refusal, further = self._cast_refusals(command, refusal)
+            else:
                 self._fold_as_recorded(event)
             return RederiveStep(
                 (
@@ -385,6 +393,7 @@ class Rederiver:
                         f"{event.event_type} would have been refused: {refusal}",
                         refusal=refusal,
                         recorded=event,
+                        further=further,
                     ),
                 )
             )
@@ -416,6 +425,22 @@ class Rederiver:
         self._fold(first, cast)
         self._pending = rest
         return RederiveStep(found)
+
+    def _cast_refusals(
+        self, command: CastBallot, refusal: Refusal
+    ) -> tuple[Refusal, tuple[Refusal, ...]]:
+        """The refusal to report for a refused ballot and what its checks find after it.
+
+        ``decide`` stops at a ballot's first failing proof and never checks the signature of
+        a ballot whose proofs fail; the report names every failing proof, then the signature
+        — the proofs first, as the most specific cause (a ballot replayed into another round
+        or with another ballot's proofs fails both, and its proofs say why)."""
+        if refusal.code != "invalid_ballot":
+            return refusal, ()  # a precondition, the decoding or the signature alone
+        found = cast_refusals(self._state, command)
+        if not found or found[0].code != "invalid_ballot":
+            return refusal, ()  # cannot happen (the same checks); keep decide's word
+        return found[0], tuple(found[1:])
 
     def _differs(self, expected: Event, recorded: Event) -> Discrepancy:
         return Discrepancy(

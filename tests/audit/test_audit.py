@@ -275,7 +275,75 @@ def test_a_ballot_copied_into_another_round_is_caught() -> None:
     assert (first(report).position, first(report).check) == (closed, "ballot.proof")
 
 
-def test_one_refused_ballot_does_not_cascade_into_the_checkpoints() -> None:
+def _proofs_of(records: list[Any], donor: int) -> Any:
+    """An edit giving a ballot the proofs of the ballot at ``donor`` (its own ciphertexts)."""
+
+    def swap_in(body: dict[str, Any]) -> None:
+        other = payload(records[donor - 1])["ballot"]
+        body["ballot"]["proofs"] = other["proofs"]
+        body["ballot"]["sum_proof"] = other["sum_proof"]
+
+    return swap_in
+
+
+def test_a_ballot_with_another_ballots_proofs_fails_its_proofs_first() -> None:
+    """A recorded ballot given another ballot's proofs (not re-signed: its signature fails
+    too). Its own failures are all named, the proofs first — the most specific cause — then
+    the signature; what follows is only what it caused: its round's committed set and
+    aggregate, which counted it. The server signed the log as it was, so every checkpoint
+    verifies."""
+    records = council().records()
+    victim, donor = positions(records, "BallotCast", round_number=1)[:2]
+    (closed,) = positions(records, "RoundClosed", round_number=1)
+    forged = recorded_by_the_server(edit(records, victim, _proofs_of(records, donor)))
+    for report in (audit(forged), audit(forged, workers=2, inline_first=0, chunk_size=4)):
+        assert found(report)[:4] == [
+            (victim, "ballot.proof"),
+            (victim, "ballot.signature"),
+            (closed, "round.ballot_set"),
+            (closed, "round.aggregate"),
+        ]
+        proofs = first(report).message
+        # every proof is named, each option's and the sum's
+        assert all(f"option {i}:" in proofs for i in range(4)) and "sum of the options" in proofs
+        assert all(c.verified for c in report.checkpoints)
+
+
+def test_a_replayed_ballot_fails_its_proofs_then_its_signature_and_nothing_else() -> None:
+    """M009's round-2 ballot replayed into round 3, recorded and signed by the server: two
+    failures at the ballot, proofs first, and nothing after it (the refused ballot is not
+    counted; the checkpoints after it sign the log with it, and verify)."""
+    session = council()
+    records = session.records()
+    (old,) = positions(records, "BallotCast", delegation_id="M009", round_number=2)
+    (closed,) = positions(records, "RoundClosed", round_number=3)
+    replayed = payload(records[old - 1]) | {"round_number": 3}
+
+    def replay(body: dict[str, Any]) -> list[Any]:
+        copy = like(records[old - 1], body, stream_id="ballot-3-M009")
+        return recorded_by_the_server(insert(records, closed, copy))
+
+    report = audit(replay(replayed))
+    assert found(report) == [(closed, "ballot.proof"), (closed, "ballot.signature")]
+    # Signed again by M009 for round 3, only its proofs (bound to round 2) fail.
+    report = audit(replay(sign_as(session, records, replayed)))
+    assert found(report) == [(closed, "ballot.proof")]
+
+
+def test_a_ballot_replayed_at_another_position_is_a_duplicate() -> None:
+    """M001's round-1 ballot recorded a second time, later in the round: the rules give
+    nothing for it (the very ballot already deposited), which is a duplicate ballot, not a
+    decision nobody made."""
+    records = council().records()
+    (original,) = positions(records, "BallotCast", delegation_id="M001", round_number=1)
+    (closed,) = positions(records, "RoundClosed", round_number=1)
+    copy = like(records[original - 1], payload(records[original - 1]))
+    report = audit(recorded_by_the_server(insert(records, closed, copy)))
+    assert found(report) == [(closed, "ballot.duplicate")]
+
+
+@pytest.mark.parametrize("refused", ["late", "replayed"])
+def test_one_refused_ballot_does_not_cascade_into_the_checkpoints(refused: str) -> None:
     """A refused ballot the server recorded anyway, and every checkpoint signed over the log
     it recorded: the ballot is reported once; each later checkpoint covers a position that
     is in the log (the refused event counts: a checkpoint signs the log as it is) and
@@ -284,9 +352,14 @@ def test_one_refused_ballot_does_not_cascade_into_the_checkpoints() -> None:
     session = council()
     records = session.records()
     (closed,) = positions(records, "RoundClosed", round_number=1)
-    ballot = session.delegations["M011"].cast(definition(session, records, 1), "A")
-    extra = like(records[closed - 2], ballot_body(ballot), stream_id="ballot-1-M011")
-    at, check = closed + 1, "ballot.round_open"
+    if refused == "late":
+        ballot = session.delegations["M011"].cast(definition(session, records, 1), "A")
+        extra = like(records[closed - 2], ballot_body(ballot), stream_id="ballot-1-M011")
+        at, check = closed + 1, "ballot.round_open"
+    else:
+        (original,) = positions(records, "BallotCast", delegation_id="M001", round_number=1)
+        extra = like(records[original - 1], payload(records[original - 1]))
+        at, check = closed, "ballot.duplicate"
     report = audit(recorded_by_the_server(insert(records, at, extra)))
     assert found(report) == [(at, check)]
     assert [c.verified for c in report.checkpoints] == [True] * 4
