@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import Final
 
 from ballot.domain import Refusal
-from ballot.domain.rederive import Discrepancy
+from ballot.domain.rederive import SHARE_OF_ANOTHER_AGGREGATE, Discrepancy
 
 _CHECKS: dict[str, str] = {
     # the export itself
@@ -74,6 +74,7 @@ _CHECKS: dict[str, str] = {
     "share.round": "decryption shares come only for a round awaiting its tally",
     "share.malformed": "every decryption share decodes, for its teller, with one part per option",
     "share.proof": "every decryption share's proofs verify against the committed aggregate",
+    "share.aggregate": "every decryption share is of its round's committed aggregate",
     "share.duplicate": "one decryption share per teller per round",
     "tally.combination": "the counts combine from threshold valid shares and add up",
     "tally.counts": "the published counts, blank and valid figures are the decrypted ones",
@@ -227,13 +228,21 @@ _BY_FIELD: Final[dict[str, tuple[tuple[frozenset[str], str], ...]]] = {
 }
 
 
-def refusal_check(code: str, event_type: str) -> str:
-    """The check a refused act fails."""
+#: ``(refusal code, detail["reason"])`` → check name, where the reason is more specific.
+_BY_REFUSAL_AND_REASON: Final[dict[tuple[str, str], str]] = {
+    ("invalid_share", SHARE_OF_ANOTHER_AGGREGATE): "share.aggregate",
+}
+
+
+def refusal_check(code: str, event_type: str, reason: object = None) -> str:
+    """The check a refused act fails (``reason``: the refusal's ``detail["reason"]``)."""
+    if isinstance(reason, str) and (code, reason) in _BY_REFUSAL_AND_REASON:
+        return _BY_REFUSAL_AND_REASON[code, reason]
     return _BY_REFUSAL_AND_EVENT.get((code, event_type)) or _BY_REFUSAL.get(code, "rules.refused")
 
 
 def _refused_check(refusal: Refusal, event_type: str) -> str:
-    return refusal_check(refusal.code, event_type)
+    return refusal_check(refusal.code, event_type, refusal.detail.get("reason"))
 
 
 def _differing_fields(discrepancy: Discrepancy) -> set[str]:

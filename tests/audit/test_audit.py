@@ -297,7 +297,7 @@ def test_a_ballot_with_another_ballots_proofs_fails_its_proofs_first() -> None:
     (closed,) = positions(records, "RoundClosed", round_number=1)
     forged = recorded_by_the_server(edit(records, victim, _proofs_of(records, donor)))
     for report in (audit(forged), audit(forged, workers=2, inline_first=0, chunk_size=4)):
-        assert found(report)[:4] == [
+        assert found(report) == [
             (victim, "ballot.proof"),
             (victim, "ballot.signature"),
             (closed, "round.ballot_set"),
@@ -431,6 +431,52 @@ def test_a_forged_decryption_share_is_caught() -> None:
 
     report = audit(rechain(edit(records, share, forge)))
     assert (first(report).position, first(report).check) == (share, "share.proof")
+
+
+def test_shares_are_checked_against_the_committed_aggregate() -> None:
+    """Round 1's RoundClosed commits to another aggregate than its ballots' sum, but the
+    tellers' shares are of the true sum (the rules' own): the aggregate is reported where it
+    is committed, and each share as a decryption of another aggregate than the committed
+    one (``share.aggregate``) — the shares must decrypt what was committed."""
+    records = council().records()
+    (closed,) = positions(records, "RoundClosed", round_number=1)
+    shares = positions(records, "DecryptionShareSubmitted", round_number=1)
+
+    def commit_another(body: dict[str, Any]) -> None:
+        first, second = body["aggregate"][:2]
+        body["aggregate"][:2] = [second, first]  # options 0 and 1 exchanged
+
+    report = audit(recorded_by_the_server(edit(records, closed, commit_another)))
+    assert found(report) == [
+        (closed, "round.aggregate"),
+        *((share, "share.aggregate") for share in shares),
+    ]
+    assert "committed" in report.failures[1].message
+
+    # A share of neither aggregate is a forgery, as when the commitment is right.
+    def forge(body: dict[str, Any]) -> None:
+        body["share"]["partials"][0] = b64encode(Point.generator().encode())
+
+    forged = edit(edit(records, closed, commit_another), shares[0], forge)
+    report = audit(recorded_by_the_server(forged))
+    assert found(report) == [
+        (closed, "round.aggregate"),
+        (shares[0], "share.proof"),
+        (shares[1], "share.aggregate"),
+    ]
+
+
+def test_shares_of_the_committed_aggregate_verify_when_it_is_not_the_rules() -> None:
+    """A refused ballot counted in its round's commitment: the committed set and aggregate
+    are reported, but the shares, which decrypt the committed aggregate as the tellers were
+    given it, verify — and so does the tally combined from them (no share.proof or tally
+    failure for what the commitment already explains)."""
+    records = council().records()
+    victim, donor = positions(records, "BallotCast", round_number=1)[:2]
+    (closed,) = positions(records, "RoundClosed", round_number=1)
+    report = audit(recorded_by_the_server(edit(records, victim, _proofs_of(records, donor))))
+    assert [c for p, c in found(report) if p == closed] == ["round.ballot_set", "round.aggregate"]
+    assert not [c for p, c in found(report) if p is not None and p > closed]
 
 
 def test_a_count_off_by_one_is_caught() -> None:
