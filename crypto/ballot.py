@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -238,29 +238,57 @@ def verify_ballot(ctx: BallotContext, ballot: EncryptedBallot) -> None:
     """Check a ballot against its context; raise :class:`InvalidBallot` if it is not valid.
 
     Cost for n options: 8n + 4 scalar multiplications (2n + 1 of them by the fixed base G),
-    i.e. 28 for three options; see the verification spec for the count.
+    i.e. 28 for three options; see the verification spec for the count. Stops at the first
+    check that fails (:func:`ballot_failures` goes on, to report them all).
     """
+    for failure in _failures(ctx, ballot):
+        raise failure
+
+
+def ballot_failures(ctx: BallotContext, ballot: EncryptedBallot) -> list[InvalidBallot]:
+    """Every check of :func:`verify_ballot` that fails, in the order it makes them: each
+    option's 0-or-1 proof, then the sum proof (or the one structural fault that stops them).
+
+    For a verifier's report: a ballot replayed into another context, or whose proofs were
+    swapped in, fails several proofs, and naming every one tells which (``[]``: valid). Costs
+    as much as :func:`verify_ballot` on a valid ballot, so only failed ballots are worth it.
+    """
+    return list(_failures(ctx, ballot))
+
+
+def _failures(ctx: BallotContext, ballot: EncryptedBallot) -> Iterator[InvalidBallot]:
+    # One generator for both: verify_ballot takes the first and stops there (no proof
+    # after a failing one is verified), ballot_failures takes them all.
     if not isinstance(ballot, EncryptedBallot):
-        raise InvalidBallot("ballot_malformed", "not an EncryptedBallot")
+        raise InvalidBallot("ballot_malformed", "not an EncryptedBallot")  # a caller's bug
     n = len(ctx.options)
     if ballot.n_options != n:
-        raise InvalidBallot(
+        yield InvalidBallot(
             "ballot_option_count", f"the round has {n} options, the ballot {ballot.n_options}"
         )
+        return
     for i, ct in enumerate(ballot.ciphertexts):
         if ct.alpha.is_identity():
-            raise InvalidBallot("ballot_malformed", f"option {i}: alpha is the identity")
+            yield InvalidBallot("ballot_malformed", f"option {i}: alpha is the identity")
+            return
     key = ctx.election_key
     for i, (ct, proof) in enumerate(zip(ballot.ciphertexts, ballot.proofs, strict=True)):
         try:
             verify_zero_or_one(key, ct, proof, option_context(ctx, i))
         except ProofError as exc:
-            raise InvalidBallot("ballot_proof_invalid", f"option {i}: {exc}") from exc
+            yield _caused(InvalidBallot("ballot_proof_invalid", f"option {i}: {exc}"), exc)
     total = sum_ciphertexts(ballot.ciphertexts)
     try:
         verify_sum_one(key, total, ballot.sum_proof, sum_context(ctx, ballot.ciphertexts))
     except ProofError as exc:
-        raise InvalidBallot("ballot_proof_invalid", f"sum of the options: {exc}") from exc
+        yield _caused(InvalidBallot("ballot_proof_invalid", f"sum of the options: {exc}"), exc)
+
+
+def _caused(failure: InvalidBallot, cause: ProofError) -> InvalidBallot:
+    """``failure`` as ``raise failure from cause`` would leave it."""
+    failure.__cause__ = cause
+    failure.__suppress_context__ = True
+    return failure
 
 
 def aggregate(ballots: Iterable[EncryptedBallot], n_options: int) -> tuple[Ciphertext, ...]:
@@ -411,6 +439,7 @@ __all__ = [
     "EncryptedBallot",
     "InvalidBallot",
     "aggregate",
+    "ballot_failures",
     "ballot_from_bytes",
     "ballot_from_json",
     "ballot_to_bytes",

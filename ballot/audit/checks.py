@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from ballot.domain.rederive import Discrepancy
+from ballot.domain import Refusal
+from ballot.domain.rederive import SHARE_OF_ANOTHER_AGGREGATE, Discrepancy
 
 _CHECKS: dict[str, str] = {
     # the export itself
@@ -73,6 +74,7 @@ _CHECKS: dict[str, str] = {
     "share.round": "decryption shares come only for a round awaiting its tally",
     "share.malformed": "every decryption share decodes, for its teller, with one part per option",
     "share.proof": "every decryption share's proofs verify against the committed aggregate",
+    "share.aggregate": "every decryption share is of its round's committed aggregate",
     "share.duplicate": "one decryption share per teller per round",
     "tally.combination": "the counts combine from threshold valid shares and add up",
     "tally.counts": "the published counts, blank and valid figures are the decrypted ones",
@@ -233,9 +235,21 @@ _BY_FIELD: Final[dict[str, tuple[tuple[frozenset[str], str], ...]]] = {
 }
 
 
-def refusal_check(code: str, event_type: str) -> str:
-    """The check a refused act fails."""
+#: ``(refusal code, detail["reason"])`` → check name, where the reason is more specific.
+_BY_REFUSAL_AND_REASON: Final[dict[tuple[str, str], str]] = {
+    ("invalid_share", SHARE_OF_ANOTHER_AGGREGATE): "share.aggregate",
+}
+
+
+def refusal_check(code: str, event_type: str, reason: object = None) -> str:
+    """The check a refused act fails (``reason``: the refusal's ``detail["reason"]``)."""
+    if isinstance(reason, str) and (code, reason) in _BY_REFUSAL_AND_REASON:
+        return _BY_REFUSAL_AND_REASON[code, reason]
     return _BY_REFUSAL_AND_EVENT.get((code, event_type)) or _BY_REFUSAL.get(code, "rules.refused")
+
+
+def _refused_check(refusal: Refusal, event_type: str) -> str:
+    return refusal_check(refusal.code, event_type, refusal.detail.get("reason"))
 
 
 def _differing_fields(discrepancy: Discrepancy) -> set[str]:
@@ -246,18 +260,38 @@ def _differing_fields(discrepancy: Discrepancy) -> set[str]:
     return {name for name in want.keys() | got.keys() if want.get(name) != got.get(name)}
 
 
+def discrepancy_failures(discrepancy: Discrepancy) -> list[tuple[str, str]]:
+    """The ``(check, message)`` pairs a :class:`Discrepancy` fails, most specific first —
+    for a refused ballot, in the order its checks run: the refusal (every failing proof,
+    named in one), then what its checks found after it (its signature)."""
+    checks = discrepancy_checks(discrepancy)
+    if discrepancy.kind != "refused":
+        return [(check, discrepancy.message) for check in checks]
+    messages = [discrepancy.message] + [
+        f"{discrepancy.event_type} fails this too: {refusal}" for refusal in discrepancy.further
+    ]
+    return list(zip(checks, messages, strict=True))
+
+
 def discrepancy_checks(discrepancy: Discrepancy) -> list[str]:
     """The checks a :class:`Discrepancy` fails (one or more, most specific first)."""
     kind, event_type = discrepancy.kind, discrepancy.event_type
     if kind == "refused":
         assert discrepancy.refusal is not None
-        return [refusal_check(discrepancy.refusal.code, event_type)]
+        return [
+            _refused_check(refusal, event_type)
+            for refusal in (discrepancy.refusal, *discrepancy.further)
+        ]
     if kind == "missing":
         return ["round.min_tally" if event_type == "RoundVoided" else "decision.missing"]
     if kind == "unexpected":
         recorded = discrepancy.recorded
         if event_type == "RoundVoided" and getattr(recorded, "reason", None) == "below_min_tally":
             return ["round.min_tally"]
+        if event_type == "BallotCast":
+            # The rules give nothing for a ballot only when it is the very ballot its
+            # delegation already deposited: a copy replayed into the log, not a decision.
+            return ["ballot.duplicate"]
         return ["decision.unexpected"]
     fields = _differing_fields(discrepancy)
     names: list[str] = []

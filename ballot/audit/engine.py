@@ -132,26 +132,17 @@ class Auditor:
 
     # -- failures ------------------------------------------------------------------------------
 
-    def _fail(
-        self,
-        position: int | None,
-        event_type: str | None,
-        check: str,
-        message: str,
-        *,
-        primary: bool = False,
-    ) -> None:
-        """Record a failure. Failures are reported by position, then in the order found —
-        except ``primary`` ones (a ballot's own decoding, proofs and signature, checked by
-        the workers and so found late), which come first at their position: what the rules
-        found wrong about a ballot follows from those."""
+    def _fail(self, position: int | None, event_type: str | None, check: str, message: str) -> None:
+        """Record a failure. Failures are reported by position, then in the order found: at
+        a ballot's position its own failures come in the order its checks run (decoding,
+        every failing proof, then its signature), all from the one step that decides it, so
+        the first is the most specific cause."""
         if len(self._failures) >= MAX_FAILURES:
             self.suppressed += 1  # a log that is garbage throughout must not exhaust memory
             return
         self._seq += 1
         key = float("inf") if position is None else float(position)
-        order = 0 if primary else self._seq
-        self._failures.append((key, order, Failure(position, event_type, check, message)))
+        self._failures.append((key, self._seq, Failure(position, event_type, check, message)))
 
     def _pending(
         self, position: int | None, event_type: str | None, check: str, message: str

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from ballot.audit.casts import CastChecker, ReadAhead
-from ballot.audit.checks import discrepancy_checks
+from ballot.audit.checks import discrepancy_failures
 from ballot.domain import (
     BallotCast,
     CastBallot,
@@ -106,8 +106,8 @@ class RuleChecks:
         """Decide what is held and report the decisions the log still owes."""
         self.release()
         for discrepancy in self._rederiver.finish():
-            for check in discrepancy_checks(discrepancy):
-                self._fail(discrepancy.position, discrepancy.event_type, check, discrepancy.message)
+            for check, message in discrepancy_failures(discrepancy):
+                self._fail(discrepancy.position, discrepancy.event_type, check, message)
 
     def release(self) -> None:
         """Decide every held event, in order, on the answers of its ballots' checks."""
@@ -162,5 +162,7 @@ class RuleChecks:
                 and refusal.code == "invalid_checkpoint"
             ):
                 continue  # already reported, more precisely, by the checkpoint checks
-            for check in discrepancy_checks(discrepancy):
-                self._fail(discrepancy.position, discrepancy.event_type, check, discrepancy.message)
+            # In the order found: a ballot's own failures (its proofs, then its signature)
+            # come together, from this one step, at its position.
+            for check, message in discrepancy_failures(discrepancy):
+                self._fail(discrepancy.position, discrepancy.event_type, check, message)

@@ -105,6 +105,21 @@ def check_ballot_proofs(ctx: cb.BallotContext, ballot: cb.EncryptedBallot) -> No
         raise Refusal("invalid_ballot", str(exc), reason=exc.code) from None
 
 
+def ballot_proofs_refusal(ctx: cb.BallotContext, ballot: cb.EncryptedBallot) -> Refusal | None:
+    """Every proof of ``ballot`` that fails in ``ctx``, named in one ``invalid_ballot``
+    refusal (``None``: they all hold). :func:`check_ballot_proofs` stops at the first; a
+    verifier reports them all (costs a full verification: only for a ballot already failed)."""
+    failures = cb.ballot_failures(ctx, ballot)
+    if not failures:
+        return None
+    return Refusal(
+        "invalid_ballot",
+        "; ".join(str(failure) for failure in failures),
+        reason=failures[0].code,
+        failed=len(failures),
+    )
+
+
 def ballot_signing_message(ctx: cb.BallotContext, ballot: cb.EncryptedBallot) -> bytes:
     """The bytes a delegation signs for ``ballot`` (and its tracking hash covers)."""
     return cb.signing_message(ctx, ballot)

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, replace
+from typing import Final, Literal
 
+from ballot.domain import crypto_port
 from ballot.domain.commands import (
     AcceptCredentials,
     AdjournSession,
@@ -80,7 +81,14 @@ from ballot.domain.events import (
 )
 from ballot.domain.evolve import InconsistentLog, evolve
 from ballot.domain.state import SessionState, initial_state
-from ballot.domain.verification import VerifiedCast, verify_cast
+from ballot.domain.verification import VerifiedCast, cast_refusals, verify_cast
+from crypto.aggregate import RunningAggregate
+from crypto.elgamal import Ciphertext
+
+#: ``detail["reason"]`` of an ``invalid_share`` refusal whose share does not verify against
+#: the aggregate its round's ``RoundClosed`` committed to, but does against the rules' own:
+#: a decryption of another aggregate than the committed one.
+SHARE_OF_ANOTHER_AGGREGATE: Final[str] = "share_of_another_aggregate"
 
 
 class DecisionMismatch(ValueError):
@@ -244,6 +252,8 @@ class Discrepancy:
 
     ``position`` is where the discrepancy shows (1-based); ``act_position`` the recorded act
     whose consequences were being checked (the same for ``refused`` and ``unexpected``).
+    ``further``: for a refused ballot, what else its own checks find after ``refusal`` (its
+    signature, after its proofs): ``decide`` stops at the first, a verifier names them all.
     """
 
     kind: DiscrepancyKind
@@ -254,10 +264,20 @@ class Discrepancy:
     refusal: Refusal | None = None
     expected: Event | None = None
     recorded: Event | None = None
+    further: tuple[Refusal, ...] = ()
 
     def mismatch(self) -> DecisionMismatch:
         """The :class:`DecisionMismatch` :func:`rederive` raises for it (at the act)."""
         return DecisionMismatch(self.act_position, self.message)
+
+
+@dataclass(frozen=True, slots=True)
+class _Commitment:
+    """What a recorded ``RoundClosed`` committed to where it is not what the rules give
+    (reported there): the ballot count and the decoded aggregate the tellers decrypt."""
+
+    ballot_count: int
+    aggregate: tuple[Ciphertext, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +303,19 @@ class Rederiver:
 
     A cast ballot is decided as its :class:`VerifiedCast`: the one the caller passes to
     :meth:`feed` (checked elsewhere, e.g. in worker processes, from :meth:`state`), or else
-    one verified here. A ballot whose checks fail is refused like any other refused ballot.
+    one verified here. A ballot whose checks fail is refused like any other refused ballot;
+    its refusal names every proof that fails and, after them, its signature if that fails too
+    (:attr:`Discrepancy.further`).
+
+    The state counts every event of the log, folded or not (``event_count`` is the position
+    fed last): a checkpoint signs the log as it is, refused events included.
+
+    A decryption share is checked against the aggregate its round's ``RoundClosed``
+    committed to, as the spec says the tellers decrypt it — which is the rules' own unless
+    that ``RoundClosed`` differs from the rules' (reported there, as ``round.aggregate``):
+    then a share of the committed aggregate is accepted, and one of the rules' aggregate
+    instead is refused ``invalid_share`` with ``detail["reason"]`` =
+    :data:`SHARE_OF_ANOTHER_AGGREGATE`; the tally combines the committed aggregate.
     """
 
     def __init__(self) -> None:
@@ -293,6 +325,8 @@ class Rederiver:
         self._pending: list[Event] = []
         self._group: list[str] = []
         self._after_refusal = False
+        #: Rounds whose recorded commitment is not the rules' (none in an honest log).
+        self._committed: dict[int, _Commitment] = {}
 
     @property
     def state(self) -> SessionState:
@@ -312,6 +346,15 @@ class Rederiver:
         ``verified``: for a ``BallotCast``, its verification made by the caller (used only if
         it is of the very command the rules rebuild from the event, else checked again)."""
         self._position = self._position + 1 if position is None else position
+        step = self._feed(event, verified)
+        if self._state.event_count != self._position:
+            # A refused ballot or an unexplained decision is not folded, a missing decision
+            # is: the count follows the log itself, which is what a checkpoint signs (a
+            # count left behind would refuse every later checkpoint as "not in the log").
+            self._state = replace(self._state, event_count=self._position)
+        return step
+
+    def _feed(self, event: Event, verified: VerifiedCast | None) -> RederiveStep:
         found: list[Discrepancy] = []
         if self._pending:
             expected = self._pending[0]
@@ -369,11 +412,16 @@ class Rederiver:
                     verified = verify_cast(self._state, command)
                 cast = verified
                 produced = decide(self._state, verified)
+            elif isinstance(command, SubmitDecryptionShare):
+                produced = self._decide_share(command)
             else:
                 produced = decide(self._state, command)
         except Refusal as refusal:
             self._after_refusal = True
-            if not isinstance(command, CastBallot):
+            further: tuple[Refusal, ...] = ()
+            if isinstance(command, CastBallot):
+                refusal, further = self._cast_refusals(command, refusal)
+            else:
                 self._fold_as_recorded(event)
             return RederiveStep(
                 (
@@ -385,6 +433,7 @@ class Rederiver:
                         f"{event.event_type} would have been refused: {refusal}",
                         refusal=refusal,
                         recorded=event,
+                        further=further,
                     ),
                 )
             )
@@ -413,9 +462,79 @@ class Rederiver:
             return RederiveStep(found)
         if first != event:
             found = (self._differs(first, event),)
+        if isinstance(first, RoundClosed) and isinstance(event, RoundClosed):
+            self._note_commitment(first, event)
         self._fold(first, cast)
         self._pending = rest
         return RederiveStep(found)
+
+    def _cast_refusals(
+        self, command: CastBallot, refusal: Refusal
+    ) -> tuple[Refusal, tuple[Refusal, ...]]:
+        """The refusal to report for a refused ballot and what its checks find after it.
+
+        ``decide`` stops at a ballot's first failing proof and never checks the signature of
+        a ballot whose proofs fail; the report names every failing proof, then the signature
+        — the proofs first, as the most specific cause (a ballot replayed into another round
+        or with another ballot's proofs fails both, and its proofs say why)."""
+        if refusal.code != "invalid_ballot":
+            return refusal, ()  # a precondition, the decoding or the signature alone
+        found = cast_refusals(self._state, command)
+        if not found or found[0].code != "invalid_ballot":
+            return refusal, ()  # cannot happen (the same checks); keep decide's word
+        return found[0], tuple(found[1:])
+
+    def _note_commitment(self, rules: RoundClosed, recorded: RoundClosed) -> None:
+        """Remember the recorded commitment of a round where it is not the rules' (the
+        difference is reported as the ``RoundClosed`` differing): its shares are checked
+        against what it committed to, the aggregate the tellers were given to decrypt."""
+        number = rules.round_number
+        self._committed.pop(number, None)
+        if (recorded.ballot_count, recorded.aggregate) == (rules.ballot_count, rules.aggregate):
+            return
+        try:
+            aggregate = crypto_port.aggregate_from_pairs(
+                [(pair.alpha, pair.beta) for pair in recorded.aggregate]
+            )
+        except ValueError:
+            return  # nobody can decrypt it: the shares are checked against the rules' own
+        if len(aggregate) == len(rules.aggregate):
+            self._committed[number] = _Commitment(recorded.ballot_count, aggregate)
+
+    def _decide_share(self, command: SubmitDecryptionShare) -> list[Event]:
+        """``decide`` a decryption share against the aggregate its round committed to."""
+        committed = self._committed.get(command.round_number)
+        current = self._state.current_round
+        if committed is None or current is None or current.number != command.round_number:
+            return decide(self._state, command)
+        as_committed = self._state.with_round(
+            replace(
+                current,
+                aggregate=RunningAggregate.of(committed.aggregate, committed.ballot_count),
+                ballot_count=committed.ballot_count,
+            )
+        )
+        try:
+            return decide(as_committed, command)
+        except Refusal as refusal:
+            if refusal.code != "invalid_share" or not self._share_of_rules_aggregate(command):
+                raise
+            raise Refusal(
+                "invalid_share",
+                f"{command.teller_id}'s share decrypts the aggregate the rules give for round "
+                f"{command.round_number}, not the one its RoundClosed committed to",
+                teller=command.teller_id,
+                reason=SHARE_OF_ANOTHER_AGGREGATE,
+            ) from None
+
+    def _share_of_rules_aggregate(self, command: SubmitDecryptionShare) -> bool:
+        """Whether the share's proofs verify against the rules' own aggregate (which is not
+        the committed one): the share is then of another aggregate, not a forgery."""
+        try:
+            decide(self._state, command)
+        except Refusal as refusal:
+            return refusal.code != "invalid_share"
+        return True
 
     def _differs(self, expected: Event, recorded: Event) -> Discrepancy:
         return Discrepancy(

@@ -198,3 +198,35 @@ def verify_cast(state: SessionState, command: CastBallot) -> VerifiedCast:
     ``not_enrolled``, ``malformed_ballot`` or ``invalid_ballot``)."""
     check, key = cast_check(state, command)
     return verified_cast(command, check, key, check_cast(check))
+
+
+def cast_refusals(state: SessionState, command: CastBallot) -> list[Refusal]:
+    """Every check of ``command`` that fails in ``state``, in the order :func:`verify_cast`
+    makes them — not only the first, which is all ``decide`` needs: the refusal of a
+    precondition or of the decoding alone (nothing after it can be checked); else the
+    ballot's failing proofs (one ``invalid_ballot`` naming each), then its signature
+    (``invalid_signature``). ``[]``: the ballot's own checks hold.
+
+    For a verifier's report, where the first of several is the most specific cause (a
+    ballot replayed or with proofs swapped in fails its proofs *and* its signature); it
+    verifies the whole ballot again, so it is for ballots already refused.
+    """
+    try:
+        check, _ = cast_check(state, command)
+        ballot = crypto_port.parse_ballot_text(check.ballot_text, len(check.context.options))
+    except Refusal as refusal:
+        return [refusal]
+    found: list[Refusal] = []
+    proofs = crypto_port.ballot_proofs_refusal(check.context, ballot)
+    if proofs is not None:
+        found.append(proofs)
+    message = crypto_port.ballot_signing_message(check.context, ballot)
+    if not crypto_port.signature_holds(check.key, message, check.signature):
+        found.append(
+            Refusal(
+                "invalid_signature",
+                "ballot signature does not verify",
+                delegation=command.delegation_id,
+            )
+        )
+    return found

@@ -134,11 +134,23 @@ def edit(
 
 
 def resign(records: Sequence[RecordedEvent], key: SigningKey) -> list[RecordedEvent]:
-    """Re-chain and re-sign every checkpoint with ``key`` (an attacker holding a key)."""
+    """Re-chain and re-sign every checkpoint with ``key``: an attacker holding a key, or —
+    with the session's own — a server that recorded the edited log and signed it as it went.
+
+    Each checkpoint covers the event it covered before, counted back from itself (the server
+    signs the head right before recording the checkpoint), so one inserted or dropped
+    earlier moves what it signs along with it — pass the edited records *before* any
+    re-chaining, while each still has the position it had when it was signed."""
+    behind = [
+        record.position - payload(record)["position"]
+        if record.event_type == "CheckpointSigned"
+        else 0
+        for record in records
+    ]
     out: list[RecordedEvent] = []
-    for record in rechain(records):
+    for record, distance in zip(rechain(records), behind, strict=True):
         if record.event_type == "CheckpointSigned":
-            position = payload(record)["position"]
+            position = record.position - distance
             hashes = [r.hash for r in out[:position]]
             signed = checkpoint_from_head(position, hashes[-1], log_root(hashes), key)
             record = with_payload(record, signed.to_json())

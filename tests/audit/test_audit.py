@@ -50,6 +50,17 @@ def first(report: AuditReport) -> Failure:
     return failure
 
 
+def found(report: AuditReport) -> list[tuple[int | None, str]]:
+    """Every failure as ``(position, check)``, in the report's order."""
+    return [(f.position, f.check) for f in report.failures]
+
+
+def recorded_by_the_server(records: list[Any]) -> list[Any]:
+    """``records`` (edited, not yet re-chained) as a server would have recorded them: chained,
+    each checkpoint signed by the session's own key over the log as it is, edits included."""
+    return resign(records, council().checkpoint_key)
+
+
 # -- an honest log ------------------------------------------------------------------------------
 
 
@@ -264,6 +275,96 @@ def test_a_ballot_copied_into_another_round_is_caught() -> None:
     assert (first(report).position, first(report).check) == (closed, "ballot.proof")
 
 
+def _proofs_of(records: list[Any], donor: int) -> Any:
+    """An edit giving a ballot the proofs of the ballot at ``donor`` (its own ciphertexts)."""
+
+    def swap_in(body: dict[str, Any]) -> None:
+        other = payload(records[donor - 1])["ballot"]
+        body["ballot"]["proofs"] = other["proofs"]
+        body["ballot"]["sum_proof"] = other["sum_proof"]
+
+    return swap_in
+
+
+def test_a_ballot_with_another_ballots_proofs_fails_its_proofs_first() -> None:
+    """A recorded ballot given another ballot's proofs (not re-signed: its signature fails
+    too). Its own failures are all named, the proofs first — the most specific cause — then
+    the signature; what follows is only what it caused: its round's committed set and
+    aggregate, which counted it. The server signed the log as it was, so every checkpoint
+    verifies."""
+    records = council().records()
+    victim, donor = positions(records, "BallotCast", round_number=1)[:2]
+    (closed,) = positions(records, "RoundClosed", round_number=1)
+    forged = recorded_by_the_server(edit(records, victim, _proofs_of(records, donor)))
+    for report in (audit(forged), audit(forged, workers=2, inline_first=0, chunk_size=4)):
+        assert found(report) == [
+            (victim, "ballot.proof"),
+            (victim, "ballot.signature"),
+            (closed, "round.ballot_set"),
+            (closed, "round.aggregate"),
+        ]
+        proofs = first(report).message
+        # every proof is named, each option's and the sum's
+        assert all(f"option {i}:" in proofs for i in range(4)) and "sum of the options" in proofs
+        assert all(c.verified for c in report.checkpoints)
+
+
+def test_a_replayed_ballot_fails_its_proofs_then_its_signature_and_nothing_else() -> None:
+    """M009's round-2 ballot replayed into round 3, recorded and signed by the server: two
+    failures at the ballot, proofs first, and nothing after it (the refused ballot is not
+    counted; the checkpoints after it sign the log with it, and verify)."""
+    session = council()
+    records = session.records()
+    (old,) = positions(records, "BallotCast", delegation_id="M009", round_number=2)
+    (closed,) = positions(records, "RoundClosed", round_number=3)
+    replayed = payload(records[old - 1]) | {"round_number": 3}
+
+    def replay(body: dict[str, Any]) -> list[Any]:
+        copy = like(records[old - 1], body, stream_id="ballot-3-M009")
+        return recorded_by_the_server(insert(records, closed, copy))
+
+    report = audit(replay(replayed))
+    assert found(report) == [(closed, "ballot.proof"), (closed, "ballot.signature")]
+    # Signed again by M009 for round 3, only its proofs (bound to round 2) fail.
+    report = audit(replay(sign_as(session, records, replayed)))
+    assert found(report) == [(closed, "ballot.proof")]
+
+
+def test_a_ballot_replayed_at_another_position_is_a_duplicate() -> None:
+    """M001's round-1 ballot recorded a second time, later in the round: the rules give
+    nothing for it (the very ballot already deposited), which is a duplicate ballot, not a
+    decision nobody made."""
+    records = council().records()
+    (original,) = positions(records, "BallotCast", delegation_id="M001", round_number=1)
+    (closed,) = positions(records, "RoundClosed", round_number=1)
+    copy = like(records[original - 1], payload(records[original - 1]))
+    report = audit(recorded_by_the_server(insert(records, closed, copy)))
+    assert found(report) == [(closed, "ballot.duplicate")]
+
+
+@pytest.mark.parametrize("refused", ["late", "replayed"])
+def test_one_refused_ballot_does_not_cascade_into_the_checkpoints(refused: str) -> None:
+    """A refused ballot the server recorded anyway, and every checkpoint signed over the log
+    it recorded: the ballot is reported once; each later checkpoint covers a position that
+    is in the log (the refused event counts: a checkpoint signs the log as it is) and
+    verifies. (The rules' count of events used to skip a refused event, so every later
+    checkpoint was refused as covering a position "not in the log".)"""
+    session = council()
+    records = session.records()
+    (closed,) = positions(records, "RoundClosed", round_number=1)
+    if refused == "late":
+        ballot = session.delegations["M011"].cast(definition(session, records, 1), "A")
+        extra = like(records[closed - 2], ballot_body(ballot), stream_id="ballot-1-M011")
+        at, check = closed + 1, "ballot.round_open"
+    else:
+        (original,) = positions(records, "BallotCast", delegation_id="M001", round_number=1)
+        extra = like(records[original - 1], payload(records[original - 1]))
+        at, check = closed, "ballot.duplicate"
+    report = audit(recorded_by_the_server(insert(records, at, extra)))
+    assert found(report) == [(at, check)]
+    assert [c.verified for c in report.checkpoints] == [True] * 4
+
+
 def test_a_second_ballot_from_one_delegation_is_caught() -> None:
     session = council()
     records = session.records()
@@ -330,6 +431,52 @@ def test_a_forged_decryption_share_is_caught() -> None:
 
     report = audit(rechain(edit(records, share, forge)))
     assert (first(report).position, first(report).check) == (share, "share.proof")
+
+
+def test_shares_are_checked_against_the_committed_aggregate() -> None:
+    """Round 1's RoundClosed commits to another aggregate than its ballots' sum, but the
+    tellers' shares are of the true sum (the rules' own): the aggregate is reported where it
+    is committed, and each share as a decryption of another aggregate than the committed
+    one (``share.aggregate``) — the shares must decrypt what was committed."""
+    records = council().records()
+    (closed,) = positions(records, "RoundClosed", round_number=1)
+    shares = positions(records, "DecryptionShareSubmitted", round_number=1)
+
+    def commit_another(body: dict[str, Any]) -> None:
+        first, second = body["aggregate"][:2]
+        body["aggregate"][:2] = [second, first]  # options 0 and 1 exchanged
+
+    report = audit(recorded_by_the_server(edit(records, closed, commit_another)))
+    assert found(report) == [
+        (closed, "round.aggregate"),
+        *((share, "share.aggregate") for share in shares),
+    ]
+    assert "committed" in report.failures[1].message
+
+    # A share of neither aggregate is a forgery, as when the commitment is right.
+    def forge(body: dict[str, Any]) -> None:
+        body["share"]["partials"][0] = b64encode(Point.generator().encode())
+
+    forged = edit(edit(records, closed, commit_another), shares[0], forge)
+    report = audit(recorded_by_the_server(forged))
+    assert found(report) == [
+        (closed, "round.aggregate"),
+        (shares[0], "share.proof"),
+        (shares[1], "share.aggregate"),
+    ]
+
+
+def test_shares_of_the_committed_aggregate_verify_when_it_is_not_the_rules() -> None:
+    """A refused ballot counted in its round's commitment: the committed set and aggregate
+    are reported, but the shares, which decrypt the committed aggregate as the tellers were
+    given it, verify — and so does the tally combined from them (no share.proof or tally
+    failure for what the commitment already explains)."""
+    records = council().records()
+    victim, donor = positions(records, "BallotCast", round_number=1)[:2]
+    (closed,) = positions(records, "RoundClosed", round_number=1)
+    report = audit(recorded_by_the_server(edit(records, victim, _proofs_of(records, donor))))
+    assert [c for p, c in found(report) if p == closed] == ["round.ballot_set", "round.aggregate"]
+    assert not [c for p, c in found(report) if p is not None and p > closed]
 
 
 def test_a_count_off_by_one_is_caught() -> None:

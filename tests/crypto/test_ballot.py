@@ -20,6 +20,7 @@ from crypto.ballot import (
     EncryptedBallot,
     InvalidBallot,
     aggregate,
+    ballot_failures,
     ballot_from_bytes,
     ballot_from_json,
     ballot_to_bytes,
@@ -185,6 +186,30 @@ def test_ballot_from_one_context_fails_in_another(seed: bytes, n: int) -> None:
     ctx = make_ctx(n)
     ballot = encrypt_ballot(ctx, 0, seeded_scalars(seed))
     expect_code("ballot_proof_invalid", make_ctx(n, round_number=ctx.round_number + 1), ballot)
+
+
+def test_ballot_failures_names_every_failing_proof_in_order() -> None:
+    # verify_ballot stops at the first failure; ballot_failures goes on, in the same order,
+    # so that a report can name them all (a replayed ballot fails every one).
+    assert ballot_failures(make_ctx(3), BALLOT_3) == []
+    replayed = make_ctx(3, round_number=3)
+    failures = ballot_failures(replayed, BALLOT_3)
+    assert [f.code for f in failures] == ["ballot_proof_invalid"] * 4
+    assert [str(f).split(":")[0] for f in failures] == [
+        "option 0",
+        "option 1",
+        "option 2",
+        "sum of the options",
+    ]
+    assert str(expect_code("ballot_proof_invalid", replayed, BALLOT_3)) == str(failures[0])
+    # Only the sum proof swapped in from another ballot: the option proofs still hold.
+    other = encrypt_ballot(make_ctx(3), 1, seeded_scalars(b"other"))
+    swapped = dataclasses.replace(BALLOT_3, sum_proof=other.sum_proof)
+    assert [str(f).split(":")[0] for f in ballot_failures(make_ctx(3), swapped)] == [
+        "sum of the options"
+    ]
+    # A structural fault stops the rest, as in verify_ballot.
+    assert [f.code for f in ballot_failures(make_ctx(4), BALLOT_3)] == ["ballot_option_count"]
 
 
 # -- ballots that must not be provable --------------------------------------------------------
