@@ -180,7 +180,7 @@ def create_app(
     app.router.add_get("/api/v1/openapi.json", _openapi)
     app.router.add_get("/api/v1/health", _health)
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz(store))
+    app.router.add_get("/readyz", readyz(store, signing_key.public_key()))
     app.router.add_get("/metrics", metrics_handler(ctx))
     api.install(app, Authenticator(secretariat, tokens, enrolled_key))
     try:

@@ -3,9 +3,10 @@
 * ``GET /healthz`` — the process is alive and its event loop answers (always 200);
 * ``GET /readyz`` — it can serve: the database answers within a second and its schema carries
   every migration this version ships (events and the API's own). Otherwise 503, the problem
-  ``not_ready`` with ``Retry-After`` and which check failed. The checkpoint signer is the
-  database's too today (its key lives in ``session_secrets``); issue 12 moves it out, and
-  its check here with it.
+  ``not_ready`` with ``Retry-After`` and which check failed. The ``signer`` check names the
+  checkpoint key this process signs with (its public half): it is held by the process, never
+  the database (:mod:`ballot.checkpoint_key`), so it is ready as soon as the process started;
+  a session convened under another key is refused per request (``signer_unavailable``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from aiohttp import web
 
 from ballot.api.migrations import COMPONENTS
 from ballot.api.problems import Problem
+from ballot.domain.values import b64encode
+from crypto.signing import VerifyKey
 from events.migrate import available_migrations, schema_version
 from events.postgres import PostgresEventStore, database_unavailable
 
@@ -52,13 +55,20 @@ async def readiness(store: PostgresEventStore) -> dict[str, str]:
     return checks
 
 
-def readyz(store: PostgresEventStore) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """The readiness handler of ``store``."""
+def readyz(
+    store: PostgresEventStore, signer: VerifyKey
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The readiness handler of ``store``, signing with the key whose public half is
+    ``signer``."""
 
     async def handle(request: web.Request) -> web.Response:
         checks = await readiness(store)
+        checks["signer"] = "ok"
+        signer_key = b64encode(signer.encode())
         if all(verdict == "ok" for verdict in checks.values()):
-            return web.json_response({"status": "ready", "checks": checks})
+            return web.json_response(
+                {"status": "ready", "checks": checks, "checkpoint_key": signer_key}
+            )
         failing = ", ".join(
             f"{name} {verdict}" for name, verdict in checks.items() if verdict != "ok"
         )

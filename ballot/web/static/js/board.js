@@ -125,14 +125,36 @@ function render() {
   byId('download-events').setAttribute('download', `${state.sessionId}-events.jsonl`);
   byId('download-checkpoints').href = path`/api/v1/sessions/${state.sessionId}/checkpoints`;
   byId('download-checkpoints').setAttribute('download', `${state.sessionId}-checkpoints.json`);
+  renderWitnesses();
+}
+
+// Who, besides the server, vouched for each checkpoint: witnesses and tellers that checked it
+// extends every earlier one they saw (docs/audit.md, "Witnessed checkpoints").
+function renderWitnesses() {
+  const list = state.checkpoints || [];
+  const required = state.view?.session?.settings?.witnesses_required || 0;
+  replace(
+    byId('checkpoint-list'),
+    list.map((c) =>
+      h('li', { dataset: { position: String(c.position), witnessed: c.cosigned_by.length >= Math.max(required, 1) ? 'yes' : 'no' } },
+        c.cosigned_by.length
+          ? t('audit.cosigned', { position: c.position, witnesses: c.cosigned_by.join(', ') })
+          : t('audit.not_cosigned', { position: c.position })),
+    ),
+  );
 }
 
 async function refresh() {
   if (!state.sessionId) return;
   await reload(async () => {
-    const [view, board] = await Promise.all([api(path`/api/v1/sessions/${state.sessionId}`), api(path`/api/v1/sessions/${state.sessionId}/board`)]);
+    const [view, board, checkpoints] = await Promise.all([
+      api(path`/api/v1/sessions/${state.sessionId}`),
+      api(path`/api/v1/sessions/${state.sessionId}/board`),
+      api(path`/api/v1/sessions/${state.sessionId}/checkpoints`),
+    ]);
     state.view = view;
     state.board = board;
+    state.checkpoints = checkpoints.checkpoints;
   }, render);
 }
 const refreshSoon = debounce(refresh, 250);
@@ -152,7 +174,7 @@ function onMessage(message) {
 }
 
 const page = new SessionPage(state, {
-  reset: () => ({ view: null, board: null, turnout: null }),
+  reset: () => ({ view: null, board: null, turnout: null, checkpoints: [] }),
   hide: ['session-view'],
   clear: ['receipt-result'],
   async enter(sessionId) {
