@@ -59,10 +59,17 @@ async def open_api(
             await migrate(conn, schema, package="ballot.api.migrations", table="api_migrations")
         finally:
             await conn.close()
+    return store, await start_client(store, log_requests=log_requests)
+
+
+async def start_client(
+    store: PostgresEventStore, *, log_requests: bool = False
+) -> TestClient[Any, Any]:
+    """A started test server of the app on ``store`` (secretariat: :data:`SECRETARIAT_TOKEN`)."""
     app = create_app(store, SecretariatToken(digest(SECRETARIAT_TOKEN)), log_requests=log_requests)
     client = TestClient(TestServer(app))
     await client.start_server()
-    return store, client
+    return client
 
 
 @asynccontextmanager
