@@ -8,6 +8,7 @@ import os
 import random
 import signal
 import sys
+import time
 from collections import Counter
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from pathlib import Path
@@ -522,12 +523,18 @@ async def test_a_group_found_stale_because_another_process_appended_is_not_sent_
         return await write(decided, before)
 
     monkeypatch.setattr(pg_store._appender, "write_if_head", counting)
+    heard: list[tuple[float, int]] = []
+    pg_store.observe_appends(lambda seconds, events: heard.append((seconds, events)))
+    started = time.perf_counter()
     result = await pg_store.append("log", "a", [NewEvent("A", {})])
+    took = time.perf_counter() - started
     assert result.positions == (4,)
     # One optimistic attempt (its predecessor, long written, has nothing to do with it),
     # then the locked way.
     assert attempts == 1
     assert pg_store.group_counts == {"locked": 2, "optimistic": 1, "stale": 1}
+    # One group for the observers, written once, timed across both ways.
+    assert len(heard) == 1 and heard[0][1] == 1 and 0 < heard[0][0] <= took
 
 
 async def test_optimistic_appends_notice_another_process(
