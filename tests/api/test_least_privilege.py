@@ -152,6 +152,9 @@ async def test_a_role_with_more_than_it_needs_is_refused(embedded: Database) -> 
         )
         assert row is not None and row["rolcanlogin"] and not row["rolsuper"]
         await ensure_login_role(conn, role)  # idempotent
+        await conn.execute(f"ALTER ROLE {role} NOLOGIN")  # as migration 0002 creates it
+        await ensure_login_role(conn, role)
+        assert await conn.fetchval("SELECT rolcanlogin FROM pg_roles WHERE rolname = $1", role)
         await conn.execute(f"ALTER ROLE {role} CREATEDB")
         with pytest.raises(RuntimeError, match="CREATEDB"):
             await ensure_login_role(conn, role)
