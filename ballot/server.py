@@ -40,27 +40,40 @@ class Running:
 
 @asynccontextmanager
 async def open_backend(
-    database_url: str | None = None, schema: str | None = None
+    database_url: str | None = None,
+    schema: str | None = None,
+    *,
+    database: Database | None = None,
 ) -> AsyncIterator[Running]:
     """Open (and migrate) the database and the store, and load the checkpoint key (made if
-    there is none yet: it is then announced); close both on exit."""
+    there is none yet: it is then announced); close both on exit.
+
+    The store serves as ``database.serving_dsn``: on the embedded PostgreSQL the
+    least-privilege ``ballot_app`` role, the superuser only migrating; on a configured URL,
+    that URL's role. ``database`` (already open, left open): instead of opening the
+    configured one.
+    """
     loaded = load_checkpoint_key(create=True)
     announce(loaded)
-    database = open_database(database_url)
+    owned = database is None
+    database = database or open_database(database_url)
     schema = schema or schema_name()
     try:
         # BALLOT_MIGRATE=0: the schema is managed by its owner (`ballot migrate`); this
         # process may run as the least-privilege ballot_app role.
         migrating = os.environ.get("BALLOT_MIGRATE", "1") != "0"
         if migrating:
-            await migrate_all(database.dsn, schema)
-        store = await PostgresEventStore.open(database.dsn, schema=schema, run_migrations=False)
+            await migrate_all(database.dsn, schema, login_role=database.app_role)
+        store = await PostgresEventStore.open(
+            database.serving_dsn, schema=schema, run_migrations=False
+        )
         try:
             yield Running(database, store, SecretariatToken.load(state_dir()), loaded.key)
         finally:
             await store.close()
     finally:
-        database.close()
+        if owned:
+            database.close()
 
 
 async def serve(host: str, port: int, *, announce: bool = True, access_log: bool = False) -> None:

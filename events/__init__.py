@@ -31,10 +31,11 @@ from events.model import (
     NewEvent,
     RecordedEvent,
 )
-from events.store import EventStore
+from events.store import AppendObserver, EventStore
 
 __all__ = [
     "GENESIS_HASH",
+    "AppendObserver",
     "AppendResult",
     "ChainBroken",
     "ChainVerifier",

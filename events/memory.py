@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 
@@ -58,6 +59,7 @@ class MemoryEventStore(EventStore):
 
     async def _append(self, request: AppendRequest) -> AppendResult:
         async with self._lock:
+            started = time.perf_counter()  # as the PostgreSQL store: once it is taken up
             log = self._log(request.log_id)
             versions = {s: len(log.streams.get(s, ())) for s in request.stream_ids()}
             existing = {
@@ -75,6 +77,7 @@ class MemoryEventStore(EventStore):
                 log.add(record)
                 self._by_id[record.event_id] = record
         if outcome.records:
+            self._appended(time.perf_counter() - started, len(outcome.records))
             async with log.changed:
                 log.changed.notify_all()
         return result

@@ -3,6 +3,14 @@
 Migrations are the files ``events/migrations/NNNN_name.sql``. Each schema (a deployment, or
 one test) records what it has applied in ``schema_migrations``; starting a server applies
 what is missing, so an old schema is upgraded in place and its log is kept.
+
+**Grants.** A component's ``grants.sql`` (beside its migrations) says everything the
+application role :data:`~events.roles.APP_ROLE` may do on the component's tables, as they are
+at its latest migration. :func:`migrate` applies it after every migration to the latest
+version, even when nothing was pending: the migrations grant only to a role that exists when
+they run, so a schema migrated before the role existed (or whose role was re-created) gets
+its grants at the next start. It revokes first, so the role holds exactly what the file says.
+A migration that adds a table adds its grants there.
 """
 
 from __future__ import annotations
@@ -14,7 +22,11 @@ from importlib import resources
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from events.roles import APP_ROLE
+
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+#: A component's grants to the application role (see the module's docstring).
+GRANTS = "grants.sql"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +67,8 @@ async def migrate(
 ) -> list[int]:
     """Bring ``schema`` up to ``target`` (default: latest). Returns the versions applied.
 
-    All pending migrations run in one transaction, so a failure leaves the schema as it was.
+    All pending migrations run in one transaction, so a failure leaves the schema as it was;
+    at the latest version, the component's grants are re-applied in it (see the module).
     Another component may keep its own migrations in the same schema under its own
     ``package`` and ``table`` (the HTTP layer does, for its credentials).
     """
@@ -78,7 +91,8 @@ async def migrate(
             " applied_at timestamptz NOT NULL DEFAULT now())"
         )
         done = {row["version"] for row in await conn.fetch(f"SELECT version FROM {ledger}")}
-        for migration in available_migrations(package):
+        migrations = available_migrations(package)
+        for migration in migrations:
             if migration.version in done or (target is not None and migration.version > target):
                 continue
             await conn.execute(migration.sql)
@@ -88,7 +102,22 @@ async def migrate(
                 migration.name,
             )
             applied.append(migration.version)
+        if target is None or target >= len(migrations):  # grants.sql names the latest tables
+            await _grant(conn, package, ledger)
     return applied
+
+
+async def _grant(conn: asyncpg.Connection[asyncpg.Record], package: str, ledger: str) -> None:
+    """Re-apply ``package``'s grants to the application role, if the role exists; inside
+    :func:`migrate`'s transaction and advisory lock (concurrent GRANTs on one object fail)."""
+    if not await conn.fetchval("SELECT true FROM pg_roles WHERE rolname = $1", APP_ROLE):
+        return
+    # The ledger: read by the readiness probe, which must see the schema is current.
+    await conn.execute(f"REVOKE ALL ON {ledger} FROM {APP_ROLE}")
+    await conn.execute(f"GRANT SELECT ON {ledger} TO {APP_ROLE}")
+    grants = resources.files(package) / GRANTS
+    if grants.is_file():
+        await conn.execute(grants.read_text(encoding="utf-8"))
 
 
 async def schema_version(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import abc
+import logging
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import TypeAlias
 
 from events.batch import AppendRequest
 from events.canonical import parse_timestamp
@@ -21,6 +23,12 @@ from events.model import (
     validate_log_id,
     validate_stream_id,
 )
+
+log = logging.getLogger(__name__)
+
+#: Told of every group of appends a store committed, after the commit: how long the group
+#: took, in seconds, and how many events it wrote (see :meth:`EventStore.observe_appends`).
+AppendObserver: TypeAlias = Callable[[float, int], None]
 
 #: The most events one append may hold (the PostgreSQL store writes a whole group of appends
 #: in one statement, and a group holds at least one whole append).
@@ -71,6 +79,40 @@ class EventStore(abc.ABC):
     Positions in a log are gap-free and in commit order: a reader that has seen position ``p``
     can never later discover an event at a position ``<= p``.
     """
+
+    #: Who is told of each committed group (replaced, never mutated: see observe_appends).
+    _append_observers: tuple[AppendObserver, ...] = ()
+
+    def observe_appends(self, observer: AppendObserver) -> Callable[[], None]:
+        """Call ``observer(seconds, events)`` after each group of appends is committed;
+        return the function that stops it.
+
+        A *group* is what one commit wrote: one append for the memory store, every append
+        the PostgreSQL store gathered into one transaction. ``seconds`` is the time from the
+        moment the store took the group up to decide it until it was committed (the wait in
+        the store's queue not included); ``events`` is how many events it wrote, at least 1
+        (an idempotent retry or a refusal writes nothing and is not reported). The observer
+        runs on the event loop, inside the append's path: it must be quick and must not
+        block. If it raises, the error is logged and the append stands.
+        """
+        self._append_observers = (*self._append_observers, observer)
+
+        def stop() -> None:
+            observers = list(self._append_observers)
+            if observer in observers:
+                observers.remove(observer)
+            self._append_observers = tuple(observers)
+
+        return stop
+
+    def _appended(self, seconds: float, events: int) -> None:
+        """Tell the observers of a committed group (see :meth:`observe_appends`)."""
+        for observer in self._append_observers:
+            try:
+                observer(seconds, events)
+            except Exception:
+                # Committed already: an observer's fault must not turn it into a failure.
+                log.exception("an append observer failed")
 
     async def append(
         self,

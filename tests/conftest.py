@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 
 from crypto.signing import SigningKey
-from events.database import start_embedded
+from events.database import Database, start_embedded
 from events.memory import MemoryEventStore
 from events.postgres import PostgresEventStore
 from events.store import EventStore
@@ -42,17 +42,24 @@ def checkpoint_key_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pa
 
 
 @pytest.fixture(scope="session")
-def pg_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """DSN of the PostgreSQL server used by the whole test run."""
+def pg_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """The PostgreSQL server used by the whole test run: embedded (as ``ballot serve`` opens
+    it when nothing is configured, application role included), or the configured one."""
     url = os.environ.get("BALLOT_TEST_DATABASE_URL")
     if url:
-        yield url
+        yield Database(dsn=url)
         return
     database = start_embedded(Path(tmp_path_factory.mktemp("postgres")) / "pgdata")
     try:
-        yield database.dsn
+        yield database
     finally:
         database.close()
+
+
+@pytest.fixture(scope="session")
+def pg_dsn(pg_database: Database) -> str:
+    """DSN (the owner's) of the PostgreSQL server used by the whole test run."""
+    return pg_database.dsn
 
 
 @pytest.fixture

@@ -165,6 +165,7 @@ def create_app(
     app[CONTEXT] = ctx
     metrics = Metrics()
     metrics.watch(ctx)
+    unwatch_store = metrics.watch_store(store)
     app[METRICS] = metrics
 
     async def enrolled_key(session_id: str, subject: str) -> bytes | None:
@@ -197,6 +198,8 @@ def create_app(
 
     async def shutdown(_: web.Application) -> None:
         await ctx.close()
+        # The store may outlive the app (tests serve several apps on one): stop counting.
+        unwatch_store()
 
     async def warm(_: web.Application) -> None:
         await ctx.warm_pool()

@@ -2,7 +2,9 @@
 
 Counted as it happens: HTTP requests by route template (never the raw path: bounded
 cardinality) and status; each cast's latency; ballots accepted (one per ``BallotCast``
-appended — an identical re-send is not counted again) and refused, by problem code. Read at
+appended — an identical re-send is not counted again) and refused, by problem code; each
+group the store commits, its latency and how many events it wrote (the store's append
+observer, :meth:`events.store.EventStore.observe_appends`). Read at
 each scrape: the cast-check queue, live-feed subscribers, each loaded session's log head, and
 whether the database answers. Every app has its own registry, so several servers in one
 process (tests) never share counters. No label ever carries a token, a code or a body.
@@ -21,6 +23,7 @@ from prometheus_client.registry import Collector
 
 from ballot.api.health import readiness
 from ballot.api.observability import route_template
+from events.store import EventStore
 
 if TYPE_CHECKING:
     from ballot.api.context import Context
@@ -58,7 +61,32 @@ class Metrics:
             ["code"],
             registry=self.registry,
         )
+        self.store_append_seconds = Histogram(
+            "ballot_store_append_seconds",
+            "Time the store took to decide and commit a group of appends",
+            # A lone writer's group is one round trip and one fsync (about a millisecond);
+            # the locked way is four round trips, and waits for the head row's lock.
+            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=self.registry,
+        )
+        self.store_append_group_events = Histogram(
+            "ballot_store_append_group_events",
+            "Events written by one group commit of the store",
+            # One event per append when casts trickle in; a burst's groups gather hundreds
+            # (a group holds at most 5 000).
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 5000),
+            registry=self.registry,
+        )
         self.database_up = 1.0
+
+    def observe_append(self, seconds: float, events: int) -> None:
+        """One group committed by the store (an :data:`events.store.AppendObserver`)."""
+        self.store_append_seconds.observe(seconds)
+        self.store_append_group_events.observe(events)
+
+    def watch_store(self, store: EventStore) -> Callable[[], None]:
+        """Observe every group ``store`` commits; return the function that stops it."""
+        return store.observe_appends(self.observe_append)
 
     def watch(self, ctx: Context) -> None:
         """Read the queue, the feeds and the heads of ``ctx`` at every scrape."""

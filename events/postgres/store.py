@@ -31,7 +31,7 @@ class PostgresEventStore(EventStore):
         self.schema = schema
         self.channel = f"ballot_events_{schema}"
         self._notifier = Notifier(self._connect, self.channel)
-        self._appender = Appender(pool, self._notifier)
+        self._appender = Appender(pool, self._notifier, self._appended)
 
     @classmethod
     async def open(

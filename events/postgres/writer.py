@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from events.errors import StoreError
 from events.model import AppendResult, LogHead
 from events.postgres import sql
 from events.postgres.notify import Notifier
-from events.store import MAX_APPEND_EVENTS
+from events.store import MAX_APPEND_EVENTS, AppendObserver
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,7 @@ class _LogWriter:
         known.learn(decided.head or before, decided.versions)
 
     async def _run_group(self, group: list[_Pending], planned: asyncio.Event) -> None:
+        started = time.perf_counter()  # what the append observers are told: from here on
         requests = [p.request for p in group]
         try:
             optimistic = self._plan_optimistic(requests)
@@ -199,6 +201,7 @@ class _LogWriter:
                 this_written.set_result(written)
             self.appender.group_counts["optimistic" if written else "stale"] += 1
             if written:
+                self.appender.appended(started, len(decided.records))
                 for pending, outcome in zip(group, decided.outcomes, strict=True):
                     _resolve(pending, outcome)
                 return
@@ -209,7 +212,7 @@ class _LogWriter:
         self.appender.group_counts["locked"] += 1
         try:
             outcomes = await self.appender.commit_group(
-                self.log_id, requests, on_planned=self._on_planned(planned)
+                self.log_id, requests, on_planned=self._on_planned(planned), started=started
             )
         except Exception as exc:
             self.known = None
@@ -276,13 +279,23 @@ class Appender:
     """The appending side of one store: a group-commit queue (:class:`_LogWriter`) per log,
     and the two ways they write a group (:meth:`write_if_head`, :meth:`commit_group`)."""
 
-    def __init__(self, pool: asyncpg.Pool, notifier: Notifier) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, notifier: Notifier, on_appended: AppendObserver | None = None
+    ) -> None:
         self.pool = pool
         self.notifier = notifier
+        #: Told of each committed group that wrote events: (seconds, events).
+        self.on_appended = on_appended
         #: How groups were written: ``optimistic`` (one round trip), ``locked`` (the head row
         #: lock taken first), ``stale`` (optimistic attempts that found the log moved on).
         self.group_counts: Counter[str] = Counter()
         self._writers: dict[str, _LogWriter] = {}
+
+    def appended(self, started: float, events: int) -> None:
+        """A group that wrote ``events`` events, taken up at ``started`` (``perf_counter``),
+        has committed."""
+        if self.on_appended is not None:
+            self.on_appended(time.perf_counter() - started, events)
 
     def submit(self, request: AppendRequest) -> asyncio.Future[AppendResult]:
         """Queue a validated append on its log's writer; the future resolves after commit."""
@@ -308,13 +321,17 @@ class Appender:
         *,
         lookup: bool = False,
         on_planned: OnPlanned | None = None,
+        started: float | None = None,
     ) -> list[AppendResult | StoreError]:
         """Decide and write one group in one transaction.
 
         Optimistic about idempotency: it first decides as if no event id were stored yet,
         and only looks the ids up when that decision refuses a request (a retry usually
         fails its expected version) or when the unique index objects to the insert.
+        ``started``: when the group was taken up (default: now), for :meth:`appended`.
         """
+        if started is None:
+            started = time.perf_counter()
         try:
             async with self.pool.acquire() as conn, conn.transaction():
                 stream_ids = sorted(set().union(*(r.stream_ids() for r in requests)))
@@ -342,8 +359,12 @@ class Appender:
         except asyncpg.UniqueViolationError:
             if lookup:
                 raise
-            return await self.commit_group(log_id, requests, lookup=True, on_planned=on_planned)
+            return await self.commit_group(
+                log_id, requests, lookup=True, on_planned=on_planned, started=started
+            )
         self.notifier.committed(log_id, decided.records)
+        if decided.records:
+            self.appended(started, len(decided.records))
         return decided.outcomes
 
     async def close(self) -> None:

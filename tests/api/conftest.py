@@ -62,6 +62,17 @@ async def open_api(
             await migrate(conn, schema, package="ballot.api.migrations", table="api_migrations")
         finally:
             await conn.close()
+    return store, await start_client(store, log_requests=log_requests, signing_key=signing_key)
+
+
+async def start_client(
+    store: PostgresEventStore,
+    *,
+    log_requests: bool = False,
+    signing_key: SigningKey | None = None,
+) -> TestClient[Any, Any]:
+    """A started test server of the app on ``store`` (secretariat: :data:`SECRETARIAT_TOKEN`;
+    checkpoint key: ``signing_key``, default :data:`TEST_SIGNING_KEY`)."""
     app = create_app(
         store,
         SecretariatToken(digest(SECRETARIAT_TOKEN)),
@@ -70,7 +81,7 @@ async def open_api(
     )
     client = TestClient(TestServer(app))
     await client.start_server()
-    return store, client
+    return client
 
 
 @asynccontextmanager

@@ -59,6 +59,42 @@ async def test_the_metrics_count_what_the_log_holds(api: Api) -> None:
         assert secret and secret not in text  # no token ever in a label
 
 
+async def test_the_store_histograms_count_every_group_the_store_committed(api: Api) -> None:
+    heard: list[tuple[float, int]] = []  # what the store tells an observer of its own
+    api.store.observe_appends(lambda seconds, events: heard.append((seconds, events)))
+    session = await setup_session(api, 8, ("A", "B"), settings={"min_tally": 1})
+    await session.sec.open_round()
+    # Concurrent casts: the store may gather several into one group.
+    await session.vote(1, dict.fromkeys(sorted(session.delegations), "A"))
+    again = session.delegations["M001"]
+    with pytest.raises(ApiProblem):
+        await again.cast(await again.ballot_for(1, "B"))  # refused: nothing written
+
+    text = await (await api.client.get("/metrics")).text()
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    observed = list(heard)
+    head = (await api.store.head(session.session_id)).position
+    assert sum(events for _, events in observed) == head  # every event, in exactly one group
+    for name, values in (
+        ("ballot_store_append_seconds", [seconds for seconds, _ in observed]),
+        ("ballot_store_append_group_events", [float(events) for _, events in observed]),
+    ):
+        samples = {
+            (sample.name, sample.labels.get("le")): sample.value
+            for sample in families[name].samples
+        }
+        assert samples[(f"{name}_count", None)] == len(observed)
+        assert samples[(f"{name}_sum", None)] == pytest.approx(sum(values))
+        buckets = {
+            le: count
+            for (key, le), count in samples.items()
+            if key == f"{name}_bucket" and le is not None
+        }
+        assert buckets["+Inf"] == len(observed)
+        for le, count in buckets.items():
+            assert count == sum(value <= float(le) for value in values), (name, le)
+
+
 def test_the_dashboard_and_alerts_name_only_exported_metrics() -> None:
     # What the server exports (its registry, without any traffic) is what the dashboard and
     # the alert rules may use.

@@ -8,6 +8,7 @@ import os
 import random
 import signal
 import sys
+import time
 from collections import Counter
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from pathlib import Path
@@ -25,6 +26,7 @@ from events.migrate import available_migrations, migrate, schema_version
 from events.model import AppendResult, RecordedEvent
 from events.postgres import Connection, PostgresEventStore
 from events.projections import ProjectionRunner
+from events.roles import APP_ROLE, ensure_login_role, with_user
 
 CHILD = Path(__file__).with_name("_child.py")
 
@@ -139,14 +141,14 @@ async def test_database_refuses_update_delete_truncate(
 
 async def test_application_role_can_append(pg_dsn: str, pg_store: PostgresEventStore) -> None:
     """Least privilege is enough: the store works when connected as ballot_app."""
+    if "postgres:@" not in pg_dsn:
+        pytest.skip("not the embedded server: ballot_app may need a password here")
     conn = await asyncpg.connect(pg_dsn)
     try:
-        await conn.execute("ALTER ROLE ballot_app LOGIN")
+        await ensure_login_role(conn, APP_ROLE)
     finally:
         await conn.close()
-    user_dsn = pg_dsn.replace("postgres:@", "ballot_app:@", 1)
-    if user_dsn == pg_dsn:
-        pytest.skip("DSN shape does not allow switching user")
+    user_dsn = with_user(pg_dsn, APP_ROLE)
     app = await PostgresEventStore.open(user_dsn, schema=pg_store.schema, run_migrations=False)
     try:
         await app.append("log", "s", [NewEvent("T", {"by": "app"})], Expect.NO_STREAM)
@@ -521,12 +523,18 @@ async def test_a_group_found_stale_because_another_process_appended_is_not_sent_
         return await write(decided, before)
 
     monkeypatch.setattr(pg_store._appender, "write_if_head", counting)
+    heard: list[tuple[float, int]] = []
+    pg_store.observe_appends(lambda seconds, events: heard.append((seconds, events)))
+    started = time.perf_counter()
     result = await pg_store.append("log", "a", [NewEvent("A", {})])
+    took = time.perf_counter() - started
     assert result.positions == (4,)
     # One optimistic attempt (its predecessor, long written, has nothing to do with it),
     # then the locked way.
     assert attempts == 1
     assert pg_store.group_counts == {"locked": 2, "optimistic": 1, "stale": 1}
+    # One group for the observers, written once, timed across both ways.
+    assert len(heard) == 1 and heard[0][1] == 1 and 0 < heard[0][0] <= took
 
 
 async def test_optimistic_appends_notice_another_process(

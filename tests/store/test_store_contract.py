@@ -307,3 +307,40 @@ async def test_unimportable_records_are_refused_by_every_store(store: EventStore
     with pytest.raises(ImportRefused, match="nothing"):
         await store.import_records([])
     assert await store.import_records([first, second]) == await source.head("log")
+
+
+async def test_append_observers_hear_of_every_committed_group_once(store: EventStore) -> None:
+    heard: list[tuple[float, int]] = []
+    stop = store.observe_appends(lambda seconds, events: heard.append((seconds, events)))
+    first = [ev(1), ev(2), ev(3)]
+    await store.append("log", "s", first, Expect.NO_STREAM)
+    assert len(heard) == 1 and heard[0][1] == 3 and heard[0][0] >= 0
+    await store.append("log", "s", first, Expect.NO_STREAM)  # a retry: nothing written
+    with pytest.raises(WrongExpectedVersion):
+        await store.append("log", "s", [ev(4)], Expect.NO_STREAM)  # refused
+    assert len(heard) == 1
+    # Concurrent appends: however a store groups them, every event is counted exactly once,
+    # in groups of at least one event, and no more groups than appends.
+    await asyncio.gather(*(store.append("log", f"t{i}", [ev(i), ev(i)]) for i in range(20)))
+    groups = heard[1:]
+    assert sum(events for _, events in groups) == 40
+    assert 1 <= len(groups) <= 20 and all(events >= 2 for _, events in groups)
+    assert (await store.head("log")).position == 43
+    stop()
+    await store.append("log", "s", [ev(5)])
+    assert len(heard) == 1 + len(groups)
+
+
+async def test_a_failing_append_observer_does_not_fail_the_append(
+    store: EventStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(seconds: float, events: int) -> None:
+        raise RuntimeError("observer bug")
+
+    heard: list[int] = []
+    store.observe_appends(broken)
+    store.observe_appends(lambda seconds, events: heard.append(events))
+    result = await store.append("log", "s", [ev(1)])
+    assert result.positions == (1,)
+    assert heard == [1]  # the next observer is still told
+    assert "an append observer failed" in caplog.text
