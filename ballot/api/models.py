@@ -85,7 +85,10 @@ class MemberRequest(Body):
 class WitnessRequest(Body):
     witness_id: Identifier
     name: Name
-    public_key: str = Field(pattern=KEY_PATTERN, description="the witness's Ed25519 key")
+    public_key: str = Field(
+        pattern=KEY_PATTERN,
+        description="the witness's Ed25519 key: a point of the prime-order subgroup, not the identity",
+    )
 
 
 class CosignatureRequest(Body):

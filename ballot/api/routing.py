@@ -202,7 +202,12 @@ class Api:
                 {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                 for name in _path_params(endpoint.path)
             ] + [
-                {"name": name, "in": "query", "required": False, "schema": _QUERY_KINDS[kind]}
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": kind.endswith("!"),  # "position!": a position that must be given
+                    "schema": _QUERY_KINDS[kind.removesuffix("!")],
+                }
                 for name, kind in endpoint.query
             ]
             if parameters:

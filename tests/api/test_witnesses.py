@@ -104,7 +104,7 @@ async def test_cosignatures_are_checked_by_the_server(api: Api) -> None:
     assert proof["old"] == 1 and proof["new"] == position
     with pytest.raises(ApiProblem) as backwards:
         await anonymous.consistency(position, 1)
-    assert backwards.value.code == "validation_error"
+    assert backwards.value.code == "not_found"
 
     # Nobody cosigned: the audit fails the checkpoints the settings want witnessed (the last
     # one, while the session is in progress, only warns).

@@ -208,7 +208,7 @@ async def get_checkpoints(call: Call[Empty]) -> m.Checkpoints:
     summary="RFC 9162 consistency proof between two checkpointed positions",
     roles=ANYONE,
     response=m.Consistency,
-    query=[("old", "position"), ("new", "position")],
+    query=[("old", "position!"), ("new", "position!")],
 )
 async def get_consistency(call: Call[Empty]) -> m.Consistency:
     ctx = context(call.request)
@@ -216,7 +216,8 @@ async def get_consistency(call: Call[Empty]) -> m.Consistency:
     old = position_parameter(call.request.query.get("old"), "old")
     new = position_parameter(call.request.query.get("new"), "new")
     if not 1 <= old <= new <= service.position:
-        raise Problem("validation_error", f"need 1 <= old <= new <= {service.position}")
+        # Well-formed, but no such pair of tree sizes in this log (1 <= old <= new <= head).
+        raise Problem("not_found", f"no consistency proof from {old} to {new} in this log")
     # Read, not kept: a witness asks once per checkpoint, and the hashes are the log's.
     hashes = [r.hash async for r in ctx.store.read_log(service.session_id, 0) if r.position <= new]
     proof = consistency_proof(hashes, old, new)
@@ -236,7 +237,10 @@ async def get_consistency(call: Call[Empty]) -> m.Consistency:
 async def cosign_checkpoint(call: Call[m.CosignatureRequest]) -> m.Accepted:
     ctx = context(call.request)
     service = await ctx.session(call.path("sid"))
-    position = position_parameter(call.path("position"), "position")
+    text = call.path("position")
+    if not text.isdecimal() or len(text) > 16:
+        raise Problem("not_found", f"no checkpoint at {text!r}")
+    position = int(text)
     try:
         signature = b64decode(call.body.signature)
     except ValueError:

@@ -17,6 +17,7 @@ const SETTINGS = [
   { name: 'tellers', type: 'number', value: 3, min: 1, max: 64 },
   { name: 'threshold', type: 'number', value: 2, min: 1, max: 64 },
   { name: 'enrollment_code_lifetime_hours', type: 'number', value: 24, min: 1, max: 366 * 24 },
+  { name: 'witnesses_required', type: 'number', value: 0, min: 0, max: 16 },
 ];
 
 export function buildConveneForm() {
