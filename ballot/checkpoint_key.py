@@ -24,6 +24,7 @@ it never makes a new key for an old session.
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 import sys
 from dataclasses import dataclass
@@ -93,7 +94,8 @@ def create_key_file(path: Path) -> bool:
     sees a half-written key, and of two processes racing exactly one key survives.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # Unique per call (threads of one process share a pid), private from its first byte.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(descriptor, "w", encoding="ascii") as handle:
