@@ -195,12 +195,17 @@ def checkpoint_from_head(
     return Checkpoint(position, head_hash, root, signing_key.sign(unsigned))
 
 
-def verify_checkpoint_signature(checkpoint: Checkpoint, public_key: bytes) -> None:
-    """Check the checkpoint's Ed25519 signature under the session's checkpoint key."""
+def checkpoint_verify_key(public_key: bytes) -> VerifyKey:
+    """The session's checkpoint key, strictly decoded (``checkpoint_key_invalid`` if not)."""
     try:
-        key = VerifyKey.decode(public_key)
+        return VerifyKey.decode(public_key)
     except InvalidKey as exc:
         raise CheckpointError("checkpoint_key_invalid", f"checkpoint key: {exc}") from None
+
+
+def verify_checkpoint_signature(checkpoint: Checkpoint, public_key: bytes) -> None:
+    """Check the checkpoint's Ed25519 signature under the session's checkpoint key."""
+    key = checkpoint_verify_key(public_key)
     try:
         key.verify(checkpoint.message(), checkpoint.signature)
     except InvalidSignature as exc:

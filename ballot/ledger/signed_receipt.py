@@ -21,13 +21,16 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ballot.domain.values import b64decode, b64encode
-from ballot.ledger.checkpoint import HASH_BYTES, SIGNATURE_BYTES, CheckpointError
+from ballot.ledger.checkpoint import (
+    HASH_BYTES,
+    SIGNATURE_BYTES,
+    CheckpointError,
+    checkpoint_verify_key,
+)
 from crypto.signing import (
-    InvalidKey,
     InvalidMessage,
     InvalidSignature,
     SigningKey,
-    VerifyKey,
     receipt_message,
 )
 
@@ -101,10 +104,7 @@ class SignedReceipt:
     def verify(self, public_key: bytes) -> None:
         """Check the signature under ``public_key`` (the session's checkpoint key). Raises
         :class:`CheckpointError` ``receipt_signature_invalid`` / ``checkpoint_key_invalid``."""
-        try:
-            key = VerifyKey.decode(public_key)
-        except InvalidKey as exc:
-            raise CheckpointError("checkpoint_key_invalid", f"checkpoint key: {exc}") from None
+        key = checkpoint_verify_key(public_key)
         try:
             key.verify(self.message(), self.signature)
         except InvalidSignature:
