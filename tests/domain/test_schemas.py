@@ -71,5 +71,5 @@ def test_a_payload_the_schema_refuses_the_auditor_refuses(
     sample = next(e for e in EVENTS if e.event_type == event_type)
     payload = sample.to_payload() | change
     assert not _validator(f"{event_type}.json").is_valid(payload)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=event_type):
         event_from_json(event_type, json.dumps(payload, separators=(",", ":"), sort_keys=True), 1)
