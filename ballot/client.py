@@ -202,6 +202,15 @@ class Client:
     async def checkpoints(self) -> Any:
         return await self.request("GET", self._s("/checkpoints"))
 
+    async def challenge(
+        self, number: int, ballot: dict[str, Any], signature: str, reveal: dict[str, Any]
+    ) -> Any:
+        return await self.request(
+            "POST",
+            self._s(f"/rounds/{number}/challenges"),
+            {"ballot": ballot, "signature": signature, "reveal": reveal},
+        )
+
     async def consistency(self, old: int, new: int) -> Any:
         return await self.request("GET", self._s(f"/checkpoints/consistency?old={old}&new={new}"))
 

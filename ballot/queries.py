@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ballot.domain import BallotCast, CheckpointSigned, Event, RoundClosed, event_from_json
+from ballot.domain import (
+    BallotCast,
+    BallotChallenged,
+    CheckpointSigned,
+    Event,
+    RoundClosed,
+    event_from_json,
+)
 from ballot.domain.state import RoundState
 from ballot.service import CHECKPOINT_STREAM, ballot_stream, round_stream
 from events import EventStore, RecordedEvent
@@ -70,3 +77,16 @@ def counted(round_state: RoundState, delegation_id: str) -> bool | None:
     if round_state.status == "open":
         return None
     return delegation_id in round_state.voters and round_state.status != "voided"
+
+
+async def challenge_by_code(
+    store: EventStore, session_id: str, tracking_code: str
+) -> RecordedEvent | None:
+    """The ``BallotChallenged`` record of a spoiled ballot's tracking code, if any (a scan of
+    the log: looked up rarely, by whoever checks a challenge on another device)."""
+    async for record in store.read_log(session_id, 0):
+        if record.event_type == BallotChallenged.event_type:
+            event = _event(record)
+            if isinstance(event, BallotChallenged) and event.tracking_code == tracking_code:
+                return record
+    return None

@@ -20,6 +20,7 @@ Stream layout of a session's log:
 ``delegation-<id>``        a delegation's (or teller's) enrolled key
 ``round-<n>``              opening, closing, decryption shares, tally and its decisions
 ``ballot-<n>-<id>``        the one ballot a delegation casts in round ``n``
+``challenges-<n>-<id>``    the ballots a delegation opened (spoiled) in round ``n``
 ``checkpoints``            signed checkpoints
 =========================  ================================================================
 """
@@ -36,6 +37,7 @@ from typing import Any
 from ballot.domain import (
     AcceptCredentials,
     CastBallot,
+    ChallengeBallot,
     CloseRound,
     Command,
     ConveneSession,
@@ -148,6 +150,21 @@ def route(
             ballot_stream(command.round_number, command.delegation_id),
             Expect.NO_STREAM,
             {**session, home: _version(versions, home), enrolled: _version(versions, enrolled)},
+        )
+    if isinstance(command, ChallengeBallot):
+        # Spoiled ballots of a delegation share one stream; the delegation must not have cast
+        # (its ballot stream still absent) and the round not have moved.
+        home = round_stream(command.round_number)
+        enrolled = delegation_stream(command.delegation_id)
+        return Route(
+            f"challenges-{command.round_number}-{command.delegation_id}",
+            Expect.ANY,
+            {
+                **session,
+                home: _version(versions, home),
+                enrolled: _version(versions, enrolled),
+                ballot_stream(command.round_number, command.delegation_id): Expect.NO_STREAM,
+            },
         )
     if isinstance(command, CloseRound):
         stream = round_stream(command.round_number)

@@ -214,6 +214,15 @@ def encrypt_ballot(
     ``r_0 … r_{n-1}``; then for each option i in order ``t0_i, t1_i, cfake_i``; then the
     sum proof's witness ``w``.
     """
+    return encrypt_ballot_with_nonces(ctx, choice, rng)[0]
+
+
+def encrypt_ballot_with_nonces(
+    ctx: BallotContext, choice: int, rng: RandomScalars = Scalar.random
+) -> tuple[EncryptedBallot, tuple[Scalar, ...]]:
+    """:func:`encrypt_ballot`, and the nonces ``r_i`` it encrypted each option with: kept only
+    until the delegation decides to cast (then forgotten) or to challenge the ballot (then
+    revealed, :mod:`crypto.challenge`)."""
     n = len(ctx.options)
     if not isinstance(choice, int) or isinstance(choice, bool) or not 0 <= choice < n:
         raise InvalidBallot("ballot_choice_invalid", f"choice must be an index in [0, {n})")
@@ -231,7 +240,7 @@ def encrypt_ballot(
         nonce_sum = nonce_sum + r
     total = sum_ciphertexts(ciphertexts)
     sum_proof = prove_sum_one(key, total, nonce_sum, sum_context(ctx, ciphertexts), rng)
-    return EncryptedBallot(ciphertexts, proofs, sum_proof)
+    return EncryptedBallot(ciphertexts, proofs, sum_proof), tuple(nonces)
 
 
 def verify_ballot(ctx: BallotContext, ballot: EncryptedBallot) -> None:

@@ -207,6 +207,40 @@ class Receipt(Reply):
     )
 
 
+class ChallengeRequest(Body):
+    """An encrypted ballot opened instead of cast (the Benaloh challenge)."""
+
+    ballot: LogJson = Field(description="the encrypted ballot, JSON form, as a cast carries it")
+    signature: str = Field(
+        description="Ed25519 signature (base64url) over the signing message",
+        pattern=SIGNATURE_PATTERN,
+    )
+    reveal: LogJson = Field(description='{"choice": index, "nonces": [scalar, …]}')
+
+
+class Challenged(Reply):
+    """What the opened ballot held: check ``option`` is the choice you made."""
+
+    session_id: str
+    round_number: int
+    delegation_id: str
+    tracking_code: str
+    option: str
+    position: int
+
+
+class ChallengeRecord(Reply):
+    """A spoiled ballot as recorded: ``record`` (the ``BallotChallenged`` event as exported)
+    re-hashes to its chain hash; the page re-checks the ballot opens to ``option``."""
+
+    tracking_code: str
+    round_number: int
+    delegation_id: str
+    option: str
+    position: int
+    record: str
+
+
 class ShareRequest(Body):
     share: LogJson
 

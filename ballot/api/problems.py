@@ -63,6 +63,7 @@ _UNPROCESSABLE = {
     "invalid_ceremony_message",
     "invalid_checkpoint",
     "invalid_cosignature",
+    "invalid_challenge",
     "enrollment_code_invalid",
     "wrong_round_number",
     "lots_seed_mismatch",

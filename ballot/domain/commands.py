@@ -221,6 +221,18 @@ class RecordCheckpoint(Command):
     signature: Bytes64
 
 
+class ChallengeBallot(Command):
+    """A delegation opens an encrypted ballot instead of casting it (the Benaloh challenge):
+    the ballot and its signature as a cast would carry them, and ``reveal`` (``crypto.challenge``
+    JSON: the choice and every option's nonce)."""
+
+    delegation_id: Identifier
+    round_number: RoundNumber
+    ballot: JsonObject
+    signature: Bytes64
+    reveal: JsonObject
+
+
 class AdmitWitness(Command):
     """Admit a witness of the record: a process that is not the server, holding ``public_key``."""
 
@@ -251,6 +263,7 @@ __all__ = [
     "AnswerKeyComplaint",
     "AppointTellers",
     "CastBallot",
+    "ChallengeBallot",
     "ChangeVotingRights",
     "CloseRound",
     "Command",

@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from ballot.domain.errors import Refusal
 from crypto import ballot as cb
-from crypto import dkg, merkle
+from crypto import challenge, dkg, merkle
 from crypto import tally as ct
 from crypto.aggregate import RunningAggregate
 from crypto.elgamal import Ciphertext
@@ -199,6 +199,20 @@ def merkle_append(size: int, peaks: tuple[bytes, ...], item_hash: bytes) -> tupl
 def merkle_root(size: int, peaks: tuple[bytes, ...]) -> bytes:
     """The RFC 9162 root of the tree summarised by ``peaks`` (``SHA-256("")`` if empty)."""
     return merkle.MerkleAccumulator.restore(size, peaks).root()
+
+
+def check_challenge(
+    ctx: cb.BallotContext, ballot: cb.EncryptedBallot, reveal: Mapping[str, Any]
+) -> int:
+    """That the opened ``ballot`` encrypts exactly the revealed choice (its index returned),
+    or the refusal ``invalid_challenge`` (``detail.reason``: ``challenge_malformed``,
+    ``challenge_mismatch``, ``ballot_proof_invalid``)."""
+    try:
+        opened = challenge.BallotReveal.from_json(dict(reveal))
+        challenge.check_reveal(ctx, ballot, opened)
+    except cb.InvalidBallot as exc:
+        raise Refusal("invalid_challenge", str(exc), reason=exc.code) from None
+    return opened.choice
 
 
 def check_checkpoint(

@@ -77,6 +77,7 @@ _CODES: dict[str, str] = {
     # checkpoints
     "invalid_checkpoint": "The checkpoint is malformed or its signature does not verify",
     "unknown_witness": "No witness or teller has this id",
+    "invalid_challenge": "The opened ballot does not encrypt the revealed choice",
     "invalid_cosignature": "The cosignature does not verify under the witness's key",
     "already_cosigned": "This witness has already cosigned this checkpoint",
 }

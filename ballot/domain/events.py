@@ -249,6 +249,21 @@ class BallotCast(Event):
     tracking_code: str
 
 
+class BallotChallenged(Event):
+    """A delegation opened an encrypted ballot instead of casting it: the spoiled ballot, its
+    signature, the revealed choice (``option``, and ``reveal``: the choice's index and every
+    nonce) and its tracking code. Public, and nobody's vote: a spoiled ballot never counts."""
+
+    event_type: ClassVar[str] = "BallotChallenged"
+    round_number: RoundNumber
+    delegation_id: Identifier
+    ballot: JsonObject
+    signature: Bytes64
+    reveal: JsonObject
+    option: str
+    tracking_code: str
+
+
 class CiphertextPair(DomainModel):
     """One exponential-ElGamal ciphertext: the JSON form of ``crypto.encoding``."""
 
@@ -427,6 +442,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CheckpointSigned,
         WitnessAdmitted,
         CheckpointCosigned,
+        BallotChallenged,
         SessionAdjourned,
     )
 }
@@ -467,6 +483,7 @@ __all__ = [
     "EVENT_TYPES",
     "AppointedTeller",
     "BallotCast",
+    "BallotChallenged",
     "CandidateElected",
     "CandidateEliminated",
     "CandidateNominated",

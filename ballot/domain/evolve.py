@@ -18,6 +18,7 @@ from ballot.domain import crypto_port
 from ballot.domain.errors import Refusal
 from ballot.domain.events import (
     BallotCast,
+    BallotChallenged,
     CandidateElected,
     CandidateEliminated,
     CandidateNominated,
@@ -448,6 +449,14 @@ def _(event: CheckpointSigned, state: SessionState) -> SessionState:
         last_checkpoint=event.position,
         checkpoints={**state.checkpoints, event.position: signed},
     )
+
+
+@_apply.register
+def _(event: BallotChallenged, state: SessionState) -> SessionState:
+    # A spoiled ballot changes nothing that counts: the round's voters, set and aggregate
+    # stay as they were (the log keeps it for anyone to re-check).
+    del event
+    return state
 
 
 @_apply.register

@@ -28,6 +28,7 @@ from ballot.domain.commands import (
     AnswerKeyComplaint,
     AppointTellers,
     CastBallot,
+    ChallengeBallot,
     ChangeVotingRights,
     CloseRound,
     Command,
@@ -54,6 +55,7 @@ from ballot.domain.decide import decide
 from ballot.domain.errors import Refusal
 from ballot.domain.events import (
     BallotCast,
+    BallotChallenged,
     CandidateElected,
     CandidateNominated,
     CandidateWithdrawn,
@@ -221,6 +223,14 @@ def command_for(state: SessionState, event: Event) -> Command | None:
                 head_hash=event.head_hash,
                 log_root=event.log_root,
                 signature=event.signature,
+            )
+        case BallotChallenged():
+            return ChallengeBallot(
+                delegation_id=event.delegation_id,
+                round_number=event.round_number,
+                ballot=event.ballot,
+                signature=event.signature,
+                reveal=event.reveal,
             )
         case WitnessAdmitted():
             return AdmitWitness(

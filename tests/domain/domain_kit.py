@@ -21,6 +21,7 @@ from ballot.domain import (
     AnswerKeyComplaint,
     AppointTellers,
     CastBallot,
+    ChallengeBallot,
     ChangeVotingRights,
     CloseRound,
     Command,
@@ -55,6 +56,7 @@ from ballot.domain import (
 from crypto import ballot as cb
 from crypto import dkg
 from crypto import tally as ct
+from crypto.challenge import BallotReveal
 from crypto.group import Scalar, seeded_scalars
 from crypto.signing import SigningKey
 
@@ -333,6 +335,27 @@ class Kit:
             round_number=number,
             ballot=as_json(cb.ballot_to_json(encrypted)),
             signature=signature,
+        )
+
+    def challenge(self, mid: str, option: str, *, claim: str | None = None) -> ChallengeBallot:
+        """``mid`` opens a ballot encrypted for ``option`` instead of casting it, revealing
+        ``claim`` as its choice (default: the truth — a lying page claims otherwise)."""
+        current = self.state.current_round
+        assert current is not None
+        election_key = self.state.ceremony.election_key
+        assert election_key is not None
+        ctx = cb.BallotContext(self.session_id, current.number, election_key, mid, current.options)
+        encrypted, nonces = cb.encrypt_ballot_with_nonces(
+            ctx, current.options.index(option), self.rng()
+        )
+        signature = signing_key(mid).sign(cb.signing_message(ctx, encrypted))
+        shown = current.options.index(option if claim is None else claim)
+        return ChallengeBallot(
+            delegation_id=mid,
+            round_number=current.number,
+            ballot=as_json(cb.ballot_to_json(encrypted)),
+            signature=signature,
+            reveal=as_json(BallotReveal(shown, nonces).to_json()),
         )
 
     def vote(self, choices: dict[str, str]) -> None:

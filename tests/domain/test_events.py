@@ -41,6 +41,7 @@ def _all_kinds_of_events() -> list[Event]:
     other.convene()
     other.key_ceremony(complaint=True)
     kit.open_round()
+    kit.run(kit.challenge(ids[0], "A"))
     kit.vote(spread(ids, {"A": 2}))
     kit.run(VoidRound(round_number=1, note="void"))
     kit.full_round(spread(ids, {"A": 3, "B": 1, "C": 1, BLANK: 1}))  # lots between B and C

@@ -484,3 +484,22 @@ describe('Ed25519 signatures', () => {
     expectCode(() => C.verifySignature(pub, msg, sig), 'signature_invalid');
   });
 });
+
+describe('cast or challenge', () => {
+  test('an opened ballot reveals the choice and the nonces it was encrypted with', () => {
+    const ctx = new C.BallotContext({ sessionId: 's', roundNumber: 1, electionKey: KEY, delegationId: 'FR', options: ['A', 'B', 'blank'] });
+    const { ballot, nonces } = C.encryptBallotWithNonces(ctx, 1);
+    const reveal = C.revealToJSON(1, nonces);
+    assert.equal(reveal.choice, 1);
+    assert.equal(reveal.nonces.length, 3);
+    // Re-encrypting each option's bit with its revealed nonce gives exactly the ciphertexts.
+    reveal.nonces.forEach((text, i) => {
+      const again = C.encrypt(ctx.electionKey, i === 1 ? 1 : 0, C.scalarFromJSON(text));
+      assert.ok(again.alpha.equals(ballot.ciphertexts[i].alpha) && again.beta.equals(ballot.ciphertexts[i].beta));
+    });
+    assert.equal(C.checkReveal(ctx, ballot, reveal), 1);
+    // A page that encrypted B cannot open it as A.
+    assert.throws(() => C.checkReveal(ctx, ballot, { ...reveal, choice: 0 }), (e) => e.code === 'challenge_mismatch');
+    assert.throws(() => C.checkReveal(ctx, ballot, { ...reveal, nonces: reveal.nonces.slice(1) }), (e) => e.code === 'challenge_malformed');
+  });
+});

@@ -342,3 +342,48 @@ async def test_a_signed_receipt_survives_a_reload_and_verifies_on_the_board(
     await board.get_by_role("button", name="Check").click()
     await board.wait_for_selector("#receipt-signed[data-code='receipt_signature_invalid']")
     assert not watched.unexpected_errors() and not await watched.csp_violations()
+
+
+async def test_a_delegation_checks_an_encrypted_ballot_then_casts_another(
+    web_server: WebServer, open_page: Any
+) -> None:
+    driver = web_server.driver()
+    code = await session_awaiting_browser(driver, "deleg-challenge", member="KEN")
+    watched = await open_page()
+    page = watched.page
+    await page.goto(f"{web_server.url}/delegation?session=deleg-challenge&lang=en")
+    await page.get_by_label("Enrollment code").fill(code)
+    await page.get_by_role("button", name="Enroll").click()
+    await page.wait_for_selector("#ballot-form")
+
+    # Review A, then check that encrypted ballot instead of casting it: the page opens it and
+    # it held A; it is spoiled, and the ballot form is back.
+    await page.get_by_label("António Vitorino").check()
+    await page.get_by_role("button", name="Review my choice").click()
+    prepared = (await page.inner_text("#prepared-code .tracking-code")).strip()
+    assert TRACKING_CODE.match(prepared)
+    assert "Why check?" in (await page.inner_text("#challenge-explain"))
+    await page.click("#check-ballot")
+    await page.wait_for_selector("#challenge[data-match='yes']")
+    assert await page.inner_text("#challenge-option") == "António Vitorino"
+    link = await page.get_attribute("#challenge a", "href")
+    assert link == f"/?session=deleg-challenge#challenge={prepared}"
+
+    # Then cast a freshly encrypted ballot for someone else: only that one counts.
+    await page.get_by_label("Ugochi Daniels").check()
+    await page.get_by_role("button", name="Review my choice").click()
+    assert (await page.inner_text("#prepared-code .tracking-code")).strip() != prepared
+    await page.get_by_role("button", name="Cast my ballot").click()
+    await page.wait_for_selector("#tracking-code")
+    turnout = await driver.call("GET", "/api/v1/sessions/{sid}/rounds/1/turnout")
+    assert turnout["turnout"]["deposited_by"].count("KEN") == 1
+    spoiled = await driver.call("GET", f"/api/v1/sessions/{{sid}}/challenges/{prepared}")
+    assert (spoiled["delegation_id"], spoiled["round_number"]) == ("KEN", 1)
+
+    # Anyone re-checks the spoiled ballot in their browser (here a phone-sized screen).
+    phone = await open_page(width=390)
+    await phone.page.goto(f"{web_server.url}/?session=deleg-challenge&lang=en#challenge={prepared}")
+    await phone.page.wait_for_selector("#challenge-verified[data-verified='yes']")
+    assert "António Vitorino" in await phone.page.inner_text("#challenge-verified")
+    for w in (watched, phone):
+        assert not w.unexpected_errors() and not await w.csp_violations()

@@ -17,7 +17,9 @@ from ballot.api.routes.common import (
 from ballot.api.routing import Call, Empty, Role, RouteTable
 from ballot.domain import (
     BallotCast,
+    BallotChallenged,
     CastBallot,
+    ChallengeBallot,
     EnrollDelegation,
     enrollment_holder,
 )
@@ -183,3 +185,49 @@ async def my_receipt(call: Call[Empty]) -> m.Receipt:
     service = await ctx.session(call.path("sid"))
     delegation_id = require_member_of(call.principal, service.session_id, Role.DELEGATION)
     return await _receipt(ctx, service, round_number(call), delegation_id)
+
+
+@routes.endpoint(
+    "POST",
+    "/api/v1/sessions/{sid}/rounds/{n}/challenges",
+    summary="Open an encrypted ballot instead of casting it (cast or challenge)",
+    roles=DELEGATION,
+    request=m.ChallengeRequest,
+    response=m.Challenged,
+    status=201,
+    problems=[
+        "round_not_open",
+        "not_eligible",
+        "already_voted",
+        "malformed_ballot",
+        "invalid_signature",
+        "invalid_challenge",
+    ],
+)
+async def challenge_ballot(call: Call[m.ChallengeRequest]) -> m.Challenged:
+    ctx = context(call.request)
+    service = await ctx.session(call.path("sid"))
+    delegation_id = require_member_of(call.principal, service.session_id, Role.DELEGATION)
+    number = round_number(call)
+    outcome = await ctx.run(
+        service,
+        command(
+            ChallengeBallot,
+            delegation_id=delegation_id,
+            round_number=number,
+            ballot=call.body.ballot,
+            signature=call.body.signature,
+            reveal=call.body.reveal,
+        ),
+        call.principal,
+    )
+    opened = next(e for e in outcome.events if isinstance(e, BallotChallenged))
+    assert outcome.result is not None
+    return m.Challenged(
+        session_id=service.session_id,
+        round_number=number,
+        delegation_id=delegation_id,
+        tracking_code=opened.tracking_code,
+        option=opened.option,
+        position=outcome.result.first_position,
+    )

@@ -21,6 +21,7 @@ from ballot.api.routes.common import (
     signed_checkpoints,
 )
 from ballot.api.routing import Call, Empty, RouteTable
+from ballot.audit.receipts import normalize_code
 from ballot.domain import (
     CosignCheckpoint,
     final_outcome,
@@ -256,6 +257,31 @@ async def cosign_checkpoint(call: Call[m.CosignatureRequest]) -> m.Accepted:
         call.principal,
     )
     return m.Accepted(**accepted(outcome))
+
+
+@routes.endpoint(
+    "GET",
+    "/api/v1/sessions/{sid}/challenges/{code}",
+    summary="A spoiled (challenged) ballot by its tracking code, to re-check on any device",
+    roles=ANYONE,
+    response=m.ChallengeRecord,
+)
+async def get_challenge(call: Call[Empty]) -> m.ChallengeRecord:
+    ctx = context(call.request)
+    service = await ctx.session(call.path("sid"))
+    code = normalize_code(call.path("code"))
+    record = await queries.challenge_by_code(ctx.store, service.session_id, code)
+    if record is None:
+        raise Problem("not_found", "no challenged ballot with this tracking code")
+    payload = record.payload()
+    return m.ChallengeRecord(
+        tracking_code=code,
+        round_number=payload["round_number"],
+        delegation_id=payload["delegation_id"],
+        option=payload["option"],
+        position=record.position,
+        record=record_to_line(record).decode().removesuffix("\n"),
+    )
 
 
 @routes.endpoint(

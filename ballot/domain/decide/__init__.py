@@ -8,6 +8,7 @@ anything itself. The rules live by concern, one module each:
   voting rights, the tellers' appointment;
 * :mod:`.ceremony` — the tellers' key ceremony and the election key;
 * :mod:`.casting` — opening a round, and a delegation's ballot;
+* :mod:`.challenges` — a delegation opening an encrypted ballot instead of casting it;
 * :mod:`.closing` — closing, voiding, tallying and the decisions that follow, withdrawals,
   acclamation, checkpoints, adjournment;
 * :mod:`.witnesses` — admitting a witness of the record, and cosignatures of checkpoints.
@@ -22,7 +23,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from ballot.domain.commands import CastBallot, Command
-from ballot.domain.decide import casting, ceremony, closing, roll, witnesses
+from ballot.domain.decide import casting, ceremony, challenges, closing, roll, witnesses
 from ballot.domain.decide.ceremony import ceremony_context, ceremony_key
 from ballot.domain.decide.closing import tally_outcome
 from ballot.domain.events import Event
@@ -35,6 +36,7 @@ _RULES: Mapping[type, Handler] = MappingProxyType(
         **roll.HANDLERS.by_command,
         **ceremony.HANDLERS.by_command,
         **casting.HANDLERS.by_command,
+        **challenges.HANDLERS.by_command,
         **closing.HANDLERS.by_command,
         **witnesses.HANDLERS.by_command,
     }

@@ -6,7 +6,8 @@ import { api, path } from './api.js';
 import { roundChart } from './chart.js';
 import { b64d } from './crypto/encoding.js';
 import { CryptoError } from './crypto/group.js';
-import { checkReceiptAgainstRecord, verifyBallotSet, verifyReceipt, verifySignedReceipt } from './crypto/receipt.js';
+import { BallotContext, ballotFromJSON, checkReveal } from './crypto/ballot.js';
+import { checkReceiptAgainstRecord, verifyBallotSet, verifyEventRecord, verifyReceipt, verifySignedReceipt } from './crypto/receipt.js';
 import { byId, debounce, focus, h, param, replace } from './dom.js';
 import { formatDate, formatNumber, problemText, t } from './i18n.js';
 import { SessionPage, latest, reload } from './page.js';
@@ -348,13 +349,44 @@ async function checkReceipt(event) {
   }
 }
 
+// A spoiled (challenged) ballot, checked here rather than taken on the server's word: its record
+// re-hashes to its event, and its ciphertexts are exactly the encryption of the revealed choice
+// with the revealed nonces under the round's election key (crypto/ballot.js checkReveal).
+async function checkChallenge(code) {
+  const out = byId('receipt-result');
+  try {
+    const found = await api(path`/api/v1/sessions/${state.sessionId}/challenges/${code}`);
+    let verdict;
+    try {
+      const { record } = verifyEventRecord(found.record);
+      const p = record.payload;
+      if (record.event_type !== 'BallotChallenged' || p.tracking_code !== found.tracking_code) throw new CryptoError('challenge_mismatch', 'the record is not this challenged ballot');
+      const round = await api(path`/api/v1/sessions/${state.sessionId}/rounds/${p.round_number}`);
+      const ctx = new BallotContext({ sessionId: state.sessionId, roundNumber: p.round_number, electionKey: b64d(round.election_key, 32, 'election key'), delegationId: p.delegation_id, options: round.options });
+      const choice = checkReveal(ctx, ballotFromJSON(p.ballot), p.reveal);
+      if (round.options[choice] !== p.option) throw new CryptoError('challenge_mismatch', 'the recorded option is not the revealed one');
+      verdict = h('p', { id: 'challenge-verified', dataset: { verified: 'yes' } }, h('strong', { text: t('challenge.verified', { option: optionLabel(p.option, candidateMap(state.view.session)) }) }));
+    } catch (error) {
+      verdict = errorBox(error, { prefix: t('challenge.not_verified') });
+      verdict.id = 'challenge-verified';
+      verdict.dataset.verified = 'no';
+    }
+    replace(out, h('div', { class: 'panel', id: 'challenge-found' }, h('p', {}, h('strong', { text: t('challenge.found', { code: found.tracking_code, n: found.round_number }) })), verdict));
+  } catch (error) {
+    replace(out, errorBox(error));
+  }
+}
+
 async function main() {
   await page.init({ onLanguage: render });
   byId('receipt-form').addEventListener('submit', checkReceipt);
   NARROW.addEventListener('change', () => render());
   await page.open(latest);
   const hash = new URLSearchParams(location.hash.slice(1));
-  if (hash.get('receipt')) {
+  if (hash.get('challenge')) {
+    await checkChallenge(hash.get('challenge'));
+    focus(byId('receipt-heading'));
+  } else if (hash.get('receipt')) {
     byId('receipt-code').value = hash.get('receipt');
     byId('receipt-form').requestSubmit();
     focus(byId('receipt-heading'));

@@ -11,7 +11,8 @@ import {
   b64d,
   b64e,
   ballotToJSON,
-  encryptBallot,
+  encryptBallotWithNonces,
+  revealToJSON,
   signingMessage,
   trackingCode,
   verifyBallotSignature,
@@ -161,11 +162,21 @@ function ballotForm(round, names) {
     ),
     h('div', { class: 'actions' }, h('button', { type: 'submit', text: t('ballot.review') })),
   );
-  form.addEventListener('submit', (event) => {
+  form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const picked = form.querySelector('input[name="choice"]:checked');
     if (!picked) return;
     state.choice = Number(picked.value);
+    try {
+      // Encrypted and signed now, before the delegation says whether it casts or checks this
+      // ballot: a page cannot know which, so it cannot encrypt honestly only when checked.
+      state.prepared = await prepareBallot(round, state.choice);
+    } catch (error) {
+      state.error = error;
+      renderRound();
+      return;
+    }
+    state.challenged = null;
     state.step = 'review';
     renderRound();
     focus(document.getElementById('review-heading'));
@@ -173,10 +184,71 @@ function ballotForm(round, names) {
   return form;
 }
 
+// The ballot of the review step: encrypted for `choice`, signed, its tracking code computed —
+// and its nonces, kept only until it is cast (then dropped) or checked (then revealed).
+async function prepareBallot(round, choice) {
+  const cred = state.cred;
+  const ctx = new BallotContext({
+    sessionId: state.sessionId,
+    roundNumber: round.round_number,
+    electionKey: b64d(round.election_key, 32, 'election key'),
+    delegationId: cred.subject,
+    options: round.options,
+  });
+  const { ballot, nonces } = encryptBallotWithNonces(ctx, choice);
+  const signature = await sign(cred.key, signingMessage(ctx, ballot));
+  // A signature the server would refuse is caught here, before anything is sent.
+  verifyBallotSignature(ctx, ballot, b64d(cred.publicKey, 32, 'public key'), signature);
+  return { roundNumber: round.round_number, choice, ballot, nonces, signature, local: trackingCode(ctx, ballot, signature) };
+}
+
+// "Check this encrypted ballot": the page reveals the prepared ballot's choice and nonces; the
+// server records it as spoiled (never counted) after checking it opens to that choice, and the
+// delegation compares what it held with what it chose — here, or on another device.
+async function challengeBallot(round) {
+  const prepared = state.prepared;
+  state.prepared = null;
+  state.error = null;
+  try {
+    const opened = await api(path`/api/v1/sessions/${state.sessionId}/rounds/${round.round_number}/challenges`, {
+      method: 'POST',
+      token: state.cred.token,
+      body: { ballot: ballotToJSON(prepared.ballot), signature: b64e(prepared.signature), reveal: revealToJSON(prepared.choice, prepared.nonces) },
+    });
+    state.challenged = { ...opened, chosen: round.options[prepared.choice] };
+  } catch (error) {
+    state.error = error;
+  }
+  state.step = 'choose';
+  state.choice = null;
+  renderRound();
+  focus(document.getElementById('challenge-heading') || document.querySelector('#round .error') || document.getElementById('ballot-form'));
+}
+
+function challengePanel(names) {
+  const c = state.challenged;
+  const same = c.option === c.chosen;
+  const verify = `/?session=${encodeURIComponent(state.sessionId)}#challenge=${encodeURIComponent(c.tracking_code)}`;
+  return h(
+    'section',
+    { class: 'panel', id: 'challenge', 'aria-labelledby': 'challenge-heading', dataset: { match: same ? 'yes' : 'no' } },
+    h('h3', { id: 'challenge-heading', text: t('challenge.heading') }),
+    h('p', {}, t('challenge.held'), ' ', h('strong', { id: 'challenge-option', text: names(c.option) })),
+    same
+      ? h('p', { class: 'success', role: 'status', text: t('challenge.match') })
+      : h('p', { class: 'error', role: 'alert', id: 'challenge-mismatch', text: t('challenge.mismatch', { chosen: names(c.chosen) }) }),
+    h('p', { class: 'hint', text: t('challenge.spoiled', { code: c.tracking_code }) }),
+    h('p', { class: 'hint' }, t('challenge.elsewhere'), ' ', h('a', { href: verify, text: t('challenge.board') }), ' ', h('code', { text: 'ballot audit --server … --session …' })),
+  );
+}
+
 function reviewPanel(round, names) {
   const cast = h('button', { type: 'button', id: 'cast', text: t('ballot.cast') });
+  const check = h('button', { type: 'button', class: 'secondary', id: 'check-ballot', text: t('challenge.check') });
   const back = h('button', { type: 'button', class: 'secondary', id: 'change', text: t('ballot.change') });
+  check.addEventListener('click', () => challengeBallot(round));
   back.addEventListener('click', () => {
+    state.prepared = null;
     state.step = 'choose';
     renderRound();
     const checked = document.querySelector('#ballot-form input:checked');
@@ -188,8 +260,10 @@ function reviewPanel(round, names) {
     { class: 'panel', id: 'review' },
     h('h3', { id: 'review-heading', text: t('ballot.review_heading') }),
     h('p', {}, t('ballot.review_text'), ' ', h('strong', { id: 'review-choice', text: names(round.options[state.choice]) })),
+    state.prepared ? h('p', { class: 'hint', id: 'prepared-code' }, t('challenge.prepared'), ' ', h('span', { class: 'tracking-code', text: state.prepared.local })) : null,
     h('p', { class: 'hint', text: t('ballot.review_final') }),
-    h('div', { class: 'actions' }, cast, back),
+    h('p', { class: 'hint', id: 'challenge-explain', text: t('challenge.explain') }),
+    h('div', { class: 'actions' }, cast, check, back),
   );
 }
 
@@ -283,6 +357,7 @@ function renderRound() {
   } else if (state.step === 'review' || state.step === 'casting') {
     parts.push(reviewPanel(round, names));
   } else {
+    if (state.challenged) parts.push(challengePanel(names));
     parts.push(ballotForm(round, names));
   }
   replace(el, parts);
@@ -303,18 +378,10 @@ async function castBallot() {
   // Let the browser paint the "encrypting" status before the CPU-bound work.
   await new Promise((resolve) => setTimeout(resolve, 30));
   try {
-    const ctx = new BallotContext({
-      sessionId: state.sessionId,
-      roundNumber: round.round_number,
-      electionKey: b64d(round.election_key, 32, 'election key'),
-      delegationId: cred.subject,
-      options: round.options,
-    });
-    const ballot = encryptBallot(ctx, choice);
-    const signature = await sign(cred.key, signingMessage(ctx, ballot));
-    // A signature the server would refuse is caught here, before anything is sent.
-    verifyBallotSignature(ctx, ballot, b64d(cred.publicKey, 32, 'public key'), signature);
-    const local = trackingCode(ctx, ballot, signature);
+    const usable = state.prepared && state.prepared.roundNumber === round.round_number && state.prepared.choice === choice;
+    const prepared = usable ? state.prepared : await prepareBallot(round, choice);
+    state.prepared = null; // its nonces are dropped: a cast ballot is never opened
+    const { ballot, signature, local } = prepared;
     const receipt = await api(path`/api/v1/sessions/${state.sessionId}/rounds/${round.round_number}/ballots`, {
       method: 'POST',
       token: cred.token,
@@ -389,7 +456,7 @@ function onMessage(message) {
 }
 
 const page = new SessionPage(state, {
-  reset: () => ({ cred: null, view: null, round: null, receipt: null, error: null, step: 'idle', choice: null }),
+  reset: () => ({ cred: null, view: null, round: null, receipt: null, error: null, step: 'idle', choice: null, prepared: null, challenged: null }),
   hide: ['enroll', 'delegation'],
   async enter(sessionId) {
     try {

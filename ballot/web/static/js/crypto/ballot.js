@@ -7,7 +7,7 @@
 
 import { sha256 } from '@noble/hashes/sha2.js';
 import { Ciphertext, encrypt, sumCiphertexts } from './elgamal.js';
-import { expectList, expectObject } from './encoding.js';
+import { expectList, expectObject, scalarFromJSON, scalarToJSON } from './encoding.js';
 import {
   CryptoError,
   POINT_BYTES,
@@ -191,6 +191,15 @@ export function sumContext(ctx, ciphertexts) {
  * t0_i, t1_i, c_fake_i; the sum proof's witness w. Pass seededScalars(...) only in tests.
  */
 export function encryptBallot(ctx, choice, rng = randomScalar) {
+  return encryptBallotWithNonces(ctx, choice, rng).ballot;
+}
+
+/**
+ * encryptBallot, and the nonces it encrypted each option with ({ ballot, nonces }): kept only
+ * until the delegation casts (then forgotten) or checks the ballot (then revealed:
+ * revealToJSON; crypto/challenge.py on the Python side).
+ */
+export function encryptBallotWithNonces(ctx, choice, rng = randomScalar) {
   if (!(ctx instanceof BallotContext)) {
     throw new CryptoError('ballot_context_invalid', 'not a BallotContext');
   }
@@ -213,7 +222,12 @@ export function encryptBallot(ctx, choice, rng = randomScalar) {
   for (const r of nonces) nonceSum = addScalars(nonceSum, r);
   const total = sumCiphertexts(ciphertexts);
   const sumProof = proveSumOneUnchecked(key, total, nonceSum, sumContext(ctx, ciphertexts), rng);
-  return new EncryptedBallot(ciphertexts, proofs, sumProof);
+  return { ballot: new EncryptedBallot(ciphertexts, proofs, sumProof), nonces };
+}
+
+/** The reveal of an opened ballot: {"choice": index, "nonces": [scalar, …]}. */
+export function revealToJSON(choice, nonces) {
+  return { choice, nonces: nonces.map((r) => scalarToJSON(r)) };
 }
 
 /**
@@ -369,4 +383,26 @@ export function renderTrackingCode(digest) {
 /** The receipt shown to the delegation: renderTrackingCode(trackingHash(...)). */
 export function trackingCode(ctx, ballot, signature) {
   return renderTrackingCode(trackingHash(ctx, ballot, signature));
+}
+
+/**
+ * Check an opened (challenged) ballot: a valid ballot of `ctx` whose every ciphertext is exactly
+ * the encryption of [i === reveal.choice] with the revealed nonce (crypto/challenge.py).
+ * Returns the choice's index; throws CryptoError `challenge_malformed`, `challenge_mismatch`, or a
+ * ballot's own code.
+ */
+export function checkReveal(ctx, ballot, reveal) {
+  const n = ctx.options.length;
+  if (!reveal || !Number.isInteger(reveal.choice) || reveal.choice < 0 || reveal.choice >= n || !Array.isArray(reveal.nonces) || reveal.nonces.length !== n) {
+    throw new CryptoError('challenge_malformed', `a reveal names one of ${n} options and gives ${n} nonces`);
+  }
+  verifyBallot(ctx, ballot);
+  reveal.nonces.forEach((text, i) => {
+    const again = encrypt(ctx.electionKey, i === reveal.choice ? 1 : 0, scalarFromJSON(text, `nonce ${i}`));
+    const ct = ballot.ciphertexts[i];
+    if (!again.alpha.equals(ct.alpha) || !again.beta.equals(ct.beta)) {
+      throw new CryptoError('challenge_mismatch', `option ${i}'s ciphertext is not the encryption the reveal claims`);
+    }
+  });
+  return reveal.choice;
 }
