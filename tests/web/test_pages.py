@@ -23,7 +23,7 @@ from tests.web.conftest import SECRETARIAT_TOKEN, WebServer
 from tests.web.driver import demo_session, session_awaiting_browser
 
 I18N = Path(__file__).resolve().parents[2] / "ballot" / "web" / "static" / "i18n"
-PAGES = ["/", "/delegation", "/secretariat", "/teller"]
+PAGES = ["/", "/delegation", "/secretariat", "/teller", "/verify"]
 TRACKING_CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$")
 # A visible "area.name" string would be an untranslated key.
 KEY_LIKE = re.compile(
