@@ -126,6 +126,10 @@ function render() {
   byId('download-events').setAttribute('download', `${state.sessionId}-events.jsonl`);
   byId('download-checkpoints').href = path`/api/v1/sessions/${state.sessionId}/checkpoints`;
   byId('download-checkpoints').setAttribute('download', `${state.sessionId}-checkpoints.json`);
+  // The full audit runs on /verify; the key goes in the fragment only when this page was given it
+  // as the published one, so the server never sees it and never supplies it.
+  const key = publishedKey();
+  byId('verify-link').href = `${path`/verify?session=${state.sessionId}`}#run${key ? `&key=${encodeURIComponent(key)}` : ''}`;
   renderWitnesses();
 }
 
