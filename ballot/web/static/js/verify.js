@@ -134,7 +134,7 @@ function openChallenge(auditor, code) {
   if (trackingCode(ctx, ballot, b64d(p.signature, 64, 'signature')) !== code) throw new CryptoError('challenge_mismatch', 'the recorded ballot is not the one this tracking code was made from');
   const choice = checkReveal(ctx, ballot, p.reveal);
   if (round.options[choice] !== p.option) throw new CryptoError('challenge_mismatch', 'the recorded option is not the revealed one');
-  const names = new Map(entries.filter((e) => e.record.event_type === 'CandidateNominated').map((e) => [e.record.payload.candidate_id, e.record.payload.name]));
+  const names = new Map(entries.filter((e) => e.record.event_type === 'CandidateNominated').map((e) => [e.record.payload.candidate_id, e.record.payload]));
   return { option: optionLabel(round.options[choice], names), round: p.round_number, delegation: p.delegation_id };
 }
 
