@@ -11,4 +11,5 @@ TARGETS: dict[str, str] = {
     "cast": "ballot.bench.cast",
     "audit": "ballot.bench.audit",
     "tamper": "ballot.bench.tamper",
+    "browser-audit": "ballot.bench.browser_audit",
 }

@@ -103,7 +103,8 @@ async def _generate(ballots: int, members: int, workers: int, seed: str) -> list
     return await export_lines(store, plan.session_id)
 
 
-def _generate_to(path: str, ballots: int, members: int, workers: int, seed: str) -> None:
+def generate_to(path: str, ballots: int, members: int, workers: int, seed: str) -> None:
+    """Write the export of a generated session of ``ballots`` ballots to ``path``."""
     exported = asyncio.run(_generate(ballots, members, workers, seed))
     with open(path, "wb") as out:
         out.writelines(exported)
@@ -175,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         # Generating in a child process leaves this one as lean as a fresh `ballot audit`.
         child = multiprocessing.get_context("fork").Process(
-            target=_generate_to,
+            target=generate_to,
             args=(path, args.ballots, args.members, args.workers, args.seed),
         )
         child.start()

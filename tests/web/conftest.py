@@ -9,12 +9,9 @@ and its own session ids.
 
 from __future__ import annotations
 
-import os
-import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -25,21 +22,13 @@ from aiohttp.test_utils import TestServer
 from ballot.api.app import create_app
 from ballot.api.auth import SecretariatToken, digest
 from ballot.api.context import CONTEXT
+from ballot.bench.browser_audit import CHROMIUM_ARGS, chromium_executable
 from ballot.commands.migrate import migrate_all
 from events.postgres import PostgresEventStore
 from tests.conftest import TEST_SIGNING_KEY
 from tests.web.driver import Driver
 
 SECRETARIAT_TOKEN = "web-test-secretariat-token"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 # Recorded in every page before its own scripts run: CSP violations the page causes.
 CSP_LISTENER = """
 window.__cspViolations = [];
@@ -47,18 +36,6 @@ document.addEventListener('securitypolicyviolation', (e) => {
   window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
 });
 """
-
-
-def chromium_executable() -> str | None:
-    """Debian's Chromium, if installed (``BALLOT_CHROMIUM`` overrides)."""
-    configured = os.environ.get("BALLOT_CHROMIUM")
-    if configured:
-        return configured if Path(configured).exists() else None
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +50,7 @@ async def browser() -> AsyncIterator[Any]:
         pytest.skip("no Chromium: apt-get install chromium (or set BALLOT_CHROMIUM)")
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
-            executable_path=executable, args=CHROMIUM_ARGS, headless=True
+            executable_path=executable, args=list(CHROMIUM_ARGS), headless=True
         )
         try:
             yield launched

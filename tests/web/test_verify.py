@@ -6,12 +6,15 @@ encrypts another choice than the one shown, caught by that check on a second dev
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ballot.audit import AuditOptions, AuditReport, audit_lines
+from ballot.bench.browser_audit import chromium_executable
 from ballot.simulation.owner import TAMPERS, signed_receipts
 from ballot.web import WORKER_PREFIX, worker_module
 from tests.audit.kit import council, dump
@@ -195,3 +198,30 @@ async def test_a_checked_ballot_opens_on_a_phone_from_the_log(
     await phone.page.fill("#challenge-code", "0000-0000-0000-0000")
     await phone.page.click("#challenge-form button[type='submit']")
     await phone.page.wait_for_selector("#challenge-verified[data-verified='no']", timeout=60_000)
+
+
+def test_bench_browser_audit_prints_its_figures() -> None:
+    if chromium_executable() is None:
+        pytest.skip("no Chromium: apt-get install chromium (or set BALLOT_CHROMIUM)")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ballot.cli",
+            "bench",
+            "browser-audit",
+            "--sizes",
+            "12,30",
+            "--json",
+            "--generation-workers",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(report["seconds"]) == {"12", "30"} and report["verified"] is True
+    assert report["ballots"] == {"12": 12, "30": 30} and report["ballots_per_s"] > 0
