@@ -98,6 +98,11 @@ _CHECKS: dict[str, str] = {
     "receipt.omitted": "the log reaches the position a signed receipt names",
     "receipt.rewritten": "the log holds, at a signed receipt's position, the ballot and chain "
     "hash the server signed",
+    # checked (challenged) ballots a delegation asks about
+    "challenge.unknown": "a checked ballot's tracking code is in the log",
+    "challenge.session": "a checked ballot is recorded in the session, round and delegation its "
+    "file names",
+    "challenge.mismatch": "a checked ballot held the option the delegation chose",
     # anything else the rules refuse, and the unforeseen
     "rules.refused": "every recorded act is one the rules allow",
     "rules.error": "every event can be checked at all",

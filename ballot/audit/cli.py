@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import TextIO
 
 from ballot.audit import AuditOptions, Auditor, UnusableInput, audit_file, audit_server
+from ballot.audit.challenges import ChallengeClaim
+from ballot.audit.receipts import normalize_code
 from ballot.audit.report import AuditReport
 from ballot.domain.values import b64decode
 from ballot.ledger import Checkpoint, CheckpointError, SignedReceipt
@@ -35,6 +37,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="CODE|FILE",
         help="check a receipt: its tracking code, or a signed receipt file (repeatable)",
+    )
+    parser.add_argument(
+        "--challenge",
+        action="append",
+        default=[],
+        metavar="CODE|FILE",
+        help="a checked (challenged) ballot: its tracking code, or the challenge file the "
+        "delegation page offered (it must hold the option chosen) (repeatable)",
     )
     parser.add_argument(
         "--receipts",
@@ -145,11 +155,27 @@ def _receipts(args: argparse.Namespace) -> tuple[list[str], list[SignedReceipt]]
     return codes, signed
 
 
+def _challenges(args: argparse.Namespace) -> tuple[ChallengeClaim, ...]:
+    """Tracking codes and challenge files (as for receipts: a file, or a name ending in .json)."""
+    claims: list[ChallengeClaim] = []
+    for text in args.challenge:
+        path = Path(text)
+        if not (text.endswith(".json") or path.is_file()):
+            claims.append(ChallengeClaim(normalize_code(text)))
+            continue
+        try:
+            claims.append(ChallengeClaim.from_json(json.loads(path.read_text("utf-8"))))
+        except (OSError, ValueError) as exc:
+            raise UnusableInput(f"challenge file {text!r}: {exc}") from None
+    return tuple(claims)
+
+
 def _options(args: argparse.Namespace) -> AuditOptions:
     codes, signed = _receipts(args)
     return AuditOptions(
         receipts=tuple(codes),
         signed_receipts=tuple(signed),
+        challenges=_challenges(args),
         checkpoints=tuple(_checkpoint(text) for text in args.checkpoint),
         checkpoint_key=None if args.checkpoint_key is None else _key(args.checkpoint_key),
         allow_incomplete=args.allow_incomplete,

@@ -20,11 +20,13 @@ from types import TracebackType
 from typing import Final
 
 from ballot.audit.casts import CastChecker
+from ballot.audit.challenges import ChallengeChecks, ChallengeClaim
 from ballot.audit.receipts import HeldReceipts, ReceiptChecks
 from ballot.audit.report import AuditReport, CheckpointResult, Failure
 from ballot.audit.rules import RuleChecks
 from ballot.domain import (
     BallotCast,
+    BallotChallenged,
     CheckpointSigned,
     RoundClosed,
     SessionConvened,
@@ -66,6 +68,8 @@ class AuditOptions:
       included in the next signed checkpoint);
     * ``signed_receipts`` — receipts the server signed (files a delegation kept): the log must
       hold, at each one's position, exactly the ballot and chain hash it signed;
+    * ``challenges`` — checked (spoiled) ballots a delegation asks about: each must be in the
+      log and hold the option the delegation chose (:mod:`ballot.audit.challenges`);
     * ``checkpoints`` — signed checkpoints obtained earlier (from a receipt, a board, an earlier
       export): the log must extend each of them;
     * ``checkpoint_key`` — the session's checkpoint key as published out of band; without it
@@ -78,6 +82,7 @@ class AuditOptions:
 
     receipts: tuple[str, ...] = ()
     signed_receipts: tuple[SignedReceipt, ...] = ()
+    challenges: tuple[ChallengeClaim, ...] = ()
     checkpoints: tuple[Checkpoint, ...] = ()
     checkpoint_key: bytes | None = None
     allow_incomplete: bool = False
@@ -103,6 +108,7 @@ class Auditor:
         codes = (*self.options.receipts, *(r.tracking_code for r in self.options.signed_receipts))
         self._receipts = ReceiptChecks(codes, self._fail, self._pending)
         self._held = HeldReceipts(self.options.signed_receipts, self._fail)
+        self._challenges = ChallengeChecks(self.options.challenges, self._fail)
         self._rules = RuleChecks(self._fail, self._casts, self._receipts.wanted)
         self._tree = LogTree(self.options.window)
         self._failures: list[tuple[float, int, Failure]] = []
@@ -215,6 +221,8 @@ class Auditor:
             self.ballots += 1
             # A ballot whose receipt is looked up is decided as soon as it is read.
             watch = self._receipts.cast(event, record, at, self._rules.state)
+        elif isinstance(event, BallotChallenged) and self._challenges:
+            self._challenges.challenged(event, at)
         elif isinstance(event, RoundClosed):
             # Memory stays bounded by a round's ballots, not the log's: a later event in one
             # of these streams is still caught (as a stream not starting at 1, or by the rules
@@ -485,6 +493,7 @@ class Auditor:
         self._check_witnessed(end, state)
         self._held.finish(self._expected - 1, state.session_id, self._key())
         receipts = self._receipts.results(end, state)
+        challenges = self._challenges.results(end, state.session_id)
         self._failures.sort(key=lambda item: (item[0], item[1]))
         failed: list[str] = []
         for _, _, failure in self._failures:
@@ -502,6 +511,7 @@ class Auditor:
             phase=state.phase,
             checkpoints=tuple(self._checkpoints),
             receipts=receipts,
+            challenges=challenges,
             failures=tuple(f for _, _, f in self._failures),
             warnings=tuple(self._warnings),
             seconds=time.perf_counter() - self._started,

@@ -89,6 +89,51 @@ class ReceiptResult:
 
 
 @dataclass(frozen=True, slots=True)
+class ChallengeResult:
+    """What the log says of one claimed checked ballot."""
+
+    code: str
+    found: bool
+    position: int | None = None
+    round_number: int | None = None
+    delegation_id: str | None = None
+    option: str | None = None
+    chosen: str | None = None
+
+    @property
+    def verified(self) -> bool:
+        """In the log, and holding the chosen option (when the claim says what was chosen)."""
+        return self.found and (self.chosen is None or self.chosen == self.option)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "code": self.code,
+            "verified": self.verified,
+            "found": self.found,
+            "position": self.position,
+            "round_number": self.round_number,
+            "delegation_id": self.delegation_id,
+            "option": self.option,
+            "chosen": self.chosen,
+        }
+
+    def describe(self) -> str:
+        """One line for the terminal."""
+        if not self.found:
+            return f"{self.code}: not found in the log"
+        held = f"held {self.option}"
+        if self.chosen is not None:
+            held += (
+                " — the choice made" if self.verified else f" — NOT the choice made ({self.chosen})"
+            )
+        return (
+            f"{self.code}: checked ballot of {self.delegation_id} in round {self.round_number} "
+            f"at position {self.position}, {held}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class AuditReport:
     """Everything the audit established (or failed to)."""
 
@@ -104,6 +149,7 @@ class AuditReport:
     checkpoints: tuple[CheckpointResult, ...]
     receipts: tuple[ReceiptResult, ...]
     failures: tuple[Failure, ...]
+    challenges: tuple[ChallengeResult, ...] = ()
     warnings: tuple[Failure, ...] = ()
     seconds: float = 0.0
     failed_checks: tuple[str, ...] = field(default_factory=tuple)
@@ -134,6 +180,7 @@ class AuditReport:
             "outcome": None if self.outcome is None else self.outcome.model_dump(mode="json"),
             "checkpoints": [c.to_json() for c in self.checkpoints],
             "receipts": [r.to_json() for r in self.receipts],
+            "challenges": [c.to_json() for c in self.challenges],
             "first_failure": None if first is None else first.to_json(),
             "failures": [f.to_json() for f in self.failures],
             "warnings": [w.to_json() for w in self.warnings],
@@ -172,6 +219,8 @@ class AuditReport:
             lines.append(f"result: nobody elected (session {self.phase})")
         for receipt in self.receipts:
             lines.append("receipt " + _receipt_line(receipt))
+        for challenge in self.challenges:
+            lines.append("checked ballot " + challenge.describe())
         for warning in self.warnings:
             lines.append(f"warning: {warning.describe()}")
         return "\n".join(lines)

@@ -3,7 +3,7 @@
 Pages (``ballot/web/pages/*.html``): the public results board (``/``), the delegation page
 (``/delegation``), the secretariat console (``/secretariat``), the teller page (``/teller``)
 and the verifier (``/verify``). Browser modules live in ``static/js``; ``@noble/curves`` and
-``@noble/hashes`` are served from the project's ``node_modules`` under ``/static/vendor/`` and resolved by an
+``@noble/hashes`` (and ``@paulmillr/qr``, the QR codes) are served from the project's ``node_modules`` under ``/static/vendor/`` and resolved by an
 import map inlined in each page — the only inline script, allowed by its hash in the CSP.
 
 A Web Worker sees no import map, so the modules a worker loads are also served under
@@ -114,7 +114,7 @@ def install(app: web.Application) -> None:
             app.router.add_get(route, _page(name))
     app.router.add_get(WORKER_PREFIX + "{path:.+}", _worker_module)
     app.router.add_static("/static/", ROOT / "static", follow_symlinks=False)
-    vendor = node_modules() / "@noble"
-    for package in ("curves", "hashes"):
-        if (vendor / package).exists():
-            app.router.add_static(f"/static/vendor/@noble/{package}/", vendor / package)
+    for scope, package in (("@noble", "curves"), ("@noble", "hashes"), ("@paulmillr", "qr")):
+        folder = node_modules() / scope / package
+        if folder.exists():
+            app.router.add_static(f"/static/vendor/{scope}/{package}/", folder)

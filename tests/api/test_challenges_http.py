@@ -4,11 +4,15 @@ cast, is refused; the spoiled ballot is public and the audit re-checks it."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ballot.audit import AuditOptions, audit_lines
+from ballot.audit.challenges import ChallengeClaim
+from ballot.audit.cli import main as audit_main
 from ballot.client import ApiProblem
 from ballot.domain.values import b64encode
 from ballot.remote import RemoteDelegation, round_definition
@@ -33,7 +37,9 @@ async def opened(
     return cb.ballot_to_json(encrypted), b64encode(signature), reveal
 
 
-async def test_challenge_then_cast_and_the_audit_rechecks_the_spoiled_ballot(api: Api) -> None:
+async def test_challenge_then_cast_and_the_audit_rechecks_the_spoiled_ballot(
+    api: Api, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     session = await setup_session(api, 6, ("A", "B"))
     await session.sec.open_round()
     kenya = session.delegations["M001"]
@@ -68,3 +74,54 @@ async def test_challenge_then_cast_and_the_audit_rechecks_the_spoiled_ballot(api
     report = audit_lines(lines, AuditOptions(workers=0, allow_incomplete=True))
     assert report.verified, [f.describe() for f in report.failures]
     assert sum(b'"BallotChallenged"' in line for line in lines) == 1
+
+    # `ballot audit --challenge FILE`: the file the page offered says what the delegation chose;
+    # the log must hold that checked ballot and it must have held that choice.
+    claim = {
+        "type": "ballot-challenge/1",
+        "session_id": "council",
+        "round_number": 1,
+        "delegation_id": "M001",
+        "tracking_code": spoiled["tracking_code"].replace("-", "").lower(),
+        "chosen": "B",
+    }
+    log = tmp_path / "council.jsonl"
+    log.write_bytes(b"".join(line.rstrip(b"\n") + b"\n" for line in lines))
+    held = tmp_path / "checked.json"
+    held.write_text(json.dumps(claim))
+    assert (
+        audit_main([str(log), "--challenge", str(held), "--allow-incomplete", "--workers", "0"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert f"checked ballot {spoiled['tracking_code']}: checked ballot of M001 in round 1" in out
+    assert "held B — the choice made" in out
+
+    def checks_for(**changes: Any) -> list[str]:
+        report = audit_lines(
+            lines,
+            AuditOptions(
+                workers=0,
+                allow_incomplete=True,
+                challenges=(ChallengeClaim.from_json(claim | changes),),
+            ),
+        )
+        return list(report.failed_checks)
+
+    assert checks_for() == []
+    assert checks_for(chosen="A") == ["challenge.mismatch"]
+    assert checks_for(delegation_id="M002") == ["challenge.session"]
+    assert checks_for(tracking_code="0000-0000-0000-0000") == ["challenge.unknown"]
+    plain = audit_lines(
+        lines,
+        AuditOptions(
+            workers=0, allow_incomplete=True, challenges=(ChallengeClaim(spoiled["tracking_code"]),)
+        ),
+    )
+    assert plain.verified and plain.challenges[0].option == "B"
+    assert plain.to_json()["challenges"][0]["delegation_id"] == "M001"
+    with pytest.raises(ValueError, match="exactly"):
+        ChallengeClaim.from_json(claim | {"extra": 1})
+    held.write_text(json.dumps(claim | {"round_number": 0}))
+    assert audit_main([str(log), "--challenge", str(held), "--workers", "0"]) == 2
+    assert "challenge file" in capsys.readouterr().err

@@ -366,8 +366,20 @@ async def test_a_delegation_checks_an_encrypted_ballot_then_casts_another(
     await page.click("#check-ballot")
     await page.wait_for_selector("#challenge[data-match='yes']")
     assert await page.inner_text("#challenge-option") == "António Vitorino"
-    link = await page.get_attribute("#challenge a", "href")
-    assert link == f"/?session=deleg-challenge#challenge={prepared}"
+    link = await page.get_attribute("#challenge-verify-link", "href")
+    assert link == f"{web_server.url}/verify?session=deleg-challenge#challenge={prepared}"
+    # The same link as a QR code for a phone, and the file `ballot audit --challenge` checks.
+    assert await page.get_attribute("#challenge svg.qr", "data-text") == link
+    saved = json.loads(await page.text_content("#challenge-file") or "")
+    assert saved == {
+        "type": "ballot-challenge/1",
+        "session_id": "deleg-challenge",
+        "round_number": 1,
+        "delegation_id": "KEN",
+        "tracking_code": prepared,
+        "chosen": "antonio",
+    }
+    assert "--challenge" in await page.inner_text("#challenge-cli")
 
     # Then cast a freshly encrypted ballot for someone else: only that one counts.
     await page.get_by_label("Ugochi Daniels").check()
@@ -385,5 +397,10 @@ async def test_a_delegation_checks_an_encrypted_ballot_then_casts_another(
     await phone.page.goto(f"{web_server.url}/?session=deleg-challenge&lang=en#challenge={prepared}")
     await phone.page.wait_for_selector("#challenge-verified[data-verified='yes']")
     assert "António Vitorino" in await phone.page.inner_text("#challenge-verified")
+    # The QR code's link, on a phone: the verifier opens it from the public log.
+    await phone.page.goto(link)
+    held = await phone.page.wait_for_selector("#challenge-verified", timeout=60_000)
+    assert held is not None and await held.get_attribute("data-verified") == "yes"
+    assert await held.get_attribute("data-option") == "António Vitorino"
     for w in (watched, phone):
         assert not w.unexpected_errors() and not await w.csp_violations()

@@ -18,10 +18,11 @@ import {
   verifyBallotSignature,
   verifySignedReceipt,
 } from './crypto/index.js';
-import { byId, debounce, focus, h, newId, replace } from './dom.js';
+import { byId, debounce, download, focus, h, newId, replace } from './dom.js';
 import { formatDate, t } from './i18n.js';
 import { deleteCredentials, keepReceipt, keptReceipt, loadCredentials, newSigningKey, saveCredentials, sign, storageWorks } from './keystore.js';
 import { SessionPage, onlyConvened, reload } from './page.js';
+import { qrCode } from './qr.js';
 import { announce, busy, candidateMap, confirmDialog, errorBox, optionLabel, showError } from './ui.js';
 
 const ROLE = 'delegation';
@@ -228,7 +229,12 @@ async function challengeBallot(round) {
 function challengePanel(names) {
   const c = state.challenged;
   const same = c.option === c.chosen;
-  const verify = `/?session=${encodeURIComponent(state.sessionId)}#challenge=${encodeURIComponent(c.tracking_code)}`;
+  // The second device needs nothing but this link (or its QR code): /verify opens the checked
+  // ballot from the public log. The file is for `ballot audit --challenge`.
+  const verify = `${location.origin}/verify?session=${encodeURIComponent(state.sessionId)}#challenge=${encodeURIComponent(c.tracking_code)}`;
+  const file = { type: 'ballot-challenge/1', session_id: c.session_id, round_number: c.round_number, delegation_id: c.delegation_id, tracking_code: c.tracking_code, chosen: c.chosen };
+  const save = h('button', { type: 'button', class: 'secondary', id: 'save-challenge', text: t('challenge.save') });
+  save.addEventListener('click', () => download(`checked-ballot-${c.tracking_code}.json`, `${JSON.stringify(file, null, 1)}\n`));
   return h(
     'section',
     { class: 'panel', id: 'challenge', 'aria-labelledby': 'challenge-heading', dataset: { match: same ? 'yes' : 'no' } },
@@ -238,7 +244,11 @@ function challengePanel(names) {
       ? h('p', { class: 'success', role: 'status', text: t('challenge.match') })
       : h('p', { class: 'error', role: 'alert', id: 'challenge-mismatch', text: t('challenge.mismatch', { chosen: names(c.chosen) }) }),
     h('p', { class: 'hint', text: t('challenge.spoiled', { code: c.tracking_code }) }),
-    h('p', { class: 'hint' }, t('challenge.elsewhere'), ' ', h('a', { href: verify, text: t('challenge.board') }), ' ', h('code', { text: 'ballot audit --server … --session …' })),
+    h('p', { class: 'hint' }, t('challenge.elsewhere'), ' ', h('a', { href: verify, id: 'challenge-verify-link', text: t('challenge.verify_link') }), '.'),
+    qrCode(verify, t('challenge.qr_label')),
+    h('div', { class: 'actions' }, save),
+    h('p', { class: 'hint' }, t('challenge.cli'), ' ', h('code', { id: 'challenge-cli', text: `ballot audit --server ${location.origin} --session ${state.sessionId} --challenge checked-ballot-${c.tracking_code}.json` })),
+    h('pre', { id: 'challenge-file', hidden: true, text: JSON.stringify(file) }),
   );
 }
 
