@@ -10,6 +10,7 @@
 Nothing in this package reads a clock, draws randomness or performs I/O; see ``docs/rules.md``.
 """
 
+from ballot.domain.acts import command_for
 from ballot.domain.commands import (
     AcceptCredentials,
     AdjournSession,
@@ -107,7 +108,7 @@ from ballot.domain.read_models import (
     session_view,
     turnout,
 )
-from ballot.domain.rederive import DecisionMismatch, command_for, rederive
+from ballot.domain.rederive import DecisionMismatch, rederive
 from ballot.domain.round_plan import RoundPlan, inconclusive_election_rounds, next_round_plan
 from ballot.domain.rules import (
     RoundOutcome,
