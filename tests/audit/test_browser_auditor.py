@@ -22,7 +22,19 @@ from ballot.audit import AuditReport
 from ballot.simulation.owner import TAMPERS, signed_receipts
 from crypto.signing import SigningKey
 from events import RecordedEvent
-from tests.audit.kit import audit, council, dump
+from tests.audit.kit import (
+    Session,
+    audit,
+    build,
+    council,
+    drop,
+    dump,
+    edit,
+    insert,
+    payload,
+    resign,
+)
+from tests.audit.test_simulation import CONFIRMATION, LOTS
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER = ROOT / "tests" / "js" / "audit-log.mjs"
@@ -35,20 +47,29 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def browser_audit(lines: list[bytes], receipts: list[dict[str, Any]], tmp: Path) -> dict[str, Any]:
-    """The JavaScript auditor's report on ``lines``, as lenient as :func:`python_audit`."""
+def browser_audits(
+    logs: list[list[bytes]], receipts: list[dict[str, Any]], tmp: Path
+) -> list[dict[str, Any]]:
+    """The JavaScript auditor's reports on ``logs`` (one Node process for all), as lenient as
+    :func:`python_audit`."""
     assert NODE is not None
-    log = tmp / "events.jsonl"
-    log.write_bytes(b"".join(line.rstrip(b"\n") + b"\n" for line in lines))
-    args = [NODE, str(RUNNER), str(log), "--allow-incomplete"]
+    args = [NODE, str(RUNNER), "--allow-incomplete"]
+    for i, lines in enumerate(logs):
+        log = tmp / f"events-{i}.jsonl"
+        log.write_bytes(b"".join(line.rstrip(b"\n") + b"\n" for line in lines))
+        args.append(str(log))
     for i, receipt in enumerate(receipts):
         path = tmp / f"receipt-{i}.json"
         path.write_text(json.dumps(receipt), encoding="utf-8")
         args += ["--receipt", str(path)]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False, cwd=ROOT)
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False, cwd=ROOT)
     assert done.returncode == 0, done.stderr
-    report: dict[str, Any] = json.loads(done.stdout)
-    return report
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def browser_audit(lines: list[bytes], receipts: list[dict[str, Any]], tmp: Path) -> dict[str, Any]:
+    """The JavaScript auditor's report on one log."""
+    return browser_audits([lines], receipts, tmp)[0]
 
 
 def python_audit(lines: list[bytes], with_receipts: bool) -> AuditReport:
@@ -107,3 +128,96 @@ def test_the_browser_names_the_receipt_that_exposes_a_truncation(tmp_path: Path)
         (f.check, f.message) for f in expected.failures
     ]
     assert any(f["check"] == "receipt.omitted" for f in got["failures"])
+
+
+# -- the decisions: the two-thirds rule, eliminations, lots, confirmations, void rounds ----------
+
+DECISIONS = ("RoundTallied", "CandidateElected", "CandidateEliminated", "LotsDrawn")
+DECISIONS += ("ConfirmationFailed", "RoundVoided")
+
+
+def decision_rewrites(session: Session) -> dict[str, list[RecordedEvent]]:
+    """Every way of changing a decision of ``session``'s log that the rules must catch: each
+    decision dropped or recorded twice, and each tally's figures and decision edited — the
+    log then re-signed with the session's own key, as a server that wrote them would."""
+    records = session.records()
+    key = session.checkpoint_key
+    out: dict[str, list[RecordedEvent]] = {}
+    # Who each confirmation ballot is about: a flipped decision elects a real candidate.
+    confirming = {
+        payload(r)["round_number"]: payload(r)["candidate"]
+        for r in records
+        if r.event_type == "RoundOpened"
+    }
+    for record in records:
+        at, kind = record.position, record.event_type
+        if kind not in DECISIONS:
+            continue
+        body = payload(record)
+        if body.get("by") == "acclamation" or body.get("reason") == "declared":
+            continue  # recorded acts, not decisions
+        out[f"{at}-{kind}-dropped"] = resign(drop(records, at), key)
+        out[f"{at}-{kind}-twice"] = resign(insert(records, at + 1, record), key)
+        if kind == "RoundTallied":
+
+            def more_required(p: dict[str, Any]) -> None:
+                p["required"] = (p["required"] or 0) + 1
+
+            def flipped(p: dict[str, Any]) -> None:
+                if p["decision"] == "elected":
+                    p.update(decision="inconclusive", elected=None)
+                else:
+                    first = next(o for o in p["counts"] if o != "blank")
+                    winner = confirming[p["round_number"]] or first
+                    p.update(decision="elected", elected=winner, eliminated=None)
+                    p.update(eliminated_by=None, tied=[])
+
+            def counts_moved(p: dict[str, Any]) -> None:
+                options = list(p["counts"])
+                p["counts"][options[0]] += 1
+                p["counts"][options[1]] -= 1
+
+            for name, change in (
+                ("required", more_required),
+                ("decision", flipped),
+                ("counts", counts_moved),
+            ):
+                out[f"{at}-{kind}-{name}"] = resign(edit(records, at, change), key)
+        elif kind == "LotsDrawn":
+            loser = body["loser"]
+            other = next(c for c in body["tied"] if c != loser)
+            out[f"{at}-{kind}-loser"] = resign(
+                edit(records, at, lambda p, other=other: p.update(loser=other)), key
+            )
+        elif kind in ("CandidateElected", "ConfirmationFailed"):
+            field = "votes" if kind == "CandidateElected" else "yes"
+            out[f"{at}-{kind}-{field}"] = resign(
+                edit(records, at, lambda p, f=field: p.update({f: (p[f] or 0) + 1})), key
+            )
+    return out
+
+
+@pytest.mark.parametrize("scenario", ["council", "lots", "confirmation"])
+def test_every_decision_rewritten_fails_in_the_browser_as_in_ballot_audit(
+    scenario: str, tmp_path: Path
+) -> None:
+    session = {
+        "council": council,
+        "lots": lambda: build(LOTS, b"audit-tests/lots"),
+        "confirmation": lambda: build(CONFIRMATION, b"audit-tests/confirmation"),
+    }[scenario]()
+    rewrites = {"clean": session.records(), **decision_rewrites(session)}
+    logs = [dump(records) for records in rewrites.values()]
+    got = browser_audits(logs, [], tmp_path)
+    differ = {}
+    for (name, _), lines, report in zip(rewrites.items(), logs, got, strict=True):
+        expected = audit(lines, allow_incomplete=True)
+        if (report["verified"], report["failed_checks"]) != (
+            expected.verified,
+            list(expected.failed_checks),
+        ):
+            differ[name] = (report["failed_checks"], list(expected.failed_checks))
+        elif name != "clean":
+            assert not expected.verified, name  # every rewrite is caught, by both
+    assert got[0]["verified"], got[0]["failures"][:3]
+    assert not differ, differ

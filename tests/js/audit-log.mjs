@@ -1,7 +1,10 @@
 // Run the browser's auditor (ballot/web/static/js/audit/) on an exported log from Node and
 // print its report as JSON: the tests compare it with `ballot audit`'s on the same log.
 //
-//   node tests/js/audit-log.mjs LOG [--receipt FILE]... [--checkpoint-key KEY] [--allow-incomplete]
+//   node tests/js/audit-log.mjs LOG... [--receipt FILE]... [--checkpoint-key KEY] [--allow-incomplete]
+//
+// One JSON report per line, one per LOG, in order (many logs in one process: the tests audit
+// dozens of rewritten logs).
 import { readFileSync } from 'node:fs';
 import { Auditor } from '../../ballot/web/static/js/audit/engine.js';
 import { checkInline } from '../../ballot/web/static/js/audit/ballots.js';
@@ -11,16 +14,18 @@ const args = process.argv.slice(2);
 const receipts = [];
 let key = null;
 let allowIncomplete = false;
-let log = null;
+const logs = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--receipt') receipts.push(JSON.parse(readFileSync(args[++i], 'utf8')));
   else if (args[i] === '--checkpoint-key') key = b64d(args[++i], 32, 'checkpoint key');
   else if (args[i] === '--allow-incomplete') allowIncomplete = true;
-  else log = args[i];
+  else logs.push(args[i]);
 }
-const auditor = new Auditor({ checkpointKey: key, signedReceipts: receipts, allowIncomplete });
-const started = Date.now();
-for (const line of readFileSync(log, 'utf8').split('\n')) if (line !== '') auditor.feedLine(line);
-const report = await auditor.finish(checkInline);
-report.wall_ms = Date.now() - started;
-process.stdout.write(`${JSON.stringify(report)}\n`);
+for (const log of logs) {
+  const auditor = new Auditor({ checkpointKey: key, signedReceipts: receipts, allowIncomplete });
+  const started = Date.now();
+  for (const line of readFileSync(log, 'utf8').split('\n')) if (line !== '') auditor.feedLine(line);
+  const report = await auditor.finish(checkInline);
+  report.wall_ms = Date.now() - started;
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}

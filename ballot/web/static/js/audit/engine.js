@@ -14,10 +14,14 @@
 //               aggregate, the combination of the first t valid shares and the counts, signed
 //               receipts kept by delegations, and what the end of the log still owes.
 //
-// What the Python auditor re-decides and this one does not (yet): the roll's own events
-// (registration, credentials, presence), nominations and withdrawals, the key ceremony's
-// messages, and the majority, elimination and lots rules of each decision. See REPLAYED below;
-// the report lists them as not checked, never as passed.
+// The decisions (audit/decisions.js): after the share that completes a tally, exactly the rules'
+// RoundTallied and the election, elimination, lots or failed confirmation that follows; after a
+// closing below the minimum tally, the RoundVoided — as ballot/domain/rederive.py expects them.
+//
+// What the Python auditor re-decides and this one does not (yet): the session's settings, the
+// roll's own events (registration, credentials, presence), nominations and withdrawals, the key
+// ceremony's messages, a round's quorum, options and lots commitment, and every payload's full
+// schema. See REPLAYED below; the report lists them as not checked, never as passed.
 //
 // Memory holds the log's records (a browser auditing one session): 10 000 ballots are ~25 MB.
 import {
@@ -53,17 +57,27 @@ import {
   verifyDecryption,
   verifySignature,
 } from '../crypto/index.js';
+import { belowMinTally, differingFields, differsChecks, pyList, roundOutcome, tallyEvents } from './decisions.js';
 
 /** The check families this auditor runs, by the prefix of their names. */
 export const CHECKED = Object.freeze([
   'log', 'chain', 'event', 'checkpoint', 'ballot', 'round.ballot_set', 'round.aggregate',
-  'round.sequence', 'share', 'tally', 'receipt',
+  'round.sequence', 'round.min_tally', 'share', 'tally', 'decision', 'receipt',
 ]);
 /** What only `ballot audit` re-decides today. */
 export const REPLAYED = Object.freeze([
-  'roll.*', 'candidates.*', 'ceremony.*', 'decision.majority', 'decision.elimination',
-  'decision.lots', 'round.quorum', 'round.options', 'round.min_tally',
+  'session.*', 'roll.*', 'candidates.*', 'ceremony.*', 'round.quorum', 'round.options',
+  'round.lots_seed',
 ]);
+
+// Decisions: events no act is recorded for — the rules write them after a tally (or after a
+// closing below the minimum tally), and the log must hold exactly those.
+const isDecision = (type, p) => ['RoundTallied', 'CandidateEliminated', 'LotsDrawn', 'ConfirmationFailed'].includes(type)
+  || (type === 'CandidateElected' && p.by !== 'acclamation')
+  || (type === 'RoundVoided' && p.reason !== 'declared');
+// Failures that are not the rules refusing an act (a recorded field that differs, a receipt):
+// after them, as after no failure, a decision with no act before it is unexpected.
+const NOT_REFUSALS = new Set(['round.ballot_set', 'round.aggregate', 'ballot.tracking_code', 'receipt.ballot_set', 'tally.counts']);
 
 const EVENT_TYPES = new Set([
   'SessionConvened', 'MemberStateRegistered', 'CredentialsAccepted', 'DelegationEnrolled',
@@ -326,6 +340,13 @@ class Rules {
     this.answers = answers;
     this.sessionId = '';
     this.phase = 'new';
+    this.settings = {};
+    this.series = 1; // grows when a failed confirmation reopens nominations
+    // The decisions the rules still expect next (after the act at `group[0]`), as rederive.py.
+    this.pending = [];
+    this.group = [];
+    this.afterRefusal = false;
+    this.refused = false;
     this.convenedKey = null;
     this.keyChecked = false;
     this.threshold = null;
@@ -351,6 +372,7 @@ class Rules {
   }
 
   fail(at, type, check, message) {
+    if (!NOT_REFUSALS.has(check)) this.refused = true;
     this.a.fail(at, type, check, message);
   }
 
@@ -368,14 +390,56 @@ class Rules {
     }
     if (entry.unknown) return;
     if (type !== 'CheckpointSigned') this.lastFact = at;
+    if (this.pending.length) {
+      const expected = this.pending[0];
+      if (expected.event_type === type) {
+        this.pending.shift();
+        this.group.push(type);
+        const fields = differingFields(type, expected.payload, p);
+        for (const check of fields.size ? differsChecks(type, fields) : []) this.fail(at, type, check, `${type}: the log's content differs from the rules'`);
+        this.foldDecision(expected); // as the rules decided, whatever the log says
+        return;
+      }
+      this.missing(at, type);
+    }
+    if (isDecision(type, p)) {
+      if (this.afterRefusal) this.foldDecision({ event_type: type, payload: p }); // a consequence of the refused act
+      else this.fail(at, type, type === 'RoundVoided' ? 'round.min_tally' : 'decision.unexpected', `${type} is a decision no recorded act led to`);
+      return;
+    }
+    this.group = [type];
+    this.refused = false;
     const handler = this[`on${type}`];
     if (handler) handler.call(this, p, at, type, entry);
+    this.afterRefusal = this.refused;
+  }
+
+  /** The decisions the rules gave that the log does not hold where they are due. */
+  missing(at, found) {
+    const got = [...this.group, ...(found ? [found] : [])];
+    const want = [...this.group, ...this.pending.map((e) => e.event_type)];
+    const first = this.pending[0].event_type;
+    this.fail(at, first, first === 'RoundVoided' ? 'round.min_tally' : 'decision.missing', `the log has ${pyList(got)}, the rules give ${pyList(want)}`);
+    for (const e of this.pending) this.foldDecision(e);
+    this.pending = [];
+  }
+
+  /** A decision's effect on what later checks need. */
+  foldDecision({ event_type: type, payload: p }) {
+    const round = this.rounds.find((r) => r.number === p.round_number);
+    if (type === 'RoundTallied' && round) {
+      round.status = 'tallied';
+      round.outcome = p;
+    } else if (type === 'RoundVoided' && round) round.status = 'voided';
+    else if (type === 'CandidateElected') this.phase = 'elected';
+    else if (type === 'ConfirmationFailed') this.series += 1;
   }
 
   onSessionConvened(p, at, type) {
     this.sessionId = text(p.session_id) ? p.session_id : '';
     this.phase = 'convened';
     const s = p.settings || {};
+    this.settings = s;
     this.threshold = Number.isInteger(s.threshold) ? s.threshold : null;
     this.witnessesRequired = Number.isInteger(s.witnesses_required) ? s.witnesses_required : 0;
     this.keyChecked = true;
@@ -424,6 +488,10 @@ class Rules {
       number: p.round_number,
       options,
       kind: p.kind,
+      candidate: p.candidate ?? null,
+      series: this.series,
+      outcome: null,
+      lotsSeed: null,
       electionKey: p.election_key,
       roll: new Set(Array.isArray(p.roll) ? p.roll : []),
       voters: new Map(),
@@ -534,7 +602,12 @@ class Rules {
     round.committed = committed;
     if (committed && committed.length === round.sum.length) round.sum = committed;
     round.ballotCount = Number.isSafeInteger(p.ballot_count) && p.ballot_count >= 0 ? p.ballot_count : leaves.length;
+    round.lotsSeedText = p.lots_seed ?? null;
+    round.lotsSeed = p.lots_seed ? b64d(p.lots_seed, 32, 'lots seed') : null;
     this.closedReceipts(round, at, type, leaves, p, recordedRoot);
+    // So few ballots could expose how someone voted: the rules void the round instead.
+    const minTally = this.settings.min_tally ?? 5;
+    if (leaves.length < minTally) this.pending = [belowMinTally(round.number, leaves.length, minTally)];
   }
 
   closedReceipts(round, at, type, leaves, p, recordedRoot) {
@@ -620,23 +693,16 @@ class Rules {
       return;
     }
     round.counts = Object.fromEntries(round.options.map((o, j) => [o, counts[j]]));
-  }
-
-  onRoundTallied(p, at, type) {
-    const round = this.rounds.find((r) => r.number === p.round_number);
-    if (!round || !round.counts) {
-      this.fail(at, type, 'decision.unexpected', `round ${p.round_number} has no tally the shares give`);
-      return;
-    }
-    round.status = 'tallied';
-    round.tallied = p;
-    const recorded = p.counts || {};
-    const same = Object.keys(recorded).length === round.options.length && round.options.every((o) => recorded[o] === round.counts[o]);
-    if (!same) this.fail(at, type, 'tally.counts', 'the recorded counts are not those the shares decrypt to');
+    const before = this.rounds.filter((r) => r.series === this.series && r.kind === 'election' && r.status === 'tallied' && r.outcome && r.outcome.decision !== 'elected').length;
+    const outcome = roundOutcome({
+      kind: round.kind, options: round.options, counts, settings: this.settings, inconclusiveBefore: before,
+      sessionId: this.sessionId, roundNumber: round.number, lotsSeed: round.lotsSeed, candidate: round.candidate,
+    });
+    this.pending = tallyEvents(round, outcome, counts, round.lotsSeedText);
   }
 
   onCandidateElected() {
-    this.phase = 'elected';
+    this.phase = 'elected'; // by acclamation: decisions by ballot are folded (foldDecision)
   }
 
   onSessionAdjourned() {
@@ -701,6 +767,7 @@ class Rules {
   finish(expected) {
     const end = expected;
     const a = this.a;
+    if (this.pending.length) this.missing(end, null);
     if (this.phase !== 'elected' && this.phase !== 'adjourned') {
       a.failOrWarn(end, 'log.incomplete', `the log ends while the session is ${this.phase}: no result can be verified`);
     }
