@@ -64,7 +64,11 @@ def check_reveal(ctx: BallotContext, ballot: EncryptedBallot, reveal: BallotReve
         )
     verify_ballot(ctx, ballot)
     for i, (ciphertext, nonce) in enumerate(zip(ballot.ciphertexts, reveal.nonces, strict=True)):
-        if encrypt(ctx.election_key, int(i == reveal.choice), nonce) != ciphertext:
+        try:
+            again = encrypt(ctx.election_key, int(i == reveal.choice), nonce)
+        except CryptoError as exc:  # a zero nonce: no encryption the page could have made
+            raise InvalidBallot("challenge_malformed", f"nonce {i}: {exc}") from None
+        if again != ciphertext:
             raise InvalidBallot(
                 "challenge_mismatch",
                 f"option {i}'s ciphertext is not the encryption of "

@@ -70,6 +70,7 @@ _CHECKS: dict[str, str] = {
     "ballot.signature": "every ballot is signed by its delegation's enrolled key",
     "ballot.duplicate": "at most one ballot per delegation per round",
     "ballot.tracking_code": "every recorded tracking code is the ballot's own",
+    "ballot.spoiled": "no cast ballot reuses the encryption of a ballot checked in its round",
     # decryption and tally
     "share.round": "decryption shares come only for a round awaiting its tally",
     "share.malformed": "every decryption share decodes, for its teller, with one part per option",
@@ -158,6 +159,7 @@ _BY_REFUSAL: Final[dict[str, str]] = {
     "not_eligible": "ballot.eligibility",
     "not_enrolled": "ballot.eligibility",
     "already_voted": "ballot.duplicate",
+    "ballot_spoiled": "ballot.spoiled",
     "malformed_ballot": "ballot.malformed",
     "invalid_ballot": "ballot.proof",
     "invalid_signature": "ballot.signature",

@@ -69,6 +69,7 @@ _CODES: dict[str, str] = {
     "malformed_ballot": "The ballot cannot be decoded for this round",
     "invalid_ballot": "The ballot's proofs do not verify",
     "invalid_signature": "The ballot's signature does not verify under the enrolled key",
+    "ballot_spoiled": "The ballot reuses the encryption of a checked (spoiled) ballot",
     # tally
     "share_already_submitted": "The teller already submitted a different share for this round",
     "malformed_share": "The decryption share cannot be decoded",

@@ -9,6 +9,7 @@ the state (a log that ``decide`` could not have produced).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import singledispatch
@@ -62,6 +63,7 @@ from ballot.domain.state import (
     frozen_map,
     initial_state,
 )
+from ballot.domain.values import b64decode
 from ballot.domain.verification import VerifiedCast
 from crypto.ballot import BallotContext, EncryptedBallot
 from crypto.group import GroupError, Point
@@ -454,9 +456,15 @@ def _(event: CheckpointSigned, state: SessionState) -> SessionState:
 @_apply.register
 def _(event: BallotChallenged, state: SessionState) -> SessionState:
     # A spoiled ballot changes nothing that counts: the round's voters, set and aggregate
-    # stay as they were (the log keeps it for anyone to re-check).
-    del event
-    return state
+    # stay as they were (the log keeps it for anyone to re-check). Its nonces are public now:
+    # the round remembers them, so that no cast ballot may reuse one.
+    current = state.current_round
+    if current is None or current.number != event.round_number:
+        return state
+    alphas: set[bytes] = set()
+    with contextlib.suppress(KeyError, TypeError, ValueError):  # a refused, malformed one
+        alphas = {b64decode(c["alpha"]) for c in event.ballot["ciphertexts"]}
+    return state.with_round(replace(current, spoiled=current.spoiled | alphas))
 
 
 @_apply.register

@@ -238,6 +238,9 @@ class RoundState:
     counts: tuple[int, ...] | None = None
     outcome: RoundOutcome | None = None
     void_reason: str | None = None
+    #: The ciphertexts' ``alpha`` (``r·G``) of every ballot checked (spoiled) in this round:
+    #: their nonces are public, so a cast ballot that reuses one would show its vote.
+    spoiled: frozenset[bytes] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,9 @@ from events.exchange import record_to_line
 from tests.api.conftest import Api
 from tests.api.flows import setup_session
 from tests.api.test_owner_tamper import exported
+from tests.audit.kit import dump, edit, resign
+from tests.audit.test_browser_auditor import NODE, browser_audit
+from tests.conftest import TEST_SIGNING_KEY
 
 
 async def opened(
@@ -125,3 +128,50 @@ async def test_challenge_then_cast_and_the_audit_rechecks_the_spoiled_ballot(
     held.write_text(json.dumps(claim | {"round_number": 0}))
     assert audit_main([str(log), "--challenge", str(held), "--workers", "0"]) == 2
     assert "challenge file" in capsys.readouterr().err
+
+
+async def test_a_reveal_with_a_zero_nonce_is_refused_not_a_server_error(api: Api) -> None:
+    session = await setup_session(api, 6, ("A", "B"))
+    await session.sec.open_round()
+    kenya = session.delegations["M001"]
+    ballot, signature, reveal = await opened(kenya, 1, "A")
+    reveal["nonces"][0] = b64encode(bytes(32))
+    with pytest.raises(ApiProblem) as caught:
+        await kenya.client.challenge(1, ballot, signature, reveal)
+    assert (caught.value.status, caught.value.code) == (422, "invalid_challenge")
+
+
+async def test_a_server_that_casts_a_checked_ballot_is_caught_by_both_auditors(
+    api: Api, tmp_path: Path
+) -> None:
+    # The delegation checked a ballot for B, then cast A. A server (or page) that records the
+    # opened ballot as the delegation's vote instead — its choice is public — is caught by
+    # `ballot audit` and by the browser's auditor alike, even with every checkpoint re-signed.
+    session = await setup_session(api, 6, ("A", "B"))
+    await session.sec.open_round()
+    kenya = session.delegations["M001"]
+    spoiled = await kenya.client.challenge(1, *(await opened(kenya, 1, "B")))
+    await session.vote(1, {f"M00{i}": "A" for i in range(1, 7)})
+    records = await exported(session)
+    challenged = next(r for r in records if r.event_type == "BallotChallenged").payload()
+    at = next(
+        r.position
+        for r in records
+        if r.event_type == "BallotCast" and r.payload()["delegation_id"] == "M001"
+    )
+
+    def as_spoiled(p: dict[str, Any]) -> None:
+        p.update(
+            ballot=challenged["ballot"],
+            signature=challenged["signature"],
+            tracking_code=spoiled["tracking_code"],
+        )
+
+    forged = resign(edit(records, at, as_spoiled), TEST_SIGNING_KEY)
+    lines = dump(forged)
+    expected = audit_lines(lines, AuditOptions(workers=0, allow_incomplete=True))
+    assert expected.failed_checks[0] == "ballot.spoiled", expected.failed_checks
+    if NODE is None:
+        pytest.skip("node is needed for the browser's auditor")
+    got = browser_audit(lines, [], tmp_path)
+    assert got["failed_checks"] == list(expected.failed_checks)

@@ -13,6 +13,7 @@ import json
 import random
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -132,8 +133,19 @@ def test_the_browser_names_the_receipt_that_exposes_a_truncation(tmp_path: Path)
 
 # -- the decisions: the two-thirds rule, eliminations, lots, confirmations, void rounds ----------
 
-DECISIONS = ("RoundTallied", "CandidateElected", "CandidateEliminated", "LotsDrawn")
-DECISIONS += ("ConfirmationFailed", "RoundVoided")
+DECISIONS = frozenset(
+    {"RoundTallied", "CandidateElected", "CandidateEliminated", "LotsDrawn"}
+    | {"ConfirmationFailed", "RoundVoided"}
+)
+
+
+def setter(field: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    """A payload edit setting ``field`` to ``value``."""
+
+    def change(p: dict[str, Any]) -> None:
+        p[field] = value
+
+    return change
 
 
 def decision_rewrites(session: Session) -> dict[str, list[RecordedEvent]]:
@@ -184,15 +196,12 @@ def decision_rewrites(session: Session) -> dict[str, list[RecordedEvent]]:
             ):
                 out[f"{at}-{kind}-{name}"] = resign(edit(records, at, change), key)
         elif kind == "LotsDrawn":
-            loser = body["loser"]
-            other = next(c for c in body["tied"] if c != loser)
-            out[f"{at}-{kind}-loser"] = resign(
-                edit(records, at, lambda p, other=other: p.update(loser=other)), key
-            )
+            other = next(c for c in body["tied"] if c != body["loser"])
+            out[f"{at}-{kind}-loser"] = resign(edit(records, at, setter("loser", other)), key)
         elif kind in ("CandidateElected", "ConfirmationFailed"):
             field = "votes" if kind == "CandidateElected" else "yes"
             out[f"{at}-{kind}-{field}"] = resign(
-                edit(records, at, lambda p, f=field: p.update({f: (p[f] or 0) + 1})), key
+                edit(records, at, setter(field, (body[field] or 0) + 1)), key
             )
     return out
 
@@ -201,11 +210,12 @@ def decision_rewrites(session: Session) -> dict[str, list[RecordedEvent]]:
 def test_every_decision_rewritten_fails_in_the_browser_as_in_ballot_audit(
     scenario: str, tmp_path: Path
 ) -> None:
-    session = {
+    sessions: dict[str, Callable[[], Session]] = {
         "council": council,
         "lots": lambda: build(LOTS, b"audit-tests/lots"),
         "confirmation": lambda: build(CONFIRMATION, b"audit-tests/confirmation"),
-    }[scenario]()
+    }
+    session = sessions[scenario]()
     rewrites = {"clean": session.records(), **decision_rewrites(session)}
     logs = [dump(records) for records in rewrites.values()]
     got = browser_audits(logs, [], tmp_path)

@@ -43,3 +43,13 @@ def test_reveals_that_do_not_fit_are_refused() -> None:
         with pytest.raises(InvalidBallot) as malformed:
             BallotReveal.from_json(bad)
         assert malformed.value.code == "challenge_malformed"
+
+
+def test_a_zero_nonce_is_a_malformed_reveal_not_a_crash() -> None:
+    # No page encrypts with r = 0 (the ciphertext would show the vote in the clear): the reveal
+    # is refused as malformed, as the browser's checkReveal refuses it.
+    ballot, nonces = encrypt_ballot_with_nonces(CTX, 0, seeded_scalars(b"zero"))
+    zeroed = (Scalar.from_int(0), *nonces[1:])
+    with pytest.raises(InvalidBallot) as info:
+        check_reveal(CTX, ballot, BallotReveal(0, zeroed))
+    assert info.value.code == "challenge_malformed"

@@ -4,7 +4,7 @@ the ballot, or one after the cast, is refused — and the log replays and audits
 
 from __future__ import annotations
 
-from ballot.domain import BallotChallenged
+from ballot.domain import BallotChallenged, CastBallot
 from tests.domain.domain_kit import Kit, spread
 
 
@@ -41,3 +41,21 @@ def test_a_challenge_after_the_cast_is_refused() -> None:
     kit, ids = kit_with_open_round()
     kit.vote({ids[2]: "A"})
     kit.refuse(kit.challenge(ids[2], "A"), "already_voted")
+
+
+def test_a_checked_ballot_can_never_be_cast() -> None:
+    # Its nonces are public: cast, it would show the vote. A page that tries is refused (a
+    # ballot sharing only some of its ciphertexts fails its proofs first); a fresh one counts.
+    kit, ids = kit_with_open_round()
+    opened = kit.challenge(ids[3], "B")
+    kit.run(opened)
+    as_cast = CastBallot(
+        delegation_id=opened.delegation_id,
+        round_number=opened.round_number,
+        ballot=opened.ballot,
+        signature=opened.signature,
+    )
+    refusal = kit.refuse(as_cast, "ballot_spoiled")
+    assert refusal.detail["delegation"] == ids[3]
+    kit.run(kit.ballot(ids[3], "B"))
+    assert kit.replayed() == kit.state and kit.audited() == kit.state

@@ -501,5 +501,12 @@ describe('cast or challenge', () => {
     // A page that encrypted B cannot open it as A.
     assert.throws(() => C.checkReveal(ctx, ballot, { ...reveal, choice: 0 }), (e) => e.code === 'challenge_mismatch');
     assert.throws(() => C.checkReveal(ctx, ballot, { ...reveal, nonces: reveal.nonces.slice(1) }), (e) => e.code === 'challenge_malformed');
+    // Exactly the fields of crypto/challenge.py's BallotReveal, and nonces that are scalars an
+    // encryption can use (never zero): malformed, as the Python side says.
+    const zero = C.revealToJSON(1, nonces);
+    zero.nonces[0] = C.b64e(new Uint8Array(32));
+    for (const bad of [{ ...reveal, extra: 1 }, { ...reveal, nonces: ['x', ...reveal.nonces.slice(1)] }, zero]) {
+      assert.throws(() => C.checkReveal(ctx, ballot, bad), (e) => e.code === 'challenge_malformed');
+    }
   });
 });

@@ -143,6 +143,7 @@ async def whoami(call: Call[Empty]) -> m.Me:
         "round_not_open",
         "not_eligible",
         "already_voted",
+        "ballot_spoiled",
         "malformed_ballot",
         "invalid_ballot",
         "invalid_signature",

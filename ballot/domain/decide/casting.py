@@ -107,6 +107,16 @@ def _cast(state: SessionState, verified: VerifiedCast) -> list[Event]:
         raise Refusal(
             "invalid_signature", "ballot signature does not verify", delegation=cmd.delegation_id
         )
+    if current.spoiled and any(
+        c.alpha.encode() in current.spoiled for c in verified.ballot.ciphertexts
+    ):
+        # A checked ballot's nonces are public: cast, it would show how the delegation voted.
+        raise Refusal(
+            "ballot_spoiled",
+            "this ballot reuses the encryption of a ballot checked (spoiled) in this round: "
+            "encrypt the choice afresh",
+            delegation=cmd.delegation_id,
+        )
     # Built unvalidated: every field is the validated command's, or the tracking code just
     # rendered (re-checking a ballot's JSON for every cast is measurable).
     return [

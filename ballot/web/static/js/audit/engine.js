@@ -495,6 +495,7 @@ class Rules {
       electionKey: p.election_key,
       roll: new Set(Array.isArray(p.roll) ? p.roll : []),
       voters: new Map(),
+      spoiled: new Set(), // alphas of the ballots checked in this round (their nonces are public)
       sum: options.map(() => Ciphertext.zero()),
       status: 'open',
       committed: null,
@@ -550,6 +551,10 @@ class Rules {
       this.fail(at, type, 'ballot.signature', 'ballot signature does not verify');
       return;
     }
+    if (round.spoiled.size && p.ballot.ciphertexts.some((c) => round.spoiled.has(c.alpha))) {
+      this.fail(at, type, 'ballot.spoiled', `${type} would have been refused: this ballot reuses the encryption of a ballot checked (spoiled) in this round`);
+      return;
+    }
     const rendered = renderCode(answer.trackingHash);
     if (rendered !== p.tracking_code) {
       this.fail(at, type, 'ballot.tracking_code', `the tracking code is ${rendered}, not ${p.tracking_code}`);
@@ -569,6 +574,12 @@ class Rules {
       this.fail(at, type, 'receipt.ballot_set', `the ballot recorded under ${p.tracking_code} was not accepted by the rules`);
       receipt.setChecked = true;
     }
+  }
+
+  onBallotChallenged(p) {
+    const round = this.current;
+    if (!round || round.number !== p.round_number) return;
+    for (const c of p.ballot?.ciphertexts || []) if (typeof c?.alpha === 'string') round.spoiled.add(c.alpha);
   }
 
   onRoundClosed(p, at, type) {

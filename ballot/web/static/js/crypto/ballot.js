@@ -393,12 +393,27 @@ export function trackingCode(ctx, ballot, signature) {
  */
 export function checkReveal(ctx, ballot, reveal) {
   const n = ctx.options.length;
-  if (!reveal || !Number.isInteger(reveal.choice) || reveal.choice < 0 || reveal.choice >= n || !Array.isArray(reveal.nonces) || reveal.nonces.length !== n) {
+  const keys = reveal && typeof reveal === 'object' && !Array.isArray(reveal) ? Object.keys(reveal).sort().join() : '';
+  if (keys !== 'choice,nonces') throw new CryptoError('challenge_malformed', 'a reveal has exactly "choice" and "nonces"');
+  if (!Number.isInteger(reveal.choice) || reveal.choice < 0 || reveal.choice >= n || !Array.isArray(reveal.nonces) || reveal.nonces.length !== n) {
     throw new CryptoError('challenge_malformed', `a reveal names one of ${n} options and gives ${n} nonces`);
   }
+  // Decoded before the ballot's proofs are checked, as crypto/challenge.py's from_json does.
+  const nonces = reveal.nonces.map((text, i) => {
+    try {
+      return scalarFromJSON(text, `nonce ${i}`);
+    } catch (error) {
+      throw new CryptoError('challenge_malformed', `reveal: ${error.message}`);
+    }
+  });
   verifyBallot(ctx, ballot);
-  reveal.nonces.forEach((text, i) => {
-    const again = encrypt(ctx.electionKey, i === reveal.choice ? 1 : 0, scalarFromJSON(text, `nonce ${i}`));
+  nonces.forEach((nonce, i) => {
+    let again;
+    try {
+      again = encrypt(ctx.electionKey, i === reveal.choice ? 1 : 0, nonce);
+    } catch (error) {
+      throw new CryptoError('challenge_malformed', `nonce ${i}: ${error.message}`); // a zero nonce
+    }
     const ct = ballot.ciphertexts[i];
     if (!again.alpha.equals(ct.alpha) || !again.beta.equals(ct.beta)) {
       throw new CryptoError('challenge_mismatch', `option ${i}'s ciphertext is not the encryption the reveal claims`);
