@@ -190,6 +190,7 @@ class Auditor:
             event = event_from_json(record.event_type, record.payload_json, record.schema_version)
         except ValueError as exc:  # includes UnknownEvent
             self._fail(at, record.event_type, "event.schema", str(exc))
+            self._rules.skip(at)
             if self._held:
                 self._held.record(record, None, at)
             self._tree.append(record.hash)

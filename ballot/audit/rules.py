@@ -41,7 +41,8 @@ Fail = Callable[[int | None, str | None, str, str], None]
 
 @dataclass(frozen=True, slots=True)
 class _Held:
-    event: Event
+    #: ``None``: an event the log holds but that cannot be read (:meth:`RuleChecks.skip`).
+    event: Event | None
     at: int
     #: A ballot's check, sent to the workers, and the key it verifies the signature under.
     check: CastCheck | None
@@ -102,6 +103,11 @@ class RuleChecks:
         else:
             self._advance(wait=False)  # the rules keep up while the workers check
 
+    def skip(self, at: int) -> None:
+        """The event at ``at`` cannot be read (its failure is reported): the rules count it,
+        in order, so that a checkpoint covering it is not refused as outside the log."""
+        self._held.append(_Held(None, at, None, b"", False, None))
+
     def finish(self) -> None:
         """Decide what is held and report the decisions the log still owes."""
         self.release()
@@ -118,6 +124,10 @@ class RuleChecks:
         (every one, waiting for the workers, with ``wait``)."""
         while self._held:
             held = self._held[0]
+            if held.event is None:
+                self._held.popleft()
+                self._rederiver.skip(held.at)
+                continue
             verified = None
             if held.check is not None:
                 answer = self._casts.next_answer(wait=wait)
@@ -134,7 +144,7 @@ class RuleChecks:
     def _verified(self, held: _Held, answer: CheckedCast | Refusal) -> VerifiedCast | None:
         """The verification the answer makes of the held ballot's command (``None``: the
         rules check it inline, and refuse it as they do)."""
-        if not isinstance(answer, CheckedCast) or held.check is None:
+        if not isinstance(answer, CheckedCast) or held.check is None or held.event is None:
             return None
         command = command_for(self._rederiver.state, held.event)
         if not isinstance(command, CastBallot):

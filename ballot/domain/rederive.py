@@ -190,6 +190,13 @@ class Rederiver:
         step = self._act(event, verified)
         return RederiveStep((*found, *step.discrepancies))
 
+    def skip(self, position: int) -> None:
+        """The log holds an event at ``position`` that cannot be read (reported elsewhere):
+        the count follows the log, so later checkpoints are judged on the log as it is."""
+        self._position = position
+        if self._state.event_count != position:
+            self._state = replace(self._state, event_count=position)
+
     def finish(self) -> list[Discrepancy]:
         """Call after the last event: the decisions the log still owes, if any."""
         if not self._pending:

@@ -86,10 +86,25 @@ B64 = Annotated[
     PlainSerializer(_b64_serialize, return_type=str, when_used="json"),
     WithJsonSchema(_B64_SCHEMA),
 ]
+
+
+def _exact_b64(n: int) -> WithJsonSchema:
+    """The schema of exactly ``n`` bytes in canonical unpadded base64url: the length, and a
+    last character whose unused low bits are zero (what the strict decoder accepts)."""
+    chars, bits = divmod(8 * n, 6)
+    if bits == 0:
+        pattern = f"^[A-Za-z0-9_-]{{{chars}}}$"
+    else:
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        last = "".join(c for i, c in enumerate(alphabet) if i % (1 << (6 - bits)) == 0)
+        pattern = f"^[A-Za-z0-9_-]{{{chars}}}[{last}]$"  # never "-" or "_" (62, 63)
+    return WithJsonSchema({**_B64_SCHEMA, "pattern": pattern})
+
+
 #: 32 bytes (a SHA-256 digest, an Ed25519 or X25519 public key, a seed).
-Bytes32 = Annotated[B64, Field(min_length=32, max_length=32)]
+Bytes32 = Annotated[B64, Field(min_length=32, max_length=32), _exact_b64(32)]
 #: 64 bytes (an Ed25519 signature).
-Bytes64 = Annotated[B64, Field(min_length=64, max_length=64)]
+Bytes64 = Annotated[B64, Field(min_length=64, max_length=64), _exact_b64(64)]
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -173,6 +188,14 @@ def _json_object(value: dict[str, Any]) -> dict[str, Any]:
 JsonObject = Annotated[dict[str, Any], AfterValidator(_json_object)]
 
 
+#: The reserved option names in any case, as a pattern (for the published schemas).
+_RESERVED_PATTERN: Final[str] = (
+    "^("
+    + "|".join("".join(f"[{c.upper()}{c}]" for c in word) for word in sorted(RESERVED_IDS))
+    + ")$"
+)
+
+
 def _not_reserved(value: str) -> str:
     if value.lower() in RESERVED_IDS:
         raise ValueError(f"{value!r} is reserved for ballot options")
@@ -181,7 +204,12 @@ def _not_reserved(value: str) -> str:
 
 #: An identifier of a session, member state, candidate or teller (1–64 characters of
 #: ``A–Z a–z 0–9 . _ : -``, not one of the reserved option names ``blank``/``yes``/``no``).
-Identifier = Annotated[str, StringConstraints(pattern=_ID_PATTERN), AfterValidator(_not_reserved)]
+Identifier = Annotated[
+    str,
+    StringConstraints(pattern=_ID_PATTERN),
+    AfterValidator(_not_reserved),
+    Field(json_schema_extra={"not": {"pattern": _RESERVED_PATTERN}}),
+]
 #: A human-readable name or title: 1–200 characters under the text rule (``ballot.domain.text``).
 Name = Annotated[
     str,

@@ -231,3 +231,56 @@ def test_every_decision_rewritten_fails_in_the_browser_as_in_ballot_audit(
             assert not expected.verified, name  # every rewrite is caught, by both
     assert got[0]["verified"], got[0]["failures"][:3]
     assert not differ, differ
+
+
+def _without(field: str) -> Callable[[dict[str, Any]], None]:
+    def change(p: dict[str, Any]) -> None:
+        del p[field]
+
+    return change
+
+
+def _short_alpha(p: dict[str, Any]) -> None:
+    p["aggregate"][0]["alpha"] = "AAAA"
+
+
+#: Payloads that do not fit their event's schema, one per keyword the schemas use.
+SCHEMA_EDITS: dict[str, tuple[str, Callable[[dict[str, Any]], None]]] = {
+    "extra-field": ("RoundTallied", setter("note", "x")),
+    "reserved-id": ("BallotCast", setter("delegation_id", "No")),
+    "short-signature": ("BallotCast", setter("signature", "AAAA")),
+    "non-canonical-base64": ("RoundClosed", setter("ballots_root", "A" * 42 + "B")),
+    "out-of-range": ("RoundOpened", setter("present", -1)),
+    "missing-field": ("CandidateElected", _without("candidate_id")),
+    "wrong-type": ("RoundClosed", setter("ballot_count", "10")),
+    "not-in-enum": ("RoundTallied", setter("decision", "won")),
+    "nested-ref": ("RoundClosed", _short_alpha),
+    "deceptive-name": ("MemberStateRegistered", setter("name", "Kenya\u202e")),
+}
+#: Where the rules the browser does not replay decide the rest (the roll, here): both refuse
+#: the payload first, and the log; only ``ballot audit`` follows the roll without the member.
+ROLL_CASCADES = frozenset({"deceptive-name"})
+
+
+def test_a_payload_that_does_not_fit_its_schema_fails_in_both_auditors(tmp_path: Path) -> None:
+    session = council()
+    records = session.records()
+    rewrites = {}
+    for name, (event_type, change) in SCHEMA_EDITS.items():
+        at = next(r.position for r in records if r.event_type == event_type)
+        rewrites[name] = resign(edit(records, at, change), session.checkpoint_key)
+    logs = [dump(r) for r in rewrites.values()]
+    got = browser_audits(logs, [], tmp_path)
+    for name, lines, report in zip(rewrites, logs, got, strict=True):
+        expected = audit(lines, allow_incomplete=True)
+        assert expected.failed_checks[0] == report["failed_checks"][0] == "event.schema", name
+        assert not report["verified"]
+        if name not in ROLL_CASCADES:
+            assert report["failed_checks"] == browser_checked(expected.failed_checks), name
+
+
+def browser_checked(checks: tuple[str, ...]) -> list[str]:
+    """``checks`` without those of the families the browser does not re-decide yet."""
+    families = ("session.", "roll.", "candidates.", "ceremony.")
+    replayed = ("round.quorum", "round.options", "round.lots_seed")
+    return [c for c in checks if not c.startswith(families) and c not in replayed]

@@ -20,8 +20,8 @@
 //
 // What the Python auditor re-decides and this one does not (yet): the session's settings, the
 // roll's own events (registration, credentials, presence), nominations and withdrawals, the key
-// ceremony's messages, a round's quorum, options and lots commitment, and every payload's full
-// schema. See REPLAYED below; the report lists them as not checked, never as passed.
+// ceremony's messages, and a round's quorum, options and lots commitment (every payload is
+// checked against its published schema: audit/schema.js). See REPLAYED below; the report lists them as not checked, never as passed.
 //
 // Memory holds the log's records (a browser auditing one session): 10 000 ballots are ~25 MB.
 import {
@@ -57,6 +57,7 @@ import {
   verifyDecryption,
   verifySignature,
 } from '../crypto/index.js';
+import { payloadProblem } from './schema.js';
 import { belowMinTally, differingFields, differsChecks, pyList, roundOutcome, tallyEvents } from './decisions.js';
 
 /** The check families this auditor runs, by the prefix of their names. */
@@ -162,8 +163,10 @@ export class Auditor {
     this.headHash = hash;
     this.leaves.push(leafHash(hash));
     const entry = { record, at, hash, job: -1 };
-    if (!EVENT_TYPES.has(record.event_type)) {
-      this.fail(at, record.event_type, 'event.schema', `unknown event type ${record.event_type}`);
+    const problem = EVENT_TYPES.has(record.event_type) ? payloadProblem(record.event_type, record.payload) : `unknown event type ${record.event_type}`;
+    if (problem) {
+      // As `ballot audit`: a payload that does not fit its schema is not an event the rules read.
+      this.fail(at, record.event_type, 'event.schema', `${record.event_type} payload does not fit its schema: ${problem}`);
       entry.unknown = true;
     } else {
       this.readAhead(entry);
@@ -386,7 +389,7 @@ class Rules {
     const p = record.payload;
     for (const h of this.held.get(at) || []) {
       h.seenHash = entry.hash;
-      h.seenBallot = type === 'BallotCast' ? p : null;
+      h.seenBallot = type === 'BallotCast' && !entry.unknown ? p : null;
     }
     if (entry.unknown) return;
     if (type !== 'CheckpointSigned') this.lastFact = at;
