@@ -68,7 +68,7 @@ export function roundOutcome({ kind, options, counts, settings, inconclusiveBefo
   }
   const need = required(valid, num, den);
   for (const [id, v] of Object.entries(votes)) if (isElected(v, valid, num, den)) return out(need, 'elected', { elected: id });
-  const eliminateAfter = settings.eliminate_after ?? 0;
+  const eliminateAfter = settings.eliminate_after ?? 3;
   if (!(eliminateAfter > 0 && inconclusiveBefore + 1 >= eliminateAfter)) return out(need, 'inconclusive');
   const tied = fewest(votes);
   if (tied.length === 1) return out(need, 'eliminated', { eliminated: tied[0], eliminated_by: 'fewest_votes' });
@@ -109,6 +109,7 @@ const DEFAULTS = {
   RoundTallied: { elected: null, eliminated: null, eliminated_by: null, tied: [] },
   CandidateElected: { round_number: null, votes: null, valid: null, required: null },
   RoundVoided: { note: '' },
+  RoundOpened: { candidate: null, lots_commitment: null },
 };
 
 function canonical(value) {
@@ -140,7 +141,20 @@ const BY_FIELD = {
   CandidateElected: [[[], 'decision.elected']],
   ConfirmationFailed: [[[], 'decision.confirmation']],
   RoundVoided: [[[], 'round.min_tally']],
+  RoundOpened: [
+    [['roll'], 'roll.eligibility'],
+    [['present', 'quorum_base'], 'round.quorum'],
+    [['kind', 'options', 'candidate'], 'round.options'],
+    [['election_key'], 'round.election_key'],
+    [['lots_commitment'], 'round.lots_seed'],
+    [[], 'round.opened'],
+  ],
 };
+
+/** The SHA-256 commitment to a lots seed published at the opening (rules.py's). */
+export function lotsCommitment(sessionId, roundNumber, seed) {
+  return sha256(frame(domainTag('lots/commit'), utf8(sessionId), u32be(roundNumber), seed));
+}
 
 /** The checks a recorded decision that differs from the rules' fails, most specific first. */
 export function differsChecks(eventType, fields) {

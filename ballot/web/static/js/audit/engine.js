@@ -18,10 +18,14 @@
 // RoundTallied and the election, elimination, lots or failed confirmation that follows; after a
 // closing below the minimum tally, the RoundVoided — as ballot/domain/rederive.py expects them.
 //
+// The openings (audit/rounds.js): the roll and the candidates followed through the log, and each
+// RoundOpened re-derived — kind, options, electoral roll, quorum, lots commitment — or refused.
+//
 // What the Python auditor re-decides and this one does not (yet): the session's settings, the
-// roll's own events (registration, credentials, presence), nominations and withdrawals, the key
-// ceremony's messages, and a round's quorum, options and lots commitment (every payload is
-// checked against its published schema: audit/schema.js). See REPLAYED below; the report lists them as not checked, never as passed.
+// roll's own acts (a registration, credential, enrollment or voting-rights change the rules
+// would refuse), nominations and withdrawals, and the key ceremony's messages. Every payload
+// is checked against its published schema (audit/schema.js). See REPLAYED below; the report
+// lists them as not checked, never as passed.
 //
 // Memory holds the log's records (a browser auditing one session): 10 000 ballots are ~25 MB.
 import {
@@ -32,6 +36,7 @@ import {
   IDENTITY,
   L,
   b64d,
+  b64e,
   chainHash,
   checkpointMessage,
   decodePoint,
@@ -57,18 +62,20 @@ import {
   verifyDecryption,
   verifySignature,
 } from '../crypto/index.js';
+import { checkBallotJob } from './ballots.js';
 import { payloadProblem } from './schema.js';
-import { belowMinTally, differingFields, differsChecks, pyList, roundOutcome, tallyEvents } from './decisions.js';
+import { belowMinTally, differingFields, differsChecks, lotsCommitment, pyList, roundOutcome, tallyEvents } from './decisions.js';
+import { Field, expectedOpening } from './rounds.js';
 
 /** The check families this auditor runs, by the prefix of their names. */
 export const CHECKED = Object.freeze([
-  'log', 'chain', 'event', 'checkpoint', 'ballot', 'round.ballot_set', 'round.aggregate',
-  'round.sequence', 'round.min_tally', 'share', 'tally', 'decision', 'receipt',
+  'log', 'chain', 'event', 'checkpoint', 'roll.eligibility', 'round', 'ballot', 'share', 'tally',
+  'decision', 'receipt',
 ]);
 /** What only `ballot audit` re-decides today. */
 export const REPLAYED = Object.freeze([
-  'session.*', 'roll.*', 'candidates.*', 'ceremony.*', 'round.quorum', 'round.options',
-  'round.lots_seed',
+  'session.*', 'roll.member', 'roll.credentials', 'roll.enrollment', 'roll.voting_rights',
+  'candidates.*', 'ceremony.*',
 ]);
 
 // Decisions: events no act is recorded for — the rules write them after a tally (or after a
@@ -350,6 +357,8 @@ class Rules {
     this.group = [];
     this.afterRefusal = false;
     this.refused = false;
+    this.field = new Field(); // the roll and the candidates, for each round's opening
+    this.electionKey = null;
     this.convenedKey = null;
     this.keyChecked = false;
     this.threshold = null;
@@ -414,6 +423,7 @@ class Rules {
     this.refused = false;
     const handler = this[`on${type}`];
     if (handler) handler.call(this, p, at, type, entry);
+    this.field.apply(type, p);
     this.afterRefusal = this.refused;
   }
 
@@ -430,9 +440,11 @@ class Rules {
   /** A decision's effect on what later checks need. */
   foldDecision({ event_type: type, payload: p }) {
     const round = this.rounds.find((r) => r.number === p.round_number);
+    this.field.apply(type, p);
     if (type === 'RoundTallied' && round) {
       round.status = 'tallied';
       round.outcome = p;
+      this.field.tallied(round.kind, p);
     } else if (type === 'RoundVoided' && round) round.status = 'voided';
     else if (type === 'CandidateElected') this.phase = 'elected';
     else if (type === 'ConfirmationFailed') this.series += 1;
@@ -462,6 +474,11 @@ class Rules {
     }
   }
 
+  onCredentialsAccepted(p) {
+    // A new code is issued when a delegation lost its code or its key: the key is revoked.
+    this.members.delete(p.member_id);
+  }
+
   onDelegationEnrolled(p) {
     const key = b64d(p.public_key, 32, 'public key');
     if (p.role === 'teller') this.tellerKeys.set(p.delegation_id, key);
@@ -474,6 +491,7 @@ class Rules {
   }
 
   onElectionKeyPublished(p) {
+    this.electionKey = p.election_key;
     for (const vk of p.verification_keys || []) this.verificationKeys.set(vk.index, point(vk.key, 'verification key'));
   }
 
@@ -481,22 +499,40 @@ class Rules {
     this.witnesses.set(p.witness_id, b64d(p.public_key, 32, 'witness key'));
   }
 
+  /** Tallied, inconclusive election rounds of the current series (what elimination counts). */
+  inconclusiveBefore() {
+    return this.rounds.filter((r) => r.series === this.series && r.kind === 'election' && r.status === 'tallied' && r.outcome && r.outcome.decision !== 'elected').length;
+  }
+
   onRoundOpened(p, at, type) {
-    const expected = this.rounds.length + 1;
-    if (p.round_number !== expected || (this.current && this.current.status === 'open')) {
-      this.fail(at, type, 'round.sequence', `round ${p.round_number} opened where round ${expected} is next`);
+    const current = this.current;
+    const inProgress = current && (current.status === 'open' || current.status === 'closed') ? current : null;
+    const rule = expectedOpening(this.field, p, {
+      phase: this.phase, electionKey: this.electionKey, rounds: this.rounds.length, settings: this.settings, inProgress, inconclusiveBefore: this.inconclusiveBefore(),
+    });
+    // As rederive.py: a refused opening is followed as recorded; one that differs, as the rules
+    // give it (its ballots are then checked again in the rules' context: decideBallot).
+    let opened = p;
+    if (rule.refusal) {
+      this.fail(at, type, rule.refusal[0], `${type} would have been refused: ${rule.refusal[1]}`);
+      if (inProgress) return; // the fold itself cannot open a round while one is in progress
+    } else {
+      const fields = differingFields(type, rule.payload, p);
+      for (const check of fields.size ? differsChecks(type, fields) : []) this.fail(at, type, check, `${type}: the log's content differs from the rules'`);
+      opened = rule.payload;
     }
-    const options = Array.isArray(p.options) ? p.options : [];
+    const options = Array.isArray(opened.options) ? opened.options : [];
     const round = {
       number: p.round_number,
       options,
-      kind: p.kind,
-      candidate: p.candidate ?? null,
+      kind: opened.kind,
+      candidate: opened.candidate ?? null,
       series: this.series,
       outcome: null,
       lotsSeed: null,
-      electionKey: p.election_key,
-      roll: new Set(Array.isArray(p.roll) ? p.roll : []),
+      lotsCommitment: p.lots_commitment ?? null,
+      electionKey: opened.election_key,
+      roll: new Set(Array.isArray(opened.roll) ? opened.roll : []),
       voters: new Map(),
       spoiled: new Set(), // alphas of the ballots checked in this round (their nonces are public)
       sum: options.map(() => Ciphertext.zero()),
@@ -531,11 +567,17 @@ class Rules {
       this.fail(at, type, 'ballot.eligibility', `${p.delegation_id} has not enrolled a key`);
       return;
     }
-    const answer = entry.job >= 0 ? this.answers[entry.job] : null;
-    if (!answer || toHex(key) !== toHex(b64d(this.a.jobs[entry.job].publicKey, 32, 'key'))) {
-      this.fail(at, type, 'rules.error', 'the ballot was not checked under the key the rules use');
-      return;
-    }
+    // The workers checked the ballot in the context the read-ahead guessed; the rules' own
+    // (their round, options and election key, the key they hold) decides. Where the two
+    // differ — a log that departs from the rules — the ballot is checked again here, inline,
+    // as ballot audit's rules do.
+    const rules = {
+      sessionId: this.sessionId, roundNumber: round.number, electionKey: round.electionKey, delegationId: p.delegation_id,
+      options: round.options, ballot: p.ballot, signature: p.signature, publicKey: b64e(key),
+    };
+    const guessed = entry.job >= 0 ? this.a.jobs[entry.job] : null;
+    const same = guessed && ['sessionId', 'roundNumber', 'electionKey', 'delegationId', 'publicKey'].every((k) => guessed[k] === rules[k]) && JSON.stringify(guessed.options) === JSON.stringify(rules.options);
+    const answer = same ? this.answers[entry.job] : checkBallotJob(rules);
     if (answer.check) {
       this.fail(at, type, answer.check, answer.message);
       if (!answer.signatureValid && answer.check !== 'ballot.malformed') {
@@ -592,6 +634,8 @@ class Rules {
       return;
     }
     round.status = 'closed';
+    const refusal = this.lotsSeedRefusal(round, p);
+    if (refusal) this.fail(at, type, 'round.lots_seed', `${type} would have been refused: ${refusal}`);
     const leaves = [...round.voters.values()].map((h) => leafHash(fromHex(h)));
     const root = merkleRoot(leaves);
     let recordedRoot = null;
@@ -600,7 +644,8 @@ class Rules {
     } catch {
       recordedRoot = null;
     }
-    if (p.ballot_count !== leaves.length || !recordedRoot || !equalBytes(root, recordedRoot)) {
+    // A refused closing is followed as recorded, its commitments not compared (rederive.py).
+    if (!refusal && (p.ballot_count !== leaves.length || !recordedRoot || !equalBytes(root, recordedRoot))) {
       this.fail(at, type, 'round.ballot_set', `the closing commits to ${p.ballot_count} ballots and a root that are not the ${leaves.length} the rules accepted`);
     }
     let committed = null;
@@ -610,7 +655,7 @@ class Rules {
       committed = null;
     }
     const same = committed && committed.length === round.sum.length && committed.every((c, i) => c.alpha.equals(round.sum[i].alpha) && c.beta.equals(round.sum[i].beta));
-    if (!same) this.fail(at, type, 'round.aggregate', "the committed aggregate is not the sum of the round's accepted ballots");
+    if (!same && !refusal) this.fail(at, type, 'round.aggregate', "the committed aggregate is not the sum of the round's accepted ballots");
     // As the rules do after a discrepancy, what follows is judged on what the log records
     // (one wrong closing must not cascade into every share of the round failing too).
     round.committed = committed;
@@ -621,7 +666,7 @@ class Rules {
     this.closedReceipts(round, at, type, leaves, p, recordedRoot);
     // So few ballots could expose how someone voted: the rules void the round instead.
     const minTally = this.settings.min_tally ?? 5;
-    if (leaves.length < minTally) this.pending = [belowMinTally(round.number, leaves.length, minTally)];
+    if (leaves.length < minTally && !refusal) this.pending = [belowMinTally(round.number, leaves.length, minTally)];
   }
 
   closedReceipts(round, at, type, leaves, p, recordedRoot) {
@@ -641,8 +686,26 @@ class Rules {
     }
   }
 
-  onRoundVoided(p) {
-    if (this.current && this.current.number === p.round_number) this.current.status = 'voided';
+  /** Why the rules refuse this closing's lots seed (null if they do not). */
+  lotsSeedRefusal(round, p) {
+    const seed = p.lots_seed ?? null;
+    if (round.lotsCommitment === null) return seed === null ? null : `round ${round.number} committed to no seed`;
+    if (seed === null) return 'reveal the seed committed at the opening';
+    try {
+      if (equalBytes(lotsCommitment(this.sessionId, round.number, b64d(seed, 32, 'lots seed')), b64d(round.lotsCommitment, 32, 'lots commitment'))) return null;
+    } catch (e) {
+      return e.message;
+    }
+    return 'the seed does not match the commitment';
+  }
+
+  onRoundVoided(p, at, type) {
+    // Declared by the secretariat (below the minimum tally it is a decision: foldDecision).
+    const current = this.current;
+    if (!current || (current.status !== 'open' && current.status !== 'closed') || current.number !== p.round_number) {
+      this.fail(at, type, 'round.void', `${type} would have been refused: round ${p.round_number} is not open or awaiting its tally`);
+    }
+    if (current && current.number === p.round_number) current.status = 'voided';
   }
 
   onDecryptionShareSubmitted(p, at, type) {
@@ -707,7 +770,7 @@ class Rules {
       return;
     }
     round.counts = Object.fromEntries(round.options.map((o, j) => [o, counts[j]]));
-    const before = this.rounds.filter((r) => r.series === this.series && r.kind === 'election' && r.status === 'tallied' && r.outcome && r.outcome.decision !== 'elected').length;
+    const before = this.inconclusiveBefore();
     const outcome = roundOutcome({
       kind: round.kind, options: round.options, counts, settings: this.settings, inconclusiveBefore: before,
       sessionId: this.sessionId, roundNumber: round.number, lotsSeed: round.lotsSeed, candidate: round.candidate,
