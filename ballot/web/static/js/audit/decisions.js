@@ -141,6 +141,7 @@ const BY_FIELD = {
   CandidateElected: [[[], 'decision.elected']],
   ConfirmationFailed: [[[], 'decision.confirmation']],
   RoundVoided: [[[], 'round.min_tally']],
+  ElectionKeyPublished: [[[], 'ceremony.key']],
   RoundOpened: [
     [['roll'], 'roll.eligibility'],
     [['present', 'quorum_base'], 'round.quorum'],

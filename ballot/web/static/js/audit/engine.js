@@ -21,11 +21,14 @@
 // The openings (audit/rounds.js): the roll and the candidates followed through the log, and each
 // RoundOpened re-derived — kind, options, electoral roll, quorum, lots commitment — or refused.
 //
+// The key ceremony (audit/ceremony.js): the election key and the verification keys re-derived
+// from the tellers' qualified commitments.
+//
 // What the Python auditor re-decides and this one does not (yet): the session's settings, the
 // roll's own acts (a registration, credential, enrollment or voting-rights change the rules
-// would refuse), nominations and withdrawals, and the key ceremony's messages. Every payload
-// is checked against its published schema (audit/schema.js). See REPLAYED below; the report
-// lists them as not checked, never as passed.
+// would refuse), nominations and withdrawals, and the ceremony messages' own validity (their
+// signatures, proofs and order). Every payload is checked against its published schema
+// (audit/schema.js). See REPLAYED below; the report lists them as not checked, never as passed.
 //
 // Memory holds the log's records (a browser auditing one session): 10 000 ballots are ~25 MB.
 import {
@@ -66,16 +69,17 @@ import { checkBallotJob } from './ballots.js';
 import { payloadProblem } from './schema.js';
 import { belowMinTally, differingFields, differsChecks, lotsCommitment, pyList, roundOutcome, tallyEvents } from './decisions.js';
 import { Field, expectedOpening } from './rounds.js';
+import { Ceremony } from './ceremony.js';
 
 /** The check families this auditor runs, by the prefix of their names. */
 export const CHECKED = Object.freeze([
-  'log', 'chain', 'event', 'checkpoint', 'roll.eligibility', 'round', 'ballot', 'share', 'tally',
-  'decision', 'receipt',
+  'log', 'chain', 'event', 'checkpoint', 'roll.eligibility', 'ceremony.key', 'round', 'ballot',
+  'share', 'tally', 'decision', 'receipt',
 ]);
 /** What only `ballot audit` re-decides today. */
 export const REPLAYED = Object.freeze([
   'session.*', 'roll.member', 'roll.credentials', 'roll.enrollment', 'roll.voting_rights',
-  'candidates.*', 'ceremony.*',
+  'candidates.*', 'ceremony.appointment', 'ceremony.message', 'ceremony.signature',
 ]);
 
 // Decisions: events no act is recorded for — the rules write them after a tally (or after a
@@ -358,6 +362,7 @@ class Rules {
     this.afterRefusal = false;
     this.refused = false;
     this.field = new Field(); // the roll and the candidates, for each round's opening
+    this.ceremony = new Ceremony(); // its public messages, for the election key
     this.electionKey = null;
     this.convenedKey = null;
     this.keyChecked = false;
@@ -424,6 +429,7 @@ class Rules {
     const handler = this[`on${type}`];
     if (handler) handler.call(this, p, at, type, entry);
     this.field.apply(type, p);
+    this.ceremony.apply(type, p);
     this.afterRefusal = this.refused;
   }
 
@@ -490,9 +496,26 @@ class Rules {
     for (const t of p.tellers || []) this.tellerIndex.set(t.teller_id, t.index);
   }
 
-  onElectionKeyPublished(p) {
-    this.electionKey = p.election_key;
-    for (const vk of p.verification_keys || []) this.verificationKeys.set(vk.index, point(vk.key, 'verification key'));
+  onElectionKeyPublished(p, at, type) {
+    // The key every ballot is encrypted under, and the keys the shares are checked against,
+    // as the tellers' qualified commitments give them (a refused publication is followed as
+    // recorded; one that differs, as the rules give it).
+    const committed = [...this.tellerIndex.values()].every((i) => this.ceremony.commitments.has(i));
+    let rule;
+    if (!this.tellerIndex.size) rule = { refusal: ['ceremony.message', 'appoint the tellers first'] };
+    else if (this.electionKey !== null) rule = { refusal: ['ceremony.message', 'the election key is already published'] };
+    else if (!committed) rule = { refusal: ['ceremony.message', 'publishing the key waits for every commitment'] };
+    else rule = this.ceremony.result(this.settings.tellers ?? 3);
+    let published = p;
+    if (rule.refusal) {
+      this.fail(at, type, rule.refusal[0], `${type} would have been refused: ${rule.refusal[1]}`);
+    } else {
+      const fields = differingFields(type, rule.payload, p);
+      for (const check of fields.size ? differsChecks(type, fields) : []) this.fail(at, type, check, `${type}: the log's content differs from the rules'`);
+      published = rule.payload;
+    }
+    this.electionKey = published.election_key;
+    for (const vk of published.verification_keys || []) this.verificationKeys.set(vk.index, point(vk.key, 'verification key'));
   }
 
   onWitnessAdmitted(p) {
