@@ -110,6 +110,7 @@ const DEFAULTS = {
   CandidateElected: { round_number: null, votes: null, valid: null, required: null },
   RoundVoided: { note: '' },
   RoundOpened: { candidate: null, lots_commitment: null },
+  CandidateNominated: { nominated_by: null },
 };
 
 function canonical(value) {
@@ -142,6 +143,9 @@ const BY_FIELD = {
   ConfirmationFailed: [[[], 'decision.confirmation']],
   RoundVoided: [[[], 'round.min_tally']],
   ElectionKeyPublished: [[[], 'ceremony.key']],
+  CredentialsAccepted: [[[], 'roll.credentials']],
+  DelegationEnrolled: [[[], 'roll.enrollment']],
+  TellersAppointed: [[[], 'ceremony.appointment']],
   RoundOpened: [
     [['roll'], 'roll.eligibility'],
     [['present', 'quorum_base'], 'round.quorum'],

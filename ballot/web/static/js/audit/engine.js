@@ -24,11 +24,13 @@
 // The key ceremony (audit/ceremony.js): the election key and the verification keys re-derived
 // from the tellers' qualified commitments.
 //
-// What the Python auditor re-decides and this one does not (yet): the session's settings, the
-// roll's own acts (a registration, credential, enrollment or voting-rights change the rules
-// would refuse), nominations and withdrawals, and the ceremony messages' own validity (their
-// signatures, proofs and order). Every payload is checked against its published schema
-// (audit/schema.js). See REPLAYED below; the report lists them as not checked, never as passed.
+// Every other act (audit/acts.js): the session, the roll, credentials, enrollment, presence,
+// voting rights, nominations, withdrawals, acclamation, the tellers' appointment, witnesses.
+//
+// What the Python auditor re-decides and this one does not (yet): the key-ceremony messages'
+// own validity (their signatures, proofs and order). Every payload is checked against its
+// published schema (audit/schema.js). See REPLAYED below; the report lists them as not
+// checked, never as passed.
 //
 // Memory holds the log's records (a browser auditing one session): 10 000 ballots are ~25 MB.
 import {
@@ -70,17 +72,15 @@ import { payloadProblem } from './schema.js';
 import { belowMinTally, differingFields, differsChecks, lotsCommitment, pyList, roundOutcome, tallyEvents } from './decisions.js';
 import { Field, expectedOpening } from './rounds.js';
 import { Ceremony } from './ceremony.js';
+import { actVerdict } from './acts.js';
 
 /** The check families this auditor runs, by the prefix of their names. */
 export const CHECKED = Object.freeze([
-  'log', 'chain', 'event', 'checkpoint', 'roll.eligibility', 'ceremony.key', 'round', 'ballot',
-  'share', 'tally', 'decision', 'receipt',
+  'log', 'chain', 'event', 'checkpoint', 'session', 'roll', 'candidates', 'ceremony.appointment',
+  'ceremony.key', 'round', 'ballot', 'share', 'tally', 'decision', 'receipt', 'rules',
 ]);
 /** What only `ballot audit` re-decides today. */
-export const REPLAYED = Object.freeze([
-  'session.*', 'roll.member', 'roll.credentials', 'roll.enrollment', 'roll.voting_rights',
-  'candidates.*', 'ceremony.appointment', 'ceremony.message', 'ceremony.signature',
-]);
+export const REPLAYED = Object.freeze(['ceremony.message', 'ceremony.signature']);
 
 // Decisions: events no act is recorded for — the rules write them after a tally (or after a
 // closing below the minimum tally), and the log must hold exactly those.
@@ -426,10 +426,31 @@ class Rules {
     }
     this.group = [type];
     this.refused = false;
+    const current = this.current;
+    const inProgress = current && (current.status === 'open' || current.status === 'closed') ? current : null;
+    const verdict = actVerdict(type, p, { phase: this.phase, inProgress, settings: this.settings, field: this.field });
+    if (verdict?.refusal) {
+      this.fail(at, type, verdict.refusal[0], `${type} would have been refused: ${verdict.refusal[1]}`);
+      if (type === 'SessionConvened') { // the fold cannot convene a session twice
+        this.afterRefusal = true;
+        return;
+      }
+    } else if (verdict?.noop) {
+      // An exact re-send: the rules record nothing, so the log should not either.
+      this.a.fail(at, type, 'decision.unexpected', `the log has ${pyList([type])}, the rules give []`);
+      this.afterRefusal = false;
+      return;
+    } else if (verdict?.expected) {
+      const fields = differingFields(type, verdict.expected, p);
+      for (const check of fields.size ? differsChecks(type, fields) : []) this.a.fail(at, type, check, `${type}: the log's content differs from the rules'`);
+    }
+    // As rederive.py: an act recorded with other fields than the rules give is followed as the
+    // rules give it; a refused one, as recorded.
+    const folded = verdict?.expected ?? p;
     const handler = this[`on${type}`];
-    if (handler) handler.call(this, p, at, type, entry);
-    this.field.apply(type, p);
-    this.ceremony.apply(type, p);
+    if (handler) handler.call(this, folded, at, type, entry);
+    this.field.apply(type, folded);
+    this.ceremony.apply(type, folded);
     this.afterRefusal = this.refused;
   }
 

@@ -16,6 +16,14 @@ export class Field {
     this.members = new Map(); // id -> { observer, credentials, present, arrears, restored, suspended }
     this.candidates = new Map(); // id -> 'standing' | 'withdrawn' | 'eliminated' | 'elected'
     this.pendingTiebreak = [];
+    this.nominationsOpen = true; // until the first round opens; again after a failed confirmation
+    this.tellers = new Map(); // id -> { expires, used, key }
+    this.witnesses = new Map(); // id -> { name, key }
+  }
+
+  /** Every member, candidate, teller and witness id (they share one namespace). */
+  idsInUse() {
+    return new Set([...this.members.keys(), ...this.candidates.keys(), ...this.tellers.keys(), ...this.witnesses.keys()]);
   }
 
   /** Fold one event of the roll or the candidates (anything else is ignored). */
@@ -23,10 +31,28 @@ export class Field {
     const m = this.members.get(p.member_id);
     switch (type) {
       case 'MemberStateRegistered':
-        this.members.set(p.member_id, { observer: !!p.observer, credentials: false, present: false, arrears: false, restored: false, suspended: false });
+        this.members.set(p.member_id, { observer: !!p.observer, credentials: false, present: false, arrears: false, restored: false, suspended: false, expires: null, used: false, key: null });
         break;
       case 'CredentialsAccepted':
-        if (m) m.credentials = true;
+        // A new code: whatever key was enrolled before is revoked.
+        if (m) Object.assign(m, { credentials: true, expires: p.expires_at, used: false, key: null });
+        break;
+      case 'DelegationEnrolled': {
+        const holder = p.role === 'teller' ? this.tellers.get(p.delegation_id) : this.members.get(p.delegation_id);
+        if (holder) Object.assign(holder, { used: true, key: p.public_key });
+        break;
+      }
+      case 'TellersAppointed':
+        for (const t of p.tellers || []) this.tellers.set(t.teller_id, { expires: t.expires_at, used: false, key: null });
+        break;
+      case 'WitnessAdmitted':
+        this.witnesses.set(p.witness_id, { name: p.name, key: p.public_key });
+        break;
+      case 'RoundOpened':
+        this.nominationsOpen = false;
+        break;
+      case 'ConfirmationFailed':
+        this.nominationsOpen = true;
         break;
       case 'PresenceRecorded':
         if (m) m.present = !!p.present;
@@ -41,6 +67,7 @@ export class Field {
         if (this.candidates.has(p.candidate_id)) this.candidates.set(p.candidate_id, 'withdrawn');
         // A withdrawal from a tie for fewest does what the tie-break ballot was for.
         if (this.pendingTiebreak.includes(p.candidate_id)) this.pendingTiebreak = [];
+        if (!this.standing().length) this.nominationsOpen = true; // nobody left: nominate anew
         break;
       case 'CandidateEliminated':
         if (this.candidates.has(p.candidate_id)) this.candidates.set(p.candidate_id, 'eliminated');
