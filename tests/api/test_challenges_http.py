@@ -175,3 +175,43 @@ async def test_a_server_that_casts_a_checked_ballot_is_caught_by_both_auditors(
         pytest.skip("node is needed for the browser's auditor")
     got = browser_audit(lines, [], tmp_path)
     assert got["failed_checks"] == list(expected.failed_checks)
+
+
+async def test_a_rewritten_checked_ballot_fails_in_both_auditors_alike(
+    api: Api, tmp_path: Path
+) -> None:
+    # The record of an opened ballot edited by whoever holds the database — another option,
+    # another nonce, a signature or tracking code that is not its own, or placed after the
+    # delegation's cast — is refused by the rules in ballot audit and in the browser alike.
+    session = await setup_session(api, 6, ("A", "B"))
+    await session.sec.open_round()
+    kenya = session.delegations["M001"]
+    await kenya.client.challenge(1, *(await opened(kenya, 1, "B")))
+    await session.vote(1, {f"M00{i}": "A" for i in range(1, 7)})
+    records = await exported(session)
+    at = next(r.position for r in records if r.event_type == "BallotChallenged")
+    body = records[at - 1].payload()
+    cast = next(r for r in records if r.event_type == "BallotCast")
+    nonces = list(body["reveal"]["nonces"])
+    nonces[0], nonces[1] = nonces[1], nonces[0]
+    rewrites = {
+        "option": edit(records, at, lambda p: p.update(option="A")),
+        "nonce": edit(records, at, lambda p: p.update(reveal={**p["reveal"], "nonces": nonces})),
+        "signature": edit(records, at, lambda p: p.update(signature=cast.payload()["signature"])),
+        "tracking_code": edit(
+            records, at, lambda p: p.update(tracking_code=cast.payload()["tracking_code"])
+        ),
+        "after_the_cast": [
+            *[r for r in records if r.position != at][:-1],
+            records[at - 1],
+            records[-1],
+        ],
+    }
+    if NODE is None:
+        pytest.skip("node is needed for the browser's auditor")
+    for name, changed in rewrites.items():
+        lines = dump(resign(changed, TEST_SIGNING_KEY))
+        expected = audit_lines(lines, AuditOptions(workers=0, allow_incomplete=True))
+        assert not expected.verified, name
+        got = browser_audit(lines, [], tmp_path)
+        assert got["failed_checks"] == list(expected.failed_checks), name

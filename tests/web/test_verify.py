@@ -66,6 +66,7 @@ async def test_a_served_session_verifies_in_the_browser_as_ballot_audit_says(
     assert (report["events"], report["ballots"]) == (expected.events, expected.ballots)
     assert [w["check"] for w in report["warnings"]] == [w.check for w in expected.warnings]
     assert await page.get_attribute("#audit-progress", "value") == "1"
+    assert report["not_checked"] == [] and await page.query_selector("#audit-all-checked")
 
 
 @pytest.fixture(scope="module")

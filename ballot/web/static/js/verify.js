@@ -98,7 +98,7 @@ function renderReport(report) {
     verdict,
     failures.length ? h('ul', { id: 'audit-failures' }, failures) : null,
     warnings.length ? h('div', {}, h('p', { text: t('verify.warnings') }), h('ul', { id: 'audit-warnings' }, warnings)) : null,
-    h('p', { class: 'round-meta', id: 'audit-not-checked', text: t('verify.not_checked', { checks: report.not_checked.join(', ') }) }),
+    report.not_checked.length ? h('p', { class: 'round-meta', id: 'audit-not-checked', text: t('verify.not_checked', { checks: report.not_checked.join(', ') }) }) : h('p', { class: 'round-meta', id: 'audit-all-checked', text: t('verify.all_checked') }),
     h('div', { class: 'actions' }, save),
     h('pre', { id: 'audit-report', hidden: true, text: json }));
   status(ok ? t('verify.done_ok') : t('verify.done_failed'), 1, 1);

@@ -146,6 +146,10 @@ const BY_FIELD = {
   CredentialsAccepted: [[[], 'roll.credentials']],
   DelegationEnrolled: [[[], 'roll.enrollment']],
   TellersAppointed: [[[], 'ceremony.appointment']],
+  KeyCeremonyCommitted: [[[], 'ceremony.message']],
+  KeyCeremonySharesDealt: [[[], 'ceremony.message']],
+  KeyCeremonyComplaintFiled: [[[], 'ceremony.message']],
+  KeyCeremonyComplaintAnswered: [[[], 'ceremony.message']],
   RoundOpened: [
     [['roll'], 'roll.eligibility'],
     [['present', 'quorum_base'], 'round.quorum'],

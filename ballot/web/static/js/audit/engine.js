@@ -27,13 +27,14 @@
 // Every other act (audit/acts.js): the session, the roll, credentials, enrollment, presence,
 // voting rights, nominations, withdrawals, acclamation, the tellers' appointment, witnesses.
 //
-// What the Python auditor re-decides and this one does not (yet): the key-ceremony messages'
-// own validity (their signatures, proofs and order). Every payload is checked against its
-// published schema (audit/schema.js). See REPLAYED below; the report lists them as not
-// checked, never as passed.
+// The ceremony messages (audit/ceremony.js: signatures, Schnorr proofs, order) and every checked
+// ballot (re-opened as decide/challenges.py opens it): nothing is left to the Python auditor
+// alone (REPLAYED is empty). Every payload is checked against its published schema
+// (audit/schema.js).
 //
 // Memory holds the log's records (a browser auditing one session): 10 000 ballots are ~25 MB.
 import {
+  BallotContext,
   ChaumPedersenProof,
   Ciphertext,
   CryptoError,
@@ -42,6 +43,10 @@ import {
   L,
   b64d,
   b64e,
+  ballotFromJSON,
+  checkReveal,
+  trackingCode,
+  verifyBallotSignature,
   chainHash,
   checkpointMessage,
   decodePoint,
@@ -71,16 +76,16 @@ import { checkBallotJob } from './ballots.js';
 import { payloadProblem } from './schema.js';
 import { belowMinTally, differingFields, differsChecks, lotsCommitment, pyList, roundOutcome, tallyEvents } from './decisions.js';
 import { Field, expectedOpening } from './rounds.js';
-import { Ceremony } from './ceremony.js';
+import { Ceremony, ceremonyVerdict } from './ceremony.js';
 import { actVerdict } from './acts.js';
 
 /** The check families this auditor runs, by the prefix of their names. */
 export const CHECKED = Object.freeze([
-  'log', 'chain', 'event', 'checkpoint', 'session', 'roll', 'candidates', 'ceremony.appointment',
-  'ceremony.key', 'round', 'ballot', 'share', 'tally', 'decision', 'receipt', 'rules',
+  'log', 'chain', 'event', 'checkpoint', 'session', 'roll', 'candidates', 'ceremony', 'round',
+  'ballot', 'share', 'tally', 'decision', 'receipt', 'rules',
 ]);
-/** What only `ballot audit` re-decides today. */
-export const REPLAYED = Object.freeze(['ceremony.message', 'ceremony.signature']);
+/** What only `ballot audit` re-decides today: nothing. */
+export const REPLAYED = Object.freeze([]);
 
 // Decisions: events no act is recorded for — the rules write them after a tally (or after a
 // closing below the minimum tally), and the log must hold exactly those.
@@ -428,7 +433,10 @@ class Rules {
     this.refused = false;
     const current = this.current;
     const inProgress = current && (current.status === 'open' || current.status === 'closed') ? current : null;
-    const verdict = actVerdict(type, p, { phase: this.phase, inProgress, settings: this.settings, field: this.field });
+    const verdict = actVerdict(type, p, { phase: this.phase, inProgress, settings: this.settings, field: this.field })
+      ?? ceremonyVerdict(type, p, {
+        phase: this.phase, sessionId: this.sessionId, settings: this.settings, tellerIndex: this.tellerIndex, tellerKeys: this.tellerKeys, published: this.electionKey !== null, ceremony: this.ceremony,
+      });
     if (verdict?.refusal) {
       this.fail(at, type, verdict.refusal[0], `${type} would have been refused: ${verdict.refusal[1]}`);
       if (type === 'SessionConvened') { // the fold cannot convene a session twice
@@ -665,10 +673,48 @@ class Rules {
     }
   }
 
-  onBallotChallenged(p) {
+  onBallotChallenged(p, at, type) {
     const round = this.current;
+    const problem = this.challengeProblem(round, p);
+    if (problem) this.fail(at, type, problem[0], `${type} would have been refused: ${problem[1]}`);
     if (!round || round.number !== p.round_number) return;
     for (const c of p.ballot?.ciphertexts || []) if (typeof c?.alpha === 'string') round.spoiled.add(c.alpha);
+  }
+
+  /** Why the rules refuse a checked ballot (decide/challenges.py), as [check, message]; null if
+   * it is the opened ballot it claims: valid, signed, opening to the recorded option. */
+  challengeProblem(round, p) {
+    if (this.phase === 'new') return ['session.sequence', 'convene the session first'];
+    if (this.phase === 'elected' || this.phase === 'adjourned') return ['session.concluded', `the session is ${this.phase}`];
+    if (!round || round.number !== p.round_number || round.status !== 'open') return ['round.sequence', `round ${p.round_number} is not open`];
+    if (!round.roll.has(p.delegation_id)) return ['ballot.eligibility', `${p.delegation_id} is not on round ${round.number}'s roll`];
+    const key = this.members.get(p.delegation_id);
+    if (!key) return ['ballot.eligibility', `${p.delegation_id} has not enrolled a key`];
+    if (round.voters.has(p.delegation_id)) return ['ballot.duplicate', `${p.delegation_id} has already voted in round ${round.number}`];
+    const ctx = new BallotContext({ sessionId: this.sessionId, roundNumber: round.number, electionKey: b64d(round.electionKey, 32, 'election key'), delegationId: p.delegation_id, options: round.options });
+    let ballot;
+    try {
+      ballot = ballotFromJSON(p.ballot);
+      if (ballot.ciphertexts.length !== round.options.length) throw new Error(`the round has ${round.options.length} options`);
+    } catch (e) {
+      return ['ballot.malformed', e.message];
+    }
+    const signature = b64d(p.signature, 64, 'signature');
+    try {
+      verifyBallotSignature(ctx, ballot, key, signature);
+    } catch (e) {
+      return ['ballot.signature', e.message];
+    }
+    let choice;
+    try {
+      choice = checkReveal(ctx, ballot, p.reveal);
+    } catch (e) {
+      return ['rules.refused', `invalid_challenge: ${e.message}`];
+    }
+    if (round.options[choice] !== p.option || trackingCode(ctx, ballot, signature) !== p.tracking_code) {
+      return ['rules.refused', "the recorded option or tracking code is not the opened ballot's"];
+    }
+    return null;
   }
 
   onRoundClosed(p, at, type) {
