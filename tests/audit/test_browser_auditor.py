@@ -355,6 +355,30 @@ def act_rewrites(session: Session) -> dict[str, list[RecordedEvent]]:
     return out
 
 
+def _proofs_swapped(p: dict[str, Any]) -> None:
+    proofs = [dict(x) for x in p["share"]["proofs"]]
+    proofs[0]["response"], proofs[1]["response"] = proofs[1]["response"], proofs[0]["response"]
+    p["share"] = {**p["share"], "proofs": proofs}
+
+
+def share_rewrites(session: Session) -> dict[str, list[RecordedEvent]]:
+    """Each round's decryption shares with proofs that do not verify, sent twice, or from
+    another teller's index — re-signed as above."""
+    records = session.records()
+    key = session.checkpoint_key
+    out: dict[str, list[RecordedEvent]] = {}
+    for record in records:
+        if record.event_type != "DecryptionShareSubmitted":
+            continue
+        at, body = record.position, payload(record)
+        out[f"{at}-share-proof"] = resign(edit(records, at, _proofs_swapped), key)
+        out[f"{at}-share-twice"] = resign(insert(records, at + 1, record), key)
+        out[f"{at}-share-index"] = resign(
+            edit(records, at, setter("index", body["index"] % 3 + 1)), key
+        )
+    return out
+
+
 @pytest.mark.parametrize("scenario", ["council", "lots", "confirmation"])
 def test_every_decision_and_opening_rewritten_fails_in_the_browser_as_in_ballot_audit(
     scenario: str, tmp_path: Path
@@ -370,6 +394,7 @@ def test_every_decision_and_opening_rewritten_fails_in_the_browser_as_in_ballot_
         **decision_rewrites(session),
         **opening_rewrites(session),
         **ceremony_rewrites(session),
+        **share_rewrites(session),
         **(acts := act_rewrites(session)),
     }
     # (A second CredentialsAccepted, say, is a new code: legitimate. The acts are compared only.)

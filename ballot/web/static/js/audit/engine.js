@@ -591,8 +591,7 @@ class Rules {
       status: 'open',
       committed: null,
       ballotCount: 0,
-      shares: [],
-      shareIndices: new Set(),
+      shares: new Map(), // teller index -> decoded share
       counts: null,
     };
     this.rounds.push(round);
@@ -605,6 +604,7 @@ class Rules {
   }
 
   decideBallot(p, at, type, entry) {
+    if (this.inactive(at, type)) return;
     const round = this.current;
     if (!round || round.status !== 'open' || round.number !== p.round_number) {
       this.fail(at, type, 'ballot.round_open', `round ${p.round_number} is not open`);
@@ -719,13 +719,15 @@ class Rules {
 
   onRoundClosed(p, at, type) {
     const round = this.current;
+    const inactive = this.inactive(at, type);
     if (!round || round.status !== 'open' || round.number !== p.round_number) {
-      this.fail(at, type, 'round.sequence', `round ${p.round_number} is not open`);
+      if (!inactive) this.fail(at, type, 'round.sequence', `round ${p.round_number} is not open`);
       return;
     }
     round.status = 'closed';
-    const refusal = this.lotsSeedRefusal(round, p);
-    if (refusal) this.fail(at, type, 'round.lots_seed', `${type} would have been refused: ${refusal}`);
+    const seed = inactive ? null : this.lotsSeedRefusal(round, p);
+    if (seed) this.fail(at, type, 'round.lots_seed', `${type} would have been refused: ${seed}`);
+    const refusal = inactive || seed;
     const leaves = [...round.voters.values()].map((h) => leafHash(fromHex(h)));
     const root = merkleRoot(leaves);
     let recordedRoot = null;
@@ -792,65 +794,107 @@ class Rules {
   onRoundVoided(p, at, type) {
     // Declared by the secretariat (below the minimum tally it is a decision: foldDecision).
     const current = this.current;
-    if (!current || (current.status !== 'open' && current.status !== 'closed') || current.number !== p.round_number) {
+    if (this.inactive(at, type)) {
+      // refused, and followed as recorded below
+    } else if (!current || (current.status !== 'open' && current.status !== 'closed') || current.number !== p.round_number) {
       this.fail(at, type, 'round.void', `${type} would have been refused: round ${p.round_number} is not open or awaiting its tally`);
     }
     if (current && current.number === p.round_number) current.status = 'voided';
   }
 
+  /** The refusal of any act once the session is not active (guards.py's require_active). */
+  inactive(at, type) {
+    const why = this.phase === 'new' ? ['session.sequence', 'convene the session first']
+      : this.phase === 'elected' || this.phase === 'adjourned' ? ['session.concluded', `the session is ${this.phase}`] : null;
+    if (why) this.fail(at, type, why[0], `${type} would have been refused: ${why[1]}`);
+    return why !== null;
+  }
+
   onDecryptionShareSubmitted(p, at, type) {
+    // As decide/closing.py, then rederive.py: a refused share is still followed as recorded
+    // (it joins its round's shares if it decodes), and the tally combines the round's shares
+    // once there are `threshold` of them.
     const round = this.current;
+    const number = round && round.number === p.round_number ? round : null;
+    const index = this.tellerIndex.get(p.teller_id);
+    const parsed = number && index !== undefined ? this.parseShare(p.share, index, number) : null;
+    const fold = () => {
+      if (number && parsed && !parsed.error) number.shares.set(index, parsed);
+    };
+    if (this.inactive(at, type)) {
+      fold();
+      return;
+    }
     if (!round || round.number !== p.round_number || round.status !== 'closed') {
-      this.fail(at, type, 'share.round', `round ${p.round_number} is not awaiting its tally`);
+      this.fail(at, type, 'share.round', `${type} would have been refused: round ${p.round_number} is not awaiting its tally`);
+      fold();
       return;
     }
-    const index = p.index;
+    if (index === undefined) {
+      this.fail(at, type, 'ceremony.message', `${type} would have been refused: no teller ${p.teller_id}`);
+      return;
+    }
+    if (parsed.error) {
+      this.fail(at, type, 'share.malformed', `${type} would have been refused: ${parsed.error}`);
+      return;
+    }
+    const previous = round.shares.get(index);
+    if (previous) {
+      if (previous.text === parsed.text) {
+        this.a.fail(at, type, 'decision.unexpected', `the log has ${pyList([type])}, the rules give []`);
+        return; // the same share re-sent: the rules record nothing
+      }
+      this.fail(at, type, 'share.duplicate', `${type} would have been refused: ${p.teller_id} already submitted a share`);
+      fold();
+      return;
+    }
     const vk = this.verificationKeys.get(index);
-    const share = p.share || {};
-    let partials;
-    let proofs;
-    try {
-      if (!vk || share.teller_index !== index || this.tellerIndex.get(p.teller_id) !== index) throw new Error(`no teller ${p.teller_id} at index ${index}`);
-      partials = share.partials.map((x, j) => point(x, `partials[${j}]`, true));
-      proofs = share.proofs.map((x, j) => ChaumPedersenProof.fromJSON(x, `proofs[${j}]`));
-      if (partials.length !== round.options.length || proofs.length !== partials.length) throw new Error('one partial decryption per option');
-    } catch (e) {
-      this.fail(at, type, 'share.malformed', e.message);
-      return;
-    }
-    if (round.shareIndices.has(index)) {
-      this.fail(at, type, 'share.duplicate', `${p.teller_id} already submitted a share`);
-      return;
-    }
     const ctx = tallyContext(this.sessionId, round.number, round.options);
-    const check = (aggregate) => aggregate.every((ct, j) => {
+    const check = (aggregate) => vk && aggregate.every((ct, j) => {
       try {
-        verifyDecryption(vk, ct.alpha, partials[j], proofs[j], frame(ctx, u32be(index), u32be(j), enc(ct.alpha), enc(ct.beta)));
+        verifyDecryption(vk, ct.alpha, parsed.partials[j], parsed.proofs[j], frame(ctx, u32be(index), u32be(j), enc(ct.alpha), enc(ct.beta)));
         return true;
       } catch {
         return false;
       }
     });
     if (!check(round.sum)) {
-      this.fail(at, type, 'share.proof', `the share of ${p.teller_id} does not verify`);
+      this.fail(at, type, 'share.proof', `${type} would have been refused: the share of ${p.teller_id} does not verify`);
+      fold();
       return;
     }
     if (round.committed && !check(round.committed)) {
-      this.fail(at, type, 'share.aggregate', `the share of ${p.teller_id} is not of the aggregate the closing committed`);
+      this.fail(at, type, 'share.aggregate', `${type} would have been refused: the share of ${p.teller_id} is not of the aggregate the closing committed`);
+      fold();
       return;
     }
-    round.shareIndices.add(index);
-    round.shares.push({ index, partials });
-    if (round.shares.length === this.threshold) this.combine(round, at, type);
+    if (p.index !== index) this.a.fail(at, type, 'share.malformed', `${type}: the log's content differs from the rules'`);
+    fold();
+    if (round.shares.size >= this.threshold) this.combine(round, at, type);
   }
 
-  /** The first t valid shares in log order, Lagrange-combined: the round's counts. */
+  /** A share decoded for teller `index` of `round` ({ partials, proofs, text } or { error }). */
+  parseShare(share, index, round) {
+    try {
+      const fields = share || {};
+      if (fields.teller_index !== index) throw new Error(`the share is for teller ${fields.teller_index}, not ${index}`);
+      const partials = fields.partials.map((x, j) => point(x, `partials[${j}]`, true));
+      const proofs = fields.proofs.map((x, j) => ChaumPedersenProof.fromJSON(x, `proofs[${j}]`));
+      if (partials.length !== round.options.length || proofs.length !== partials.length) throw new Error('one partial decryption per option');
+      return { index, partials, proofs, text: JSON.stringify([fields.partials, fields.proofs]) };
+    } catch (e) {
+      return { error: e.message };
+    }
+  }
+
+  /** The round's shares (its first t valid ones, in a log the rules wrote), Lagrange-combined. */
   combine(round, at, type) {
-    const indices = round.shares.map((s) => s.index);
+    const shares = [...round.shares.values()];
+    const indices = shares.map((s) => s.index);
     const lambdas = indices.map((i) => lagrange(i, indices));
     const counts = round.sum.map((ct, j) => {
       let keyTimesAlpha = IDENTITY;
-      round.shares.forEach((s, k) => {
+      shares.forEach((s, k) => {
         keyTimesAlpha = keyTimesAlpha.add(mulPublic(s.partials[j], lambdas[k]));
       });
       return smallLog(ct.beta.subtract(keyTimesAlpha), round.ballotCount);
