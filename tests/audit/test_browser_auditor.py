@@ -50,24 +50,41 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+class BrowserAudits:
+    """The JavaScript auditor's reports on ``logs``, in one Node process started at once:
+    the test audits the same logs in Python meanwhile (two cores, one each)."""
+
+    def __init__(self, logs: list[list[bytes]], receipts: list[dict[str, Any]], tmp: Path) -> None:
+        assert NODE is not None
+        args = [NODE, str(RUNNER), "--allow-incomplete"]
+        for i, lines in enumerate(logs):
+            log = tmp / f"events-{i}.jsonl"
+            log.write_bytes(b"".join(line.rstrip(b"\n") + b"\n" for line in lines))
+            args.append(str(log))
+        for i, receipt in enumerate(receipts):
+            path = tmp / f"receipt-{i}.json"
+            path.write_text(json.dumps(receipt), encoding="utf-8")
+            args += ["--receipt", str(path)]
+        self._process = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
+        )
+
+    def reports(self) -> list[dict[str, Any]]:
+        """Wait for the reports, one per log, in order (as lenient as :func:`python_audit`)."""
+        try:
+            out, err = self._process.communicate(timeout=300)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            raise
+        assert self._process.returncode == 0, err
+        return [json.loads(line) for line in out.splitlines()]
+
+
 def browser_audits(
     logs: list[list[bytes]], receipts: list[dict[str, Any]], tmp: Path
 ) -> list[dict[str, Any]]:
-    """The JavaScript auditor's reports on ``logs`` (one Node process for all), as lenient as
-    :func:`python_audit`."""
-    assert NODE is not None
-    args = [NODE, str(RUNNER), "--allow-incomplete"]
-    for i, lines in enumerate(logs):
-        log = tmp / f"events-{i}.jsonl"
-        log.write_bytes(b"".join(line.rstrip(b"\n") + b"\n" for line in lines))
-        args.append(str(log))
-    for i, receipt in enumerate(receipts):
-        path = tmp / f"receipt-{i}.json"
-        path.write_text(json.dumps(receipt), encoding="utf-8")
-        args += ["--receipt", str(path)]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False, cwd=ROOT)
-    assert done.returncode == 0, done.stderr
-    return [json.loads(line) for line in done.stdout.splitlines()]
+    """The JavaScript auditor's reports on ``logs`` (one Node process for all)."""
+    return BrowserAudits(logs, receipts, tmp).reports()
 
 
 def browser_audit(lines: list[bytes], receipts: list[dict[str, Any]], tmp: Path) -> dict[str, Any]:
@@ -399,10 +416,11 @@ def test_every_decision_and_opening_rewritten_fails_in_the_browser_as_in_ballot_
     }
     # (A second CredentialsAccepted, say, is a new code: legitimate. The acts are compared only.)
     logs = [dump(records) for records in rewrites.values()]
-    got = browser_audits(logs, [], tmp_path)
+    running = BrowserAudits(logs, [], tmp_path)
+    expected_reports = [audit(lines, allow_incomplete=True) for lines in logs]
+    got = running.reports()
     differ = {}
-    for (name, _), lines, report in zip(rewrites.items(), logs, got, strict=True):
-        expected = audit(lines, allow_incomplete=True)
+    for name, expected, report in zip(rewrites, expected_reports, got, strict=True):
         checked = list(expected.failed_checks)
         if (report["verified"], report["failed_checks"]) != (not checked, checked):
             differ[name] = (report["failed_checks"], list(expected.failed_checks))
@@ -446,9 +464,9 @@ def test_a_payload_that_does_not_fit_its_schema_fails_in_both_auditors(tmp_path:
         at = next(r.position for r in records if r.event_type == event_type)
         rewrites[name] = resign(edit(records, at, change), session.checkpoint_key)
     logs = [dump(r) for r in rewrites.values()]
-    got = browser_audits(logs, [], tmp_path)
-    for name, lines, report in zip(rewrites, logs, got, strict=True):
-        expected = audit(lines, allow_incomplete=True)
+    running = BrowserAudits(logs, [], tmp_path)
+    expected_reports = [audit(lines, allow_incomplete=True) for lines in logs]
+    for name, expected, report in zip(rewrites, expected_reports, running.reports(), strict=True):
         assert expected.failed_checks[0] == report["failed_checks"][0] == "event.schema", name
         assert not report["verified"]
         assert report["failed_checks"] == list(expected.failed_checks), name
