@@ -144,6 +144,9 @@ class CastChecker:
         #: Answers in order: ready ones, and chunks still being checked.
         self._queue: deque[list[Outcome] | Future[list[Outcome]]] = deque()
         self._ready: deque[Outcome] = deque()
+        #: Chunks not yet answered: a done-callback (the pool's thread) discards each, so
+        #: counting the busy workers costs nothing per ballot (set operations are atomic).
+        self._running: set[Future[list[Outcome]]] = set()
         self._pool: ProcessPoolExecutor | None = None
 
     def submit(self, check: CastCheck) -> None:
@@ -159,14 +162,17 @@ class CastChecker:
             self._dispatch()
 
     def _busy(self) -> int:
-        return sum(1 for item in self._queue if isinstance(item, Future) and not item.done())
+        return len(self._running)
 
     def _dispatch(self) -> None:
         if not self._chunk:
             return
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=_context())
-        self._queue.append(self._pool.submit(check_casts, self._chunk))
+        future = self._pool.submit(check_casts, self._chunk)
+        self._running.add(future)
+        future.add_done_callback(self._running.discard)
+        self._queue.append(future)
         self._chunk = []
 
     def next_answer(self, *, wait: bool) -> Outcome | None:

@@ -26,7 +26,6 @@ from ballot.domain import (
     Event,
     Refusal,
     VerifiedCast,
-    command_for,
     verified_cast,
 )
 from ballot.domain.rederive import Rederiver
@@ -146,7 +145,7 @@ class RuleChecks:
         rules check it inline, and refuse it as they do)."""
         if not isinstance(answer, CheckedCast) or held.check is None or held.event is None:
             return None
-        command = command_for(self._rederiver.state, held.event)
+        command = self._rederiver.command(held.event)
         if not isinstance(command, CastBallot):
             return None
         return verified_cast(command, held.check, held.key, answer)

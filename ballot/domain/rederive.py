@@ -24,6 +24,7 @@ from ballot.domain import crypto_port
 from ballot.domain.acts import command_for
 from ballot.domain.commands import (
     CastBallot,
+    Command,
     SubmitDecryptionShare,
 )
 from ballot.domain.decide import decide
@@ -145,11 +146,23 @@ class Rederiver:
         self._after_refusal = False
         #: Rounds whose recorded commitment is not the rules' (none in an honest log).
         self._committed: dict[int, _Commitment] = {}
+        #: The last command rebuilt: (state, event, command) — a caller that verifies a ballot
+        #: asks for its command just before feeding it, and it is built once.
+        self._rebuilt: tuple[SessionState, Event, Command | None] | None = None
 
     @property
     def state(self) -> SessionState:
         """The state re-derived so far."""
         return self._state
+
+    def command(self, event: Event) -> Command | None:
+        """The command that produced ``event`` from the state so far (:func:`command_for`)."""
+        rebuilt = self._rebuilt
+        if rebuilt is not None and rebuilt[0] is self._state and rebuilt[1] is event:
+            return rebuilt[2]
+        command = command_for(self._state, event)
+        self._rebuilt = (self._state, event, command)
+        return command
 
     @property
     def pending(self) -> tuple[Event, ...]:
@@ -211,7 +224,8 @@ class Rederiver:
 
     def _act(self, event: Event, verified: VerifiedCast | None) -> RederiveStep:
         position = self._position
-        command = command_for(self._state, event)
+        command = self.command(event)
+        self._rebuilt = None
         if command is None:
             if self._after_refusal:
                 self._fold_as_recorded(event)  # a consequence of the refused act, reported
