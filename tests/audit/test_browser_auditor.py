@@ -69,6 +69,14 @@ class BrowserAudits:
             args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
         )
 
+    def __enter__(self) -> BrowserAudits:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process.poll() is None:  # the Python side failed first: stop Node too
+            self._process.kill()
+            self._process.communicate()
+
     def reports(self) -> list[dict[str, Any]]:
         """Wait for the reports, one per log, in order (as lenient as :func:`python_audit`)."""
         try:
@@ -84,7 +92,8 @@ def browser_audits(
     logs: list[list[bytes]], receipts: list[dict[str, Any]], tmp: Path
 ) -> list[dict[str, Any]]:
     """The JavaScript auditor's reports on ``logs`` (one Node process for all)."""
-    return BrowserAudits(logs, receipts, tmp).reports()
+    with BrowserAudits(logs, receipts, tmp) as running:
+        return running.reports()
 
 
 def browser_audit(lines: list[bytes], receipts: list[dict[str, Any]], tmp: Path) -> dict[str, Any]:
@@ -416,9 +425,9 @@ def test_every_decision_and_opening_rewritten_fails_in_the_browser_as_in_ballot_
     }
     # (A second CredentialsAccepted, say, is a new code: legitimate. The acts are compared only.)
     logs = [dump(records) for records in rewrites.values()]
-    running = BrowserAudits(logs, [], tmp_path)
-    expected_reports = [audit(lines, allow_incomplete=True) for lines in logs]
-    got = running.reports()
+    with BrowserAudits(logs, [], tmp_path) as running:
+        expected_reports = [audit(lines, allow_incomplete=True) for lines in logs]
+        got = running.reports()
     differ = {}
     for name, expected, report in zip(rewrites, expected_reports, got, strict=True):
         checked = list(expected.failed_checks)
@@ -464,9 +473,10 @@ def test_a_payload_that_does_not_fit_its_schema_fails_in_both_auditors(tmp_path:
         at = next(r.position for r in records if r.event_type == event_type)
         rewrites[name] = resign(edit(records, at, change), session.checkpoint_key)
     logs = [dump(r) for r in rewrites.values()]
-    running = BrowserAudits(logs, [], tmp_path)
-    expected_reports = [audit(lines, allow_incomplete=True) for lines in logs]
-    for name, expected, report in zip(rewrites, expected_reports, running.reports(), strict=True):
+    with BrowserAudits(logs, [], tmp_path) as running:
+        expected_reports = [audit(lines, allow_incomplete=True) for lines in logs]
+        got = running.reports()
+    for name, expected, report in zip(rewrites, expected_reports, got, strict=True):
         assert expected.failed_checks[0] == report["failed_checks"][0] == "event.schema", name
         assert not report["verified"]
         assert report["failed_checks"] == list(expected.failed_checks), name

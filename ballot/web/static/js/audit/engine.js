@@ -815,11 +815,11 @@ class Rules {
     // (it joins its round's shares if it decodes), and the tally combines the round's shares
     // once there are `threshold` of them.
     const round = this.current;
-    const number = round && round.number === p.round_number ? round : null;
+    const target = round && round.number === p.round_number ? round : null; // the share's round
     const index = this.tellerIndex.get(p.teller_id);
-    const parsed = number && index !== undefined ? this.parseShare(p.share, index, number) : null;
+    const parsed = target && index !== undefined ? this.parseShare(p.share, index, target) : null;
     const fold = () => {
-      if (number && parsed && !parsed.error) number.shares.set(index, parsed);
+      if (target && parsed && !parsed.error) target.shares.set(index, parsed);
     };
     if (this.inactive(at, type)) {
       fold();
