@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from crypto.elgamal import Ciphertext, encrypt, sum_ciphertexts
@@ -125,6 +125,9 @@ class BallotContext:
     election_key: Point
     delegation_id: str
     options: tuple[str, ...]
+    #: :meth:`encode`, once computed: every proof of the ballot and its signing message
+    #: hash it (five times for three options), and the value is frozen.
+    _encoded: bytes = field(default=b"", init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _text(self.session_id, "session_id")
@@ -155,13 +158,16 @@ class BallotContext:
         frame(option_0, …, option_{n-1}))`` with strings as their UTF-8 bytes (no
         normalisation).
         """
-        return frame(
-            self.session_id.encode("utf-8"),
-            _u32(self.round_number),
-            self.election_key.encode(),
-            self.delegation_id.encode("utf-8"),
-            frame(*(option.encode("utf-8") for option in self.options)),
-        )
+        if not self._encoded:
+            encoded = frame(
+                self.session_id.encode("utf-8"),
+                _u32(self.round_number),
+                self.election_key.encode(),
+                self.delegation_id.encode("utf-8"),
+                frame(*(option.encode("utf-8") for option in self.options)),
+            )
+            object.__setattr__(self, "_encoded", encoded)
+        return self._encoded
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,10 +102,18 @@ def encrypt(key: Point, message: int, nonce: Scalar) -> Ciphertext:
 
 
 def sum_ciphertexts(cts: Iterable[Ciphertext]) -> Ciphertext:
-    """The homomorphic sum of ``cts`` (``Ciphertext.zero()`` for none)."""
-    alpha = Point.identity()
-    beta = Point.identity()
-    for ct in cts:
+    """The homomorphic sum of ``cts`` (``Ciphertext.zero()`` for none).
+
+    Starts from the first ciphertext, not from the identity: a ristretto255 addition costs
+    ~13 µs (both operands decoded, the sum encoded), and a ballot's sum proof sums its
+    options for every verification. Ciphertexts are public, so skipping the first addition
+    (which depends only on how many there are) leaks nothing."""
+    items = iter(cts)
+    first = next(items, None)
+    if first is None:
+        return Ciphertext.zero()
+    alpha, beta = first.alpha, first.beta
+    for ct in items:
         alpha = alpha + ct.alpha
         beta = beta + ct.beta
     return Ciphertext(alpha, beta)

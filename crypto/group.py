@@ -257,17 +257,20 @@ class Point:
 _GENERATOR: Final[Point] = Point(rbcl.crypto_scalarmult_ristretto255_base(Scalar.one().encode()))
 
 
+_U32BE: Final = struct.Struct(">I").pack
+
+
 def frame(*parts: bytes) -> bytes:
     """Unambiguous concatenation: each part is prefixed with its length as a u32 big-endian.
 
     Every hash input in the project is built with this function, so no two different
     sequences of parts can hash the same.
     """
-    out = bytearray()
+    out: list[bytes] = []
     for part in parts:
-        out += struct.pack(">I", len(part))
-        out += part
-    return bytes(out)
+        out.append(_U32BE(len(part)))
+        out.append(part)
+    return b"".join(out)
 
 
 def domain_tag(domain: str) -> bytes:
