@@ -173,6 +173,19 @@ async def test_board_draws_bars_and_two_thirds_line_and_follows_live(
     }
     assert await page.get_attribute("#round-1 .decision", "data-decision") == "inconclusive"
     assert "Amy Pope: 5" in (await chart.locator("desc").text_content() or "")
+    # Who deposited a ballot (never what): the round's public roll-call, in deposit order.
+    turnout = (await driver.call("GET", "/api/v1/sessions/{sid}/rounds/1/turnout"))["turnout"]
+    roll = (await driver.call("GET", "/api/v1/sessions/{sid}/roll"))["members"]
+    names = {m["member_id"]: m["name"] for m in roll}
+    await page.locator("#round-1 details.deposits summary").click()
+    await page.wait_for_selector("#round-1 details.deposits[data-loaded='yes']")
+    items = page.locator("#round-1 .deposited-by li")
+    assert [await li.get_attribute("data-member") for li in await items.all()] == turnout[
+        "deposited_by"
+    ]
+    first = turnout["deposited_by"][0]
+    assert await items.first.inner_text() == f"{names[first]} ({first})"
+    assert "(9)" in await page.inner_text("#round-1 details.deposits summary")
 
     # Live: a new round opens and ballots arrive, then it is counted — no reload.
     await page.wait_for_selector("#live.live")

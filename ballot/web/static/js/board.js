@@ -14,7 +14,7 @@ import { SessionPage, latest, reload } from './page.js';
 import { announce, candidateMap, errorBox, optionLabel, showError } from './ui.js';
 
 const NARROW = window.matchMedia('(max-width: 40rem)');
-const state = { sessionId: null, view: null, board: null, turnout: null };
+const state = { sessionId: null, view: null, board: null, turnout: null, deposits: new Map(), rollNames: null, openDeposits: new Set() };
 
 function figure(label, value, key) {
   return h('div', { dataset: { figure: key } }, h('dt', { text: label }), h('dd', { text: value === null || value === undefined ? '—' : formatNumber(value) }));
@@ -30,6 +30,56 @@ function decisionText(r, names) {
     by: r.eliminated_by ? t(`eliminated_by.${r.eliminated_by}`) : '',
   };
   return t(`decision.${r.decision}`, params);
+}
+
+// Who deposited a ballot in a round — never what it says: the public roll-call of the urn that
+// SPEC §3 publishes per round. Fetched when a reader opens the list; the list of a round that is
+// no longer open never changes, so it is kept (the open round's is fetched again).
+async function depositList(r) {
+  const kept = state.deposits.get(r.round_number);
+  if (kept) return kept;
+  const [reply, roll] = await Promise.all([
+    api(path`/api/v1/sessions/${state.sessionId}/rounds/${r.round_number}/turnout`),
+    state.rollNames ? null : api(path`/api/v1/sessions/${state.sessionId}/roll`),
+  ]);
+  if (roll) state.rollNames = new Map(roll.members.map((m) => [m.member_id, m.name]));
+  const list = reply.turnout.deposited_by.map((id) => ({ id, name: state.rollNames.get(id) || id }));
+  if (reply.turnout.status !== 'open') state.deposits.set(r.round_number, list);
+  return list;
+}
+
+function depositedBy(r) {
+  const list = h('ol', { class: 'deposited-by' });
+  const details = h(
+    'details',
+    {
+      class: 'deposits',
+      // Re-rendering (every live event) keeps a list the reader opened open.
+      open: state.openDeposits.has(r.round_number),
+      ontoggle: async () => {
+        if (!details.open) {
+          state.openDeposits.delete(r.round_number);
+          return;
+        }
+        state.openDeposits.add(r.round_number);
+        try {
+          const entries = await depositList(r);
+          replace(
+            list,
+            entries.length
+              ? entries.map((e) => h('li', { dataset: { member: e.id }, text: e.name === e.id ? e.id : `${e.name} (${e.id})` }))
+              : h('li', { text: t('board.deposited_none') }),
+          );
+          details.dataset.loaded = 'yes';
+        } catch (error) {
+          showError(byId('errors'), error);
+        }
+      },
+    },
+    h('summary', { text: t('board.deposited_by', { n: formatNumber(r.deposited ?? 0) }) }),
+    list,
+  );
+  return details;
 }
 
 function renderRound(r, names) {
@@ -55,6 +105,7 @@ function renderRound(r, names) {
       figure(t('figures.required'), r.required, 'required'),
     ),
     h('p', { class: 'decision', dataset: { decision: r.decision || r.status } }, h('strong', { text: `${t('figures.decision')}: ` }), decisionText(r, names)),
+    depositedBy(r),
   );
   if (r.status === 'tallied' && r.votes) {
     // The exact figures as a table too (screen readers, print, copy-paste).
@@ -179,7 +230,7 @@ function onMessage(message) {
 }
 
 const page = new SessionPage(state, {
-  reset: () => ({ view: null, board: null, turnout: null, checkpoints: [] }),
+  reset: () => ({ view: null, board: null, turnout: null, checkpoints: [], deposits: new Map(), rollNames: null, openDeposits: new Set() }),
   hide: ['session-view'],
   clear: ['receipt-result'],
   async enter(sessionId) {
