@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -49,12 +50,7 @@ def test_bench_store_json(pg_dsn: str, tmp_path: object) -> None:
 
 def test_the_container_command_is_a_valid_serve_with_json_logs() -> None:
     """deploy/Dockerfile's CMD parses as a ``ballot serve`` that logs JSON (SPEC §7)."""
-    import json
-    import pathlib
-
-    from ballot.cli import build_parser
-
-    dockerfile = pathlib.Path(__file__).parent.parent / "deploy" / "Dockerfile"
+    dockerfile = Path(__file__).parent.parent / "deploy" / "Dockerfile"
     (cmd_line,) = [line for line in dockerfile.read_text().splitlines() if line.startswith("CMD ")]
     args = build_parser().parse_args(json.loads(cmd_line[len("CMD ") :]))
     assert args.command == "serve"

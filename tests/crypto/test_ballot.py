@@ -172,6 +172,37 @@ def test_any_change_to_the_context_fails(changes: dict[str, object]) -> None:
     expect_code("ballot_proof_invalid", make_ctx(3, **changes), BALLOT_3)
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"session_id": "session-2"},
+        {"round_number": 3},
+        {"election_key": KEY + G},
+        {"delegation_id": "delegation-ES"},
+        {"options": ("opt1", "opt0", "opt2")},
+    ],
+    ids=["session", "round", "key", "delegation", "options"],
+)
+def test_a_context_encoding_kept_once_computed_is_never_stale(changes: dict[str, object]) -> None:
+    # encode() keeps its bytes on the frozen value: a context derived from one already encoded
+    # (dataclasses.replace, a pickle to a worker) must encode its own fields, not the original's.
+    ctx = make_ctx(3)
+    encoded = ctx.encode()
+    assert ctx.encode() is encoded
+    changed = dataclasses.replace(ctx, **changes)  # type: ignore[arg-type]
+    fresh = BallotContext(
+        changed.session_id,
+        changed.round_number,
+        changed.election_key,
+        changed.delegation_id,
+        changed.options,
+    )
+    assert changed.encode() == fresh.encode() != encoded
+    travelled = pickle.loads(pickle.dumps(ctx))
+    assert travelled == ctx and travelled.encode() == encoded
+    assert hash(travelled) == hash(make_ctx(3))  # the kept bytes are not part of its identity
+
+
 def test_option_count_mismatch() -> None:
     expect_code("ballot_option_count", make_ctx(4), BALLOT_3)
     expect_code("ballot_option_count", make_ctx(2), BALLOT_3)

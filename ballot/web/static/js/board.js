@@ -14,7 +14,7 @@ import { SessionPage, latest, reload } from './page.js';
 import { announce, candidateMap, errorBox, optionLabel, showError } from './ui.js';
 
 const NARROW = window.matchMedia('(max-width: 40rem)');
-const state = { sessionId: null, view: null, board: null, turnout: null, deposits: new Map(), rollNames: null, openDeposits: new Set() };
+const state = { sessionId: null, view: null, board: null, turnout: null, deposits: new Map(), openDeposits: new Set() };
 
 function figure(label, value, key) {
   return h('div', { dataset: { figure: key } }, h('dt', { text: label }), h('dd', { text: value === null || value === undefined ? '—' : formatNumber(value) }));
@@ -33,17 +33,18 @@ function decisionText(r, names) {
 }
 
 // Who deposited a ballot in a round — never what it says: the public roll-call of the urn that
-// SPEC §3 publishes per round. Fetched when a reader opens the list; the list of a round that is
-// no longer open never changes, so it is kept (the open round's is fetched again).
+// SPEC §3 publishes per round. Fetched, with the roll's names, when a reader opens the list; the
+// list of a round that is no longer open never changes, so it is kept (the open round's is
+// fetched again).
 async function depositList(r) {
   const kept = state.deposits.get(r.round_number);
   if (kept) return kept;
   const [reply, roll] = await Promise.all([
     api(path`/api/v1/sessions/${state.sessionId}/rounds/${r.round_number}/turnout`),
-    state.rollNames ? null : api(path`/api/v1/sessions/${state.sessionId}/roll`),
+    api(path`/api/v1/sessions/${state.sessionId}/roll`),
   ]);
-  if (roll) state.rollNames = new Map(roll.members.map((m) => [m.member_id, m.name]));
-  const list = reply.turnout.deposited_by.map((id) => ({ id, name: state.rollNames.get(id) || id }));
+  const names = new Map(roll.members.map((m) => [m.member_id, m.name]));
+  const list = reply.turnout.deposited_by.map((id) => ({ id, name: names.get(id) || id }));
   if (reply.turnout.status !== 'open') state.deposits.set(r.round_number, list);
   return list;
 }
@@ -230,7 +231,7 @@ function onMessage(message) {
 }
 
 const page = new SessionPage(state, {
-  reset: () => ({ view: null, board: null, turnout: null, checkpoints: [], deposits: new Map(), rollNames: null, openDeposits: new Set() }),
+  reset: () => ({ view: null, board: null, turnout: null, checkpoints: [], deposits: new Map(), openDeposits: new Set() }),
   hide: ['session-view'],
   clear: ['receipt-result'],
   async enter(sessionId) {
